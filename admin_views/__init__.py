@@ -1,0 +1,36 @@
+"""Flask-Admin: the index (home) view and every model screen of DESIGN §8."""
+from __future__ import annotations
+
+from flask import redirect, url_for
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from portal.security import csp_nonce
+
+CATEGORY_APPEALS = _l("Appeals")
+CATEGORY_ORG = _l("Organisation")
+CATEGORY_BUDGET = _l("Budget")
+CATEGORY_REPORTS = _l("Reports")
+CATEGORY_SYSTEM = _l("Administration")
+
+
+def init_admin(app) -> Admin:
+    from admin_views import appeals, audit, budget, org, reports, users
+    from admin_views.home import HomeView
+
+    admin = Admin(
+        app,
+        name=_l("Contact center"),
+        index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(swatch="cerulean", fluid=True, base_template="admin/portal_master.html"),
+        csp_nonce_generator=csp_nonce,
+    )
+    for module in (appeals, org, budget, reports, audit, users):
+        module.register(admin)
+
+    @app.route("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    return admin

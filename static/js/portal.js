@@ -1,0 +1,1 @@
+// Portal behaviour without inline scripts (the CSP allows none without a nonce).
