@@ -88,9 +88,24 @@ class PortalModelView(ModelView):
     create_template = "admin/portal_create.html"
     edit_template = "admin/portal_edit.html"
 
+    # set True on views whose details/edit pages show an applicant's personal data
+    logs_personal_data: bool = False
+
     def __init__(self, model, *args, **kwargs):
         kwargs.setdefault("endpoint", self.area)
+        # field labels come from the model (info={"label": ...}); a view may override some
+        from portal.labels import field_labels
+
+        self.column_labels = {**field_labels(model), **(self.column_labels or {})}
         super().__init__(model, db, *args, **kwargs)
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if (self.logs_personal_data and model is not None
+                and template in (self.details_template, self.edit_template)):
+            audit.log_event_now(AuditAction.VIEW_PERSONAL_DATA, model=type(model).__name__,
+                                record_id=getattr(model, "id", None), label=str(model))
+        return super().render(template, **kwargs)
 
     # --- permissions -----------------------------------------------------------
     def allowed(self, action: str) -> bool:

@@ -131,3 +131,27 @@ def enum_label(member) -> str:
 def enum_choices(enum_cls) -> list[tuple[str, object]]:
     """(value, label) pairs for a select field."""
     return [(m.value, enum_label(m)) for m in enum_cls]
+
+
+def field_label(model_cls, key: str):
+    """The human label of a model field: ``info={"label": ...}`` on its column or relationship."""
+    from sqlalchemy import inspect as sa_inspect
+
+    try:
+        mapper = sa_inspect(model_cls)
+    except Exception:
+        return key
+    prop = mapper.attrs.get(key) if hasattr(mapper.attrs, "get") else None
+    if prop is None:
+        return key.replace("_", " ").capitalize()
+    info = getattr(prop, "info", None) or {}
+    if "label" not in info and hasattr(prop, "columns"):
+        info = prop.columns[0].info or {}
+    return info.get("label") or key.replace("_", " ").capitalize()
+
+
+def field_labels(model_cls) -> dict:
+    """Labels of every column and relationship of a model, keyed by attribute name."""
+    from sqlalchemy import inspect as sa_inspect
+
+    return {prop.key: field_label(model_cls, prop.key) for prop in sa_inspect(model_cls).attrs}

@@ -1,0 +1,1 @@
+"""RQ job functions: each takes primitive ids, reloads its rows and records its state."""
