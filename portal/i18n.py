@@ -92,7 +92,7 @@ def compile_catalogues(directory: str | None = None) -> list[str]:
             with open(os.path.join(lang_dir, part), "rb") as fh:
                 for message in read_po(fh, locale=lang):
                     if message.id and message.string:
-                        merged[message.id] = message.string
+                        merged.add(message.id, message.string, context=message.context)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = f"{target}.{os.getpid()}.tmp"
         with open(tmp, "wb") as fh:

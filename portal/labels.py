@@ -72,7 +72,7 @@ ENUM_LABELS = {
     "AttachmentKind.scan": _l("Signed scan"),
     "AttachmentKind.other": _l("Other"),
     # FeedbackMethod
-    "FeedbackMethod.phone": _l("Telephone"),
+    "FeedbackMethod.phone": _l("Phone call"),
     "FeedbackMethod.email": _l("E-mail"),
     "FeedbackMethod.meeting": _l("Meeting"),
     "FeedbackMethod.letter": _l("Letter"),
