@@ -11,6 +11,19 @@ class HomeView(AdminIndexView):
     def is_accessible(self) -> bool:
         return current_user.is_authenticated
 
+    def sections(self) -> list[tuple[str, str]]:
+        """(name, url) of every screen this user may open, in menu order: the start page of other roles."""
+        return [(str(view.name), view.get_url(f"{view.endpoint}.index_view"))
+                for view in self.admin._views
+                if view is not self and view.is_accessible() and getattr(view, "area", None)]
+
+    def appeal_sort_index(self, column: str) -> int | None:
+        """The list's ``sort`` argument for ``column`` of the appeals list (None if it cannot sort by it)."""
+        view = next((v for v in self.admin._views if getattr(v, "endpoint", None) == "appeal"), None)
+        columns = [name for name, _ in getattr(view, "_list_columns", ())]
+        return columns.index(column) if column in columns else None
+
     @expose("/")
     def index(self):
-        return self.render("admin/home.html", board=dashboard.for_user(current_user))
+        return self.render("admin/home.html", board=dashboard.for_user(current_user), sections=self.sections(),
+                           due_sort=self.appeal_sort_index("due_date"))

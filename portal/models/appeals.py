@@ -5,11 +5,13 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.models.enums import (
+    OPEN_STATUSES,
     AnswerKind,
     AppealStatus,
     AppealSubject,
@@ -30,18 +32,26 @@ class Applicant(TimestampMixin, db.Model):
 
     __tablename__ = "applicant"
     id: Mapped[int] = mapped_column(primary_key=True)
-    full_name: Mapped[str] = mapped_column(sa.String(200), index=True)  # ПІБ or organisation
-    address: Mapped[str] = mapped_column(sa.String(300), default="")
-    phone: Mapped[str] = mapped_column(sa.String(50), default="", index=True)
-    phone2: Mapped[str] = mapped_column(sa.String(50), default="")
-    email: Mapped[str] = mapped_column(sa.String(200), default="")
-    sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN)
-    social_status_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("social_status.id"))
-    privilege_category_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("privilege_category.id"))
+    full_name: Mapped[str] = mapped_column(
+        sa.String(200), index=True, info={"label": _l("Full name")}
+    )  # ПІБ or organisation
+    address: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Address")})
+    phone: Mapped[str] = mapped_column(sa.String(50), default="", index=True, info={"label": _l("Phone")})
+    phone2: Mapped[str] = mapped_column(sa.String(50), default="", info={"label": _l("Second phone")})
+    email: Mapped[str] = mapped_column(sa.String(200), default="", index=True, info={"label": _l("E-mail")})
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info={"label": _l("Sex")})
+    social_status_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("social_status.id"), info={"label": _l("Social status")}
+    )
+    privilege_category_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("privilege_category.id"), info={"label": _l("Privilege category")}
+    )
 
-    social_status: Mapped[Optional["SocialStatus"]] = relationship()  # noqa: F821
-    privilege_category: Mapped[Optional["PrivilegeCategory"]] = relationship()  # noqa: F821
-    appeals: Mapped[list["Appeal"]] = relationship(back_populates="applicant")
+    social_status: Mapped[Optional["SocialStatus"]] = relationship(info={"label": _l("Social status")})  # noqa: F821
+    privilege_category: Mapped[Optional["PrivilegeCategory"]] = relationship(  # noqa: F821
+        info={"label": _l("Privilege category")}
+    )
+    appeals: Mapped[list["Appeal"]] = relationship(back_populates="applicant", info={"label": _l("Appeals")})
 
     def __str__(self) -> str:
         return self.full_name
@@ -51,8 +61,8 @@ class RegistrationCounter(db.Model):
     """Last registration number used per year (rows locked while numbering)."""
 
     __tablename__ = "registration_counter"
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    last_number: Mapped[int] = mapped_column(default=0)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, info={"label": _l("Year")})
+    last_number: Mapped[int] = mapped_column(default=0, info={"label": _l("Last number")})
 
 
 class Appeal(TimestampMixin, db.Model):
@@ -60,59 +70,117 @@ class Appeal(TimestampMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_appeal_status_due", "status", "due_date"),
         sa.Index("ix_appeal_registered", "registered_at", "id"),
+        # weekly analysis: closed in a range, and open-at-week's-end checks
+        sa.Index("ix_appeal_closed_reg_due", "closed_at", "registered_at", "due_date"),
+        # a filtered list in its default order (newest first) is a walk along one of these
+        sa.Index("ix_appeal_status_registered", "status", "registered_at", "id"),
+        sa.Index("ix_appeal_channel_registered", "channel", "registered_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    reg_number: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    channel: Mapped[Channel] = mapped_column(enum_column(Channel), index=True)
-    ukc_number: Mapped[str] = mapped_column(sa.String(32), default="", index=True)  # УКЦ/1545
-    regional_number: Mapped[str] = mapped_column(sa.String(32), default="", index=True)  # обласний КЦ
-    applicant_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("applicant.id"), index=True)
-    appeal_type: Mapped[AppealType] = mapped_column(enum_column(AppealType))
-    subject: Mapped[AppealSubject] = mapped_column(enum_column(AppealSubject), default=AppealSubject.INDIVIDUAL)
-    sign: Mapped[ReceiptSign] = mapped_column(enum_column(ReceiptSign), default=ReceiptSign.PRIMARY)
-    topic_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"), index=True)
-    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"), index=True)
-    summary: Mapped[str] = mapped_column(sa.String(500))  # короткий зміст
-    content: Mapped[str] = mapped_column(sa.Text, default="")
-    signed_by_applicant: Mapped[bool] = mapped_column(default=True)  # Art. 5: signature and date
-    status: Mapped[AppealStatus] = mapped_column(enum_column(AppealStatus), default=AppealStatus.REGISTERED)
-    is_privileged: Mapped[bool] = mapped_column(default=False, index=True)  # copied from the applicant
-    term_days: Mapped[int] = mapped_column(default=30)
-    due_date: Mapped[date] = mapped_column(sa.Date, index=True)
-    repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeal.id"))
-    signer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), index=True)
-    rework_count: Mapped[int] = mapped_column(default=0)
-    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")  # Art. 5 return / Art. 8 refusal
-    forwarded_to: Mapped[str] = mapped_column(sa.String(300), default="")
-    applicant_notified_on: Mapped[Optional[date]] = mapped_column(sa.Date)
-    outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="")
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    delivery_status: Mapped[Optional[DeliveryStatus]] = mapped_column(enum_column(DeliveryStatus))
-    paper_copy_sent: Mapped[bool] = mapped_column(default=False)
-    result_code_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("result_code.id"))
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
-    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    reg_number: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"label": _l("Registration No.")})
+    registered_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, info={"label": _l("Registration date")}
+    )
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), info={"label": _l("Channel")})
+    ukc_number: Mapped[str] = mapped_column(
+        sa.String(32), default="", index=True, info={"label": _l("GCC (1545) No.")}
+    )  # УКЦ/1545
+    regional_number: Mapped[str] = mapped_column(
+        sa.String(32), default="", index=True, info={"label": _l("Regional center No.")}
+    )  # обласний КЦ
+    applicant_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("applicant.id"), index=True, info={"label": _l("Applicant")}
+    )
+    appeal_type: Mapped[AppealType] = mapped_column(enum_column(AppealType), info={"label": _l("Appeal type")})
+    subject: Mapped[AppealSubject] = mapped_column(
+        enum_column(AppealSubject), default=AppealSubject.INDIVIDUAL, info={"label": _l("Appeal subject")}
+    )
+    sign: Mapped[ReceiptSign] = mapped_column(
+        enum_column(ReceiptSign), default=ReceiptSign.PRIMARY, info={"label": _l("Receipt sign")}
+    )
+    topic_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"), index=True, info={"label": _l("Topic")})
+    direction_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("direction.id"), index=True, info={"label": _l("Direction")}
+    )
+    summary: Mapped[str] = mapped_column(sa.String(500), info={"label": _l("Summary")})  # короткий зміст
+    content: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Content")})
+    signed_by_applicant: Mapped[bool] = mapped_column(
+        default=True, info={"label": _l("Signed and dated by the applicant")}
+    )  # Art. 5: signature and date
+    status: Mapped[AppealStatus] = mapped_column(
+        enum_column(AppealStatus), default=AppealStatus.REGISTERED, info={"label": _l("Status")}
+    )
+    is_privileged: Mapped[bool] = mapped_column(
+        default=False, index=True, info={"label": _l("Privileged applicant")}
+    )  # copied from the applicant
+    term_days: Mapped[int] = mapped_column(default=30, info={"label": _l("Term, days")})
+    due_date: Mapped[date] = mapped_column(sa.Date, index=True, info={"label": _l("Due date")})
+    repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeal.id"), info={"label": _l("Repeat of")})
+    signer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), index=True, info={"label": _l("Signer")})
+    rework_count: Mapped[int] = mapped_column(default=0, info={"label": _l("Reworks")})
+    decision_reason: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"label": _l("Reason of the decision")}
+    )  # Art. 5 return / Art. 8 refusal
+    forwarded_to: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Forwarded to")})
+    applicant_notified_on: Mapped[Optional[date]] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
+    outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Outgoing No.")})
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Sent at")})
+    delivery_status: Mapped[Optional[DeliveryStatus]] = mapped_column(
+        enum_column(DeliveryStatus), info={"label": _l("Delivery status")}
+    )
+    paper_copy_sent: Mapped[bool] = mapped_column(default=False, info={"label": _l("Paper copy sent")})
+    result_code_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("result_code.id"), info={"label": _l("Result")})
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Closed at")})
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Registered by")})
+    # the sequence part of reg_number, so that a clerk typing "125" finds "П-000125/26" by index
+    reg_seq: Mapped[Optional[int]] = mapped_column(index=True, info={"label": _l("Sequence No.")})
+    # the responsible (first) executor of the current resolution, denormalised for lists and filters
+    main_executor_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("executor.id"), index=True, info={"label": _l("Executor of record")}
+    )
 
-    applicant: Mapped[Optional[Applicant]] = relationship(back_populates="appeals")
-    topic: Mapped[Optional["Topic"]] = relationship()  # noqa: F821
-    direction: Mapped[Optional["Direction"]] = relationship()  # noqa: F821
-    repeat_of: Mapped[Optional["Appeal"]] = relationship(remote_side=[id])
-    signer: Mapped[Optional["User"]] = relationship(foreign_keys=[signer_id])  # noqa: F821
-    created_by: Mapped[Optional["User"]] = relationship(foreign_keys=[created_by_id])  # noqa: F821
-    result_code: Mapped[Optional["ResultCode"]] = relationship()  # noqa: F821
-    issues: Mapped[list["AppealIssue"]] = relationship(back_populates="appeal", cascade="all, delete-orphan")
-    resolutions: Mapped[list["Resolution"]] = relationship(back_populates="appeal", cascade="all, delete-orphan")
+    applicant: Mapped[Optional[Applicant]] = relationship(back_populates="appeals", info={"label": _l("Applicant")})
+    topic: Mapped[Optional["Topic"]] = relationship(info={"label": _l("Topic")})  # noqa: F821
+    direction: Mapped[Optional["Direction"]] = relationship(info={"label": _l("Direction")})  # noqa: F821
+    repeat_of: Mapped[Optional["Appeal"]] = relationship(remote_side=[id], info={"label": _l("Repeat of")})
+    signer: Mapped[Optional["User"]] = relationship(  # noqa: F821
+        foreign_keys=[signer_id], info={"label": _l("Signer")}
+    )
+    created_by: Mapped[Optional["User"]] = relationship(  # noqa: F821
+        foreign_keys=[created_by_id], info={"label": _l("Registered by")}
+    )
+    result_code: Mapped[Optional["ResultCode"]] = relationship(info={"label": _l("Result")})  # noqa: F821
+    main_executor: Mapped[Optional["Executor"]] = relationship(info={"label": _l("Executor of record")})  # noqa: F821
+    issues: Mapped[list["AppealIssue"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Issues")}
+    )
+    resolutions: Mapped[list["Resolution"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Resolutions")}
+    )
     assignments: Mapped[list["Assignment"]] = relationship(
-        back_populates="appeal", cascade="all, delete-orphan", order_by="Assignment.position"
+        back_populates="appeal", cascade="all, delete-orphan", order_by="Assignment.position",
+        info={"label": _l("Assignments")},
     )
-    answers: Mapped[list["Answer"]] = relationship(back_populates="appeal", cascade="all, delete-orphan")
-    attachments: Mapped[list["Attachment"]] = relationship(back_populates="appeal", cascade="all, delete-orphan")
-    feedback: Mapped[list["FeedbackProof"]] = relationship(back_populates="appeal", cascade="all, delete-orphan")
-    extensions: Mapped[list["TermExtension"]] = relationship(back_populates="appeal", cascade="all, delete-orphan")
+    answers: Mapped[list["Answer"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Answers")}
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Attachments")}
+    )
+    feedback: Mapped[list["FeedbackProof"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Feedback with the applicant")}
+    )
+    extensions: Mapped[list["TermExtension"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Term extensions")}
+    )
     transitions: Mapped[list["StatusChange"]] = relationship(
-        back_populates="appeal", cascade="all, delete-orphan", order_by="StatusChange.at"
+        back_populates="appeal", cascade="all, delete-orphan", order_by="StatusChange.at",
+        info={"label": _l("Workflow history")},
     )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
 
     def __str__(self) -> str:
         return f"№ {self.reg_number}"
@@ -123,12 +191,14 @@ class AppealIssue(db.Model):
 
     __tablename__ = "appeal_issue"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
-    text: Mapped[str] = mapped_column(sa.Text, default="")
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"), info={"label": _l("Topic")})
+    text: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Text")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="issues")
-    topic: Mapped["Topic"] = relationship()  # noqa: F821
+    appeal: Mapped[Appeal] = relationship(back_populates="issues", info={"label": _l("Appeal")})
+    topic: Mapped["Topic"] = relationship(info={"label": _l("Topic")})  # noqa: F821
 
     def __str__(self) -> str:
         return str(self.topic) if self.topic else f"#{self.id}"
@@ -139,15 +209,19 @@ class Resolution(TimestampMixin, db.Model):
 
     __tablename__ = "resolution"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    text: Mapped[str] = mapped_column(sa.Text)
-    resolved_on: Mapped[date] = mapped_column(sa.Date)
-    deadline: Mapped[date] = mapped_column(sa.Date)
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Signer")})
+    text: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Resolution text")})
+    resolved_on: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Resolution date")})
+    deadline: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Deadline")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="resolutions")
-    signer: Mapped["User"] = relationship()  # noqa: F821
-    assignments: Mapped[list["Assignment"]] = relationship(back_populates="resolution")
+    appeal: Mapped[Appeal] = relationship(back_populates="resolutions", info={"label": _l("Appeal")})
+    signer: Mapped["User"] = relationship(info={"label": _l("Signer")})  # noqa: F821
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="resolution", info={"label": _l("Assignments")}
+    )
 
     def __str__(self) -> str:
         return f"{self.appeal}: {self.resolved_on:%d.%m.%Y}" if self.resolved_on else str(self.appeal)
@@ -159,19 +233,29 @@ class Assignment(TimestampMixin, db.Model):
     __tablename__ = "assignment"
     __table_args__ = (sa.Index("ix_assignment_executor_appeal", "executor_id", "appeal_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    resolution_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("resolution.id"))
-    executor_id: Mapped[int] = mapped_column(sa.ForeignKey("executor.id"))
-    position: Mapped[int] = mapped_column(default=1)
-    executor_role: Mapped[ExecutorRole] = mapped_column(enum_column(ExecutorRole), default=ExecutorRole.RESPONSIBLE)
-    status: Mapped[AssignmentStatus] = mapped_column(enum_column(AssignmentStatus), default=AssignmentStatus.NEW)
-    due_date: Mapped[date] = mapped_column(sa.Date)
-    accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    resolution_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("resolution.id"), info={"label": _l("Resolution")}
+    )
+    executor_id: Mapped[int] = mapped_column(sa.ForeignKey("executor.id"), info={"label": _l("Executor")})
+    position: Mapped[int] = mapped_column(default=1, info={"label": _l("No. in order")})
+    executor_role: Mapped[ExecutorRole] = mapped_column(
+        enum_column(ExecutorRole), default=ExecutorRole.RESPONSIBLE, info={"label": _l("Executor role")}
+    )
+    status: Mapped[AssignmentStatus] = mapped_column(
+        enum_column(AssignmentStatus), default=AssignmentStatus.NEW, info={"label": _l("Status")}
+    )
+    due_date: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Due date")})
+    accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Accepted at")})
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Answered at")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="assignments")
-    resolution: Mapped[Optional[Resolution]] = relationship(back_populates="assignments")
-    executor: Mapped["Executor"] = relationship()  # noqa: F821
+    appeal: Mapped[Appeal] = relationship(back_populates="assignments", info={"label": _l("Appeal")})
+    resolution: Mapped[Optional[Resolution]] = relationship(
+        back_populates="assignments", info={"label": _l("Resolution")}
+    )
+    executor: Mapped["Executor"] = relationship(info={"label": _l("Executor")})  # noqa: F821
 
     @property
     def is_main(self) -> bool:
@@ -186,19 +270,27 @@ class Answer(TimestampMixin, db.Model):
 
     __tablename__ = "answer"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    assignment_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("assignment.id"))
-    kind: Mapped[AnswerKind] = mapped_column(enum_column(AnswerKind))
-    body: Mapped[str] = mapped_column(sa.Text)
-    drafted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
-    signed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
-    signed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="")
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    assignment_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("assignment.id"), info={"label": _l("Assignment")}
+    )
+    kind: Mapped[AnswerKind] = mapped_column(enum_column(AnswerKind), info={"label": _l("Addressee")})
+    body: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Text")})
+    drafted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Drafted by")})
+    signed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Signed by")})
+    signed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Signed at")})
+    outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Outgoing No.")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="answers")
-    assignment: Mapped[Optional[Assignment]] = relationship()
-    drafted_by: Mapped[Optional["User"]] = relationship(foreign_keys=[drafted_by_id])  # noqa: F821
-    signed_by: Mapped[Optional["User"]] = relationship(foreign_keys=[signed_by_id])  # noqa: F821
+    appeal: Mapped[Appeal] = relationship(back_populates="answers", info={"label": _l("Appeal")})
+    assignment: Mapped[Optional[Assignment]] = relationship(info={"label": _l("Assignment")})
+    drafted_by: Mapped[Optional["User"]] = relationship(  # noqa: F821
+        foreign_keys=[drafted_by_id], info={"label": _l("Drafted by")}
+    )
+    signed_by: Mapped[Optional["User"]] = relationship(  # noqa: F821
+        foreign_keys=[signed_by_id], info={"label": _l("Signed by")}
+    )
 
     def __str__(self) -> str:
         return f"{self.appeal} ({self.kind})"
@@ -209,16 +301,24 @@ class Attachment(TimestampMixin, db.Model):
 
     __tablename__ = "attachment"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[AttachmentKind] = mapped_column(enum_column(AttachmentKind), default=AttachmentKind.OTHER)
-    filename: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(100), default="application/octet-stream")
-    size: Mapped[int] = mapped_column(default=0)
-    storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True)  # path under FILES_DIR
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    kind: Mapped[AttachmentKind] = mapped_column(
+        enum_column(AttachmentKind), default=AttachmentKind.OTHER, info={"label": _l("Kind of file")}
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255), info={"label": _l("File name")})
+    content_type: Mapped[str] = mapped_column(
+        sa.String(100), default="application/octet-stream", info={"label": _l("File type")}
+    )
+    size: Mapped[int] = mapped_column(default=0, info={"label": _l("Size, bytes")})
+    storage_key: Mapped[str] = mapped_column(
+        sa.String(255), unique=True, info={"label": _l("Storage key")}
+    )  # path under FILES_DIR
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Uploaded by")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="attachments")
-    uploaded_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    appeal: Mapped[Appeal] = relationship(back_populates="attachments", info={"label": _l("Appeal")})
+    uploaded_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Uploaded by")})  # noqa: F821
 
     def __str__(self) -> str:
         return self.filename
@@ -229,14 +329,18 @@ class FeedbackProof(TimestampMixin, db.Model):
 
     __tablename__ = "feedback_proof"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    method: Mapped[FeedbackMethod] = mapped_column(enum_column(FeedbackMethod))
-    contacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    result: Mapped[str] = mapped_column(sa.Text)
-    attachment_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("attachment.id"))
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    method: Mapped[FeedbackMethod] = mapped_column(enum_column(FeedbackMethod), info={"label": _l("Feedback method")})
+    contacted_at: Mapped[datetime] = mapped_column(UTCDateTime, info={"label": _l("Contacted at")})
+    result: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Feedback result")})
+    attachment_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("attachment.id"), info={"label": _l("Supporting file")}
+    )
 
-    appeal: Mapped[Appeal] = relationship(back_populates="feedback")
-    attachment: Mapped[Optional[Attachment]] = relationship()
+    appeal: Mapped[Appeal] = relationship(back_populates="feedback", info={"label": _l("Appeal")})
+    attachment: Mapped[Optional[Attachment]] = relationship(info={"label": _l("Supporting file")})
 
     def __str__(self) -> str:
         return f"{self.method} {self.contacted_at:%d.%m.%Y}" if self.contacted_at else str(self.method)
@@ -247,15 +351,17 @@ class TermExtension(TimestampMixin, db.Model):
 
     __tablename__ = "term_extension"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    old_due_date: Mapped[date] = mapped_column(sa.Date)
-    new_due_date: Mapped[date] = mapped_column(sa.Date)
-    reason: Mapped[str] = mapped_column(sa.Text)
-    applicant_notified_on: Mapped[date] = mapped_column(sa.Date)
-    extended_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    old_due_date: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Previous due date")})
+    new_due_date: Mapped[date] = mapped_column(sa.Date, info={"label": _l("New due date")})
+    reason: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Reason")})
+    applicant_notified_on: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
+    extended_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Extended by")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="extensions")
-    extended_by: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    appeal: Mapped[Appeal] = relationship(back_populates="extensions", info={"label": _l("Appeal")})
+    extended_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Extended by")})  # noqa: F821
 
     def __str__(self) -> str:
         return f"{self.old_due_date:%d.%m.%Y} → {self.new_due_date:%d.%m.%Y}"
@@ -266,15 +372,21 @@ class StatusChange(db.Model):
 
     __tablename__ = "status_change"
     id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[Optional[AppealStatus]] = mapped_column(enum_column(AppealStatus, name="from_status"))
-    to_status: Mapped[AppealStatus] = mapped_column(enum_column(AppealStatus, name="to_status"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
-    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
+    )
+    from_status: Mapped[Optional[AppealStatus]] = mapped_column(
+        enum_column(AppealStatus, name="from_status"), info={"label": _l("From state")}
+    )
+    to_status: Mapped[AppealStatus] = mapped_column(
+        enum_column(AppealStatus, name="to_status"), info={"label": _l("To state")}
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True, info={"label": _l("When")})
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Who")})
+    comment: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Comment")})
 
-    appeal: Mapped[Appeal] = relationship(back_populates="transitions")
-    user: Mapped[Optional["User"]] = relationship()  # noqa: F821
+    appeal: Mapped[Appeal] = relationship(back_populates="transitions", info={"label": _l("Appeal")})
+    user: Mapped[Optional["User"]] = relationship(info={"label": _l("Who")})  # noqa: F821
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.from_status or '—'} → {self.to_status}"

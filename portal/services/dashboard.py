@@ -1,39 +1,119 @@
-"""What waits for a user on the home page: counts by state, overdue and near-due appeals."""
+"""What waits for a user on the home page: work queues by role, overdue and near-due appeals.
+
+Every count is taken within the user's row scope and only over open appeals, so that it
+stays an index range scan on a table with a million closed ones.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from portal.auth.permissions import can
 from portal.extensions import db
 from portal.i18n import kyiv_today
-from portal.models.appeals import Appeal
-from portal.models.enums import OPEN_STATUSES, AppealStatus
+from portal.models.appeals import Appeal, Assignment
+from portal.models.enums import OPEN_STATUSES, AppealStatus, ExecutorRole, Role
+from portal.services import deadlines
 from portal.services.scope import scope_appeals
 
-NEAR_DUE_DAYS = 3
+URGENT_LIST_SIZE = 10
+
+
+@dataclass
+class Queue:
+    """One line of "what waits for you": a count and the list filter that shows those appeals."""
+
+    key: str
+    label: object
+    count: int
+    filters: dict = field(default_factory=dict)  # url arguments of the appeals list
+    urgent: bool = False
+
+
+def _count(user, *conds) -> int:
+    query = scope_appeals(sa.select(sa.func.count()).select_from(Appeal).where(*conds), user, counting=True)
+    return db.session.execute(query).scalar_one()
+
+
+def _status_queue(user, key, label, status: AppealStatus, **extra_filters) -> Queue:
+    return Queue(key, label, _count(user, Appeal.status == status), {"flt0_status": status.value, **extra_filters})
+
+
+def _role_queues(user) -> list[Queue]:
+    role = Role(user.role)
+    queues: list[Queue] = []
+    if role in (Role.CLERK, Role.DIRECTOR):
+        queues += [
+            _status_queue(user, "to_route", _l("Registered: to route to a signer"), AppealStatus.REGISTERED),
+            _status_queue(user, "to_dispatch", _l("Signed: to dispatch"), AppealStatus.SIGNED),
+            _status_queue(user, "to_close", _l("Sent: to close with a result"), AppealStatus.SENT),
+            _status_queue(user, "forwarded_to_close", _l("Forwarded: to close"), AppealStatus.FORWARDED),
+        ]
+    if role in (Role.SIGNER, Role.DIRECTOR):
+        queues += [
+            _status_queue(user, "to_resolve", _l("Waiting for your resolution"), AppealStatus.ON_RESOLUTION),
+            _status_queue(user, "to_sign", _l("Answers waiting for your signature"), AppealStatus.ON_SIGNING),
+        ]
+    if role == Role.EXECUTOR and user.executor_id is not None:
+        mine = {"flt1_main_executor": str(user.executor_id)}
+        queues += [
+            Queue("to_accept", _l("New assignments to accept"),
+                  _count(user, Appeal.status == AppealStatus.ASSIGNED, Appeal.main_executor_id == user.executor_id),
+                  {"flt0_status": AppealStatus.ASSIGNED.value, **mine}),
+            Queue("in_work", _l("In work: answers to draft"),
+                  _count(user, Appeal.status == AppealStatus.IN_WORK, Appeal.main_executor_id == user.executor_id),
+                  {"flt0_status": AppealStatus.IN_WORK.value, **mine}),
+            Queue("reworks", _l("Returned for rework"),
+                  _count(user, Appeal.status == AppealStatus.IN_WORK, Appeal.rework_count > 0,
+                         Appeal.main_executor_id == user.executor_id),
+                  {"flt0_status": AppealStatus.IN_WORK.value, **mine}, urgent=True),
+            Queue("co_execution", _l("Open appeals where your body is a co-executor or informed"),
+                  _count(user, deadlines.open_clause(), sa.exists().where(
+                      Assignment.appeal_id == Appeal.id, Assignment.executor_id == user.executor_id,
+                      Assignment.executor_role != ExecutorRole.RESPONSIBLE)),
+                  {"flt0_open": "1", "flt1_executor": str(user.executor_id)}),
+        ]
+    return queues
+
+
+def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
+    """Open appeals in scope due today or within 3 days: earliest first, privileged first within a day.
+
+    Overdue ones are counted and listed through the "overdue" filter; here only the few
+    whose term runs out now, found by the due-date range.
+    """
+    query = (
+        sa.select(Appeal)
+        .where(deadlines.near_due_clause(kyiv_today()))
+        .options(selectinload(Appeal.main_executor))
+        .order_by(Appeal.due_date, Appeal.is_privileged.desc(), Appeal.id)
+        .limit(limit)
+    )
+    return list(db.session.execute(scope_appeals(query, user, counting=True)).scalars())
 
 
 def for_user(user) -> dict:
-    """Counts for the home page, within the user's scope."""
+    """Everything the home page shows, within the user's scope."""
     board: dict = {"appeals": None}
     if not can(user, "appeal", "list"):
         return board
     today = kyiv_today()
-    base = scope_appeals(sa.select(Appeal.status, sa.func.count()).group_by(Appeal.status), user)
-    by_status = {AppealStatus(s): n for s, n in db.session.execute(base)}
-    open_filter = Appeal.status.in_([s.value for s in OPEN_STATUSES])
-
-    def count(*conds) -> int:
-        q = scope_appeals(sa.select(sa.func.count()).select_from(Appeal).where(open_filter, *conds), user)
-        return db.session.execute(q).scalar_one()
-
+    open_statuses = [s for s in AppealStatus if s in OPEN_STATUSES]
+    by_status_query = scope_appeals(
+        sa.select(Appeal.status, sa.func.count()).where(deadlines.open_clause()).group_by(Appeal.status), user,
+        counting=True,
+    )
+    by_status = {AppealStatus(s): n for s, n in db.session.execute(by_status_query)}
     board["appeals"] = {
-        "by_status": [(s, by_status.get(s, 0)) for s in AppealStatus],
-        "overdue": count(Appeal.due_date < today),
-        "near_due": count(Appeal.due_date >= today, Appeal.due_date <= today + timedelta(days=NEAR_DUE_DAYS)),
-        "privileged_open": count(Appeal.is_privileged.is_(True)),
         "today": today,
+        "queues": _role_queues(user),
+        "by_status": [(s, by_status.get(s, 0)) for s in open_statuses],
+        "overdue": _count(user, deadlines.overdue_clause(today)),
+        "near_due": _count(user, deadlines.near_due_clause(today)),
+        "privileged_open": _count(user, deadlines.open_clause(), Appeal.is_privileged.is_(True)),
+        "urgent": urgent_appeals(user),
     }
     return board

@@ -1,0 +1,368 @@
+"""Registration of an incoming appeal: index, due date, Art. 5 completeness, repeat detection.
+
+Registration index (Instruction on record keeping for citizens' appeals, CMU 348/1997):
+the initial letter of the applicant's surname, the sequence number within the year and the
+year — ``П-000125/26``; collective appeals carry ``КО`` and anonymous ones ``БП`` instead of
+the letter (``КО-000126/26``, ``БП-000127/26``). One sequence per year serves every prefix,
+so the number alone identifies the appeal within its year.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db
+from portal.i18n import to_kyiv
+from portal.models.appeals import Appeal, Applicant, RegistrationCounter, StatusChange
+from portal.models.base import utcnow
+from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
+from portal.services import deadlines
+
+SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
+FALLBACK_PREFIX = "Ч"  # an individual applicant whose surname starts with no letter
+REPEAT_WINDOW_DAYS = 365
+
+# Art. 5: oral appeals are recorded by the official; written ones need a signature and a date;
+# electronic ones need an e-mail address. Post includes e-mail, so either one satisfies it.
+WRITTEN_CHANNELS = frozenset({Channel.AUTHORISED, Channel.MEDIA, Channel.OTHER_BODY})
+ELECTRONIC_CHANNELS = frozenset({Channel.WEB, Channel.API})
+
+
+@dataclass
+class Registration:
+    """The outcome of registering: what the clerk must act on next."""
+
+    appeal: Appeal
+    missing: list[str] = field(default_factory=list)  # keys of Art. 5 items lacking (MISSING_LABELS)
+    repeat_of: Appeal | None = None  # proposed link to an earlier appeal (sign set to repeated)
+    not_considered_reason: object = None  # Art. 8 ground found at registration (anonymous)
+
+
+# --- normalisation ---------------------------------------------------------------------
+
+_APOSTROPHES = re.compile(r"[’ʼ`‘´]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_name(name: str | None) -> str:
+    """Case-folded, single-spaced, one kind of apostrophe: for comparing names."""
+    name = _APOSTROPHES.sub("'", name or "")
+    return _SPACES.sub(" ", name).strip().casefold()
+
+
+def _capitalise_words(text: str) -> str:
+    # str.title() would also capitalise after an apostrophe (Дем'Яненко)
+    return " ".join("-".join(p[:1].upper() + p[1:].lower() for p in word.split("-")) for word in text.split(" "))
+
+
+def name_variants(name: str) -> list[str]:
+    """Spellings under which a name is likely stored (as typed, capitalised, upper case)."""
+    typed = _SPACES.sub(" ", _APOSTROPHES.sub("'", name or "")).strip()
+    if not typed:
+        return []
+    variants = [typed, _capitalise_words(typed), typed.upper(), (name or "").strip()]
+    return list(dict.fromkeys(v for v in variants if v))
+
+
+def phone_digits(phone: str | None) -> str:
+    """The national significant number (last 9 digits) of a Ukrainian phone, or all its digits."""
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[-9:] if len(digits) >= 9 else digits
+
+
+def normalise_phone(phone: str | None) -> str:
+    """``+380XXXXXXXXX`` for a recognisable Ukrainian number; otherwise the text as typed."""
+    raw = (phone or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) == 12 and digits.startswith("380"):
+        return "+" + digits
+    if len(digits) == 10 and digits.startswith("0"):
+        return "+38" + digits
+    if len(digits) == 9:
+        return "+380" + digits
+    return raw
+
+
+def phone_variants(phone: str | None) -> list[str]:
+    """Stored forms the same number may have (canonical and the usual local ones)."""
+    raw = (phone or "").strip()
+    if not raw:
+        return []
+    nsn = phone_digits(raw)
+    variants = [raw, normalise_phone(raw)]
+    if len(nsn) == 9:
+        variants += ["+380" + nsn, "380" + nsn, "0" + nsn, nsn]
+    return list(dict.fromkeys(variants))
+
+
+def normalise_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+# --- registration number -----------------------------------------------------------------
+
+def registration_prefix(appeal: Appeal) -> str:
+    """КО for collective, БП for anonymous, else the initial of the applicant's surname."""
+    subject = AppealSubject(appeal.subject or AppealSubject.INDIVIDUAL)
+    if subject in SUBJECT_PREFIX:
+        return SUBJECT_PREFIX[subject]
+    name = (appeal.applicant.full_name if appeal.applicant else "") or ""
+    letter = next((ch for ch in name if ch.isalpha()), "")
+    return letter.upper() if letter else FALLBACK_PREFIX
+
+
+def format_reg_number(prefix: str, seq: int, year: int) -> str:
+    return f"{prefix}-{seq:06d}/{year % 100:02d}"
+
+
+def _insert_counter_if_missing(year: int) -> None:
+    # a concurrent registration may create the year's row first: do nothing then
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(RegistrationCounter.__table__).values(year=year, last_number=0).on_conflict_do_nothing(
+        index_elements=["year"]
+    )
+    db.session.execute(stmt)
+
+
+def next_sequence(year: int) -> int:
+    """Take the next number of ``year``; the counter row stays locked until the transaction ends."""
+    query = (
+        sa.select(RegistrationCounter)
+        .where(RegistrationCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    with db.session.no_autoflush:
+        counter = db.session.execute(query).scalar_one_or_none()
+        if counter is None:
+            _insert_counter_if_missing(year)
+            counter = db.session.execute(query).scalar_one()
+        counter.last_number = (counter.last_number or 0) + 1
+        return counter.last_number
+
+
+# --- Art. 5 completeness -------------------------------------------------------------------
+
+MISSING_LABELS = {
+    "name": _l("surname, name and patronymic"),
+    "address": _l("place of residence"),
+    "substance": _l("the substance of the appeal"),
+    "email": _l("e-mail address (electronic appeal)"),
+    "signature": _l("signature and date (written appeal)"),
+    "signature_or_email": _l("signature and date, or an e-mail address for an e-mail"),
+}
+
+
+def completeness_problems(appeal: Appeal) -> list[str]:
+    """Keys of what Art. 5 requires and the appeal lacks (empty when complete); see MISSING_LABELS.
+
+    Anonymous appeals are not checked here: they are not considered at all (Art. 8).
+    """
+    subject = AppealSubject(appeal.subject or AppealSubject.INDIVIDUAL)
+    if subject == AppealSubject.ANONYMOUS:
+        return []
+    applicant = appeal.applicant
+    missing = []
+    name = (applicant.full_name if applicant else "") or ""
+    words = [w for w in _SPACES.split(name.strip()) if w]
+    if not words or (subject == AppealSubject.INDIVIDUAL and len(words) < 3):
+        missing.append("name")
+    if not applicant or not (applicant.address or "").strip():
+        missing.append("address")
+    if not ((appeal.summary or "").strip() or (appeal.content or "").strip()):
+        missing.append("substance")
+    channel = Channel(appeal.channel) if appeal.channel else None
+    has_email = bool(applicant and normalise_email(applicant.email))
+    if channel in ELECTRONIC_CHANNELS and not has_email:
+        missing.append("email")
+    if channel in WRITTEN_CHANNELS and not appeal.signed_by_applicant:
+        missing.append("signature")
+    if channel == Channel.POST and not appeal.signed_by_applicant and not has_email:
+        missing.append("signature_or_email")
+    return missing
+
+
+def describe_missing(keys) -> list:
+    """The translatable labels of missing Art. 5 items."""
+    return [MISSING_LABELS[k] for k in keys]
+
+
+def not_considered_reason(appeal: Appeal):
+    """An Art. 8 ground visible at registration, as a translatable text (the decision is the clerk's)."""
+    if AppealSubject(appeal.subject or AppealSubject.INDIVIDUAL) == AppealSubject.ANONYMOUS:
+        return _l("An anonymous appeal is not considered (Art. 8).")
+    return None
+
+
+# --- repeat detection ------------------------------------------------------------------------
+
+def _same_person(a: Applicant, b: Applicant) -> bool:
+    if a is b or (a.id is not None and a.id == b.id):
+        return True
+    if not normalise_name(a.full_name) or normalise_name(a.full_name) != normalise_name(b.full_name):
+        return False
+    a_phones = {phone_digits(p) for p in (a.phone, a.phone2) if phone_digits(p)}
+    b_phones = {phone_digits(p) for p in (b.phone, b.phone2) if phone_digits(p)}
+    if a_phones & b_phones:
+        return True
+    return bool(normalise_email(a.email)) and normalise_email(a.email) == normalise_email(b.email)
+
+
+def find_repeat(appeal: Appeal) -> Appeal | None:
+    """The latest earlier appeal of the same applicant on the same topic within a year.
+
+    The same applicant is the same record, or the same normalised full name with the same
+    phone or e-mail. Candidates are found through indexed columns (name, phone, e-mail).
+    """
+    applicant = appeal.applicant
+    topic_id = appeal.topic_id or (appeal.topic.id if appeal.topic else None)
+    if applicant is None or topic_id is None:
+        return None
+    registered_at = appeal.registered_at or utcnow()
+    who = []
+    if applicant.id is not None:
+        who.append(Applicant.id == applicant.id)
+    if name_variants(applicant.full_name):
+        who.append(Applicant.full_name.in_(name_variants(applicant.full_name)))
+    phones = phone_variants(applicant.phone) + phone_variants(applicant.phone2)
+    if phones:
+        who.append(Applicant.phone.in_(phones))
+    if normalise_email(applicant.email):
+        who.append(Applicant.email.in_({applicant.email.strip(), normalise_email(applicant.email)}))
+    if not who:
+        return None
+    candidates = sa.select(Applicant.id).where(sa.or_(*who))
+    query = (
+        sa.select(Appeal)
+        .where(
+            Appeal.topic_id == topic_id,
+            Appeal.registered_at >= registered_at - timedelta(days=REPEAT_WINDOW_DAYS),
+            Appeal.registered_at <= registered_at,
+            Appeal.applicant_id.in_(candidates),
+        )
+        .order_by(Appeal.registered_at.desc(), Appeal.id.desc())
+        .limit(50)
+    )
+    if appeal.id is not None:
+        query = query.where(Appeal.id != appeal.id)
+    with db.session.no_autoflush:
+        for earlier in db.session.execute(query).scalars():
+            if earlier.applicant is not None and _same_person(applicant, earlier.applicant):
+                return earlier
+    return None
+
+
+# --- derived fields ---------------------------------------------------------------------------
+
+def refresh_derived(appeal: Appeal) -> None:
+    """Direction from the topic, the privileged flag from the applicant's category."""
+    topic = appeal.topic
+    appeal.direction_id = topic.direction_id if topic is not None else None
+    applicant = appeal.applicant
+    appeal.is_privileged = bool(
+        applicant is not None and (applicant.privilege_category_id or applicant.privilege_category)
+    )
+
+
+def new_applicant(*, full_name: str, address: str = "", phone: str = "", phone2: str = "", email: str = "",
+                  **extra) -> Applicant:
+    """An applicant as typed at registration, with phones in one canonical form for matching."""
+    return Applicant(full_name=_SPACES.sub(" ", full_name or "").strip(), address=(address or "").strip(),
+                     phone=normalise_phone(phone), phone2=normalise_phone(phone2),
+                     email=(email or "").strip(), **extra)
+
+
+def register_appeal(appeal: Appeal | None = None, *, user=None, needs_study: bool = True,
+                    requested_term_days: int | None = None, registered_at: datetime | None = None,
+                    **fields) -> Registration:
+    """Register an appeal: number, due date, derived flags, repeat link, first StatusChange.
+
+    ``appeal`` may be an unsaved Appeal (the admin form builds one); otherwise one is built
+    from ``fields``. The caller commits. Missing Art. 5 items are returned, never dropped:
+    the clerk returns such an appeal to the applicant with the explanation.
+    """
+    if appeal is None:
+        appeal = Appeal(**fields)
+    elif fields:
+        for key, value in fields.items():
+            setattr(appeal, key, value)
+    with db.session.no_autoflush:
+        appeal.registered_at = registered_at or appeal.registered_at or utcnow()
+        appeal.subject = appeal.subject or AppealSubject.INDIVIDUAL
+        appeal.sign = appeal.sign or ReceiptSign.PRIMARY
+        appeal.status = AppealStatus.REGISTERED
+        appeal.summary = (appeal.summary or "").strip()
+        appeal.content = appeal.content or ""
+        if appeal.signed_by_applicant is None:
+            appeal.signed_by_applicant = True
+        if user is not None and getattr(user, "id", None) is not None:
+            appeal.created_by_id = user.id
+        refresh_derived(appeal)
+
+        appeal.term_days = deadlines.term_days(needs_study=needs_study, requested_days=requested_term_days)
+        appeal.due_date = deadlines.due_date(appeal.registered_at, appeal.term_days)
+
+        year = to_kyiv(appeal.registered_at).year
+        appeal.reg_seq = next_sequence(year)
+        appeal.reg_number = format_reg_number(registration_prefix(appeal), appeal.reg_seq, year)
+
+        repeat = None
+        if appeal.repeat_of is None and appeal.repeat_of_id is None:
+            repeat = find_repeat(appeal)
+            if repeat is not None:
+                appeal.repeat_of = repeat
+                if appeal.sign == ReceiptSign.PRIMARY:
+                    appeal.sign = ReceiptSign.REPEATED
+
+        appeal.transitions.append(StatusChange(
+            from_status=None, to_status=AppealStatus.REGISTERED, at=utcnow(),
+            user_id=getattr(user, "id", None), comment="",
+        ))
+    db.session.add(appeal)
+    return Registration(appeal=appeal, missing=completeness_problems(appeal), repeat_of=repeat,
+                        not_considered_reason=not_considered_reason(appeal))
+
+
+# --- finding an appeal by its numbers (list search) ----------------------------------------------
+
+_REG_RE = re.compile(r"^([^\W\d_]{1,2})\s*-?\s*0*(\d{1,9})(?:\s*/\s*(\d{2}))?$")
+_NAME_RE = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def prefix_range(column, prefix: str):
+    """``column`` starts with ``prefix``, as a range that a B-tree index serves on any backend."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return sa.and_(column >= prefix, column < upper)
+
+
+def search_clause(text: str):
+    """WHERE for the appeals list search, built only from indexed comparisons.
+
+    Matches the registration index (full, ``П-125``, ``П-125/26`` or just ``125``), the
+    GCC (1545) and regional-center numbers exactly, and the beginning of the applicant's name.
+    """
+    term = _SPACES.sub(" ", (text or "").strip())
+    if not term:
+        return sa.true()
+    clauses = [Appeal.reg_number == term, Appeal.ukc_number == term, Appeal.regional_number == term]
+    if term.isdigit() and len(term) <= 9:
+        clauses.append(Appeal.reg_seq == int(term))
+    match = _REG_RE.match(term)
+    if match:
+        prefix, seq, yy = match.group(1).upper(), int(match.group(2)), match.group(3)
+        if yy:
+            clauses.append(Appeal.reg_number == f"{prefix}-{seq:06d}/{yy}")
+        else:
+            clauses.append(sa.and_(Appeal.reg_seq == seq, Appeal.reg_number.startswith(f"{prefix}-")))
+    if len(_NAME_RE.findall(term)) >= 2:
+        names = [prefix_range(Applicant.full_name, v) for v in name_variants(term)]
+        clauses.append(Appeal.applicant_id.in_(sa.select(Applicant.id).where(sa.or_(*names))))
+    return sa.or_(*clauses)

@@ -1,0 +1,430 @@
+"""The appeal workflow (DESIGN §2): one transition table, enforced for every caller.
+
+Every transition checks, in this order: the permission table (role may do the action),
+the row scope (the user may see the appeal; an executor acts only for the responsible
+executor body), the current state, then the inputs. It changes the appeal and writes a
+StatusChange (who, when, comment). The caller commits. The appeal's ``status`` is never
+set anywhere else: the admin forms exclude it and refuse a change to it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.permissions import can
+from portal.extensions import db
+from portal.i18n import format_date, kyiv_today, to_kyiv
+from portal.labels import enum_label
+from portal.models.appeals import Answer, Appeal, Assignment, FeedbackProof, Resolution, StatusChange, TermExtension
+from portal.models.base import utcnow
+from portal.models.enums import (
+    OPEN_STATUSES,
+    AnswerKind,
+    AppealStatus,
+    AssignmentStatus,
+    AttachmentKind,
+    DeliveryStatus,
+    ExecutorRole,
+    FeedbackMethod,
+    Role,
+)
+from portal.models.org import Executor
+from portal.models.reference import ResultCode
+from portal.models.users import User
+from portal.services import deadlines
+from portal.services.errors import DomainError
+from portal.services.scope import can_see_appeal
+
+S = AppealStatus
+
+
+class WorkflowError(DomainError):
+    """A workflow rule refused the step (wrong state, missing or invalid input)."""
+
+
+class NotAllowed(WorkflowError):
+    """The user may not take this step on this appeal (role, scope or executor body)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[AppealStatus]
+    target: AppealStatus | None  # None: the state stays (a term extension)
+    label: object
+
+
+# The one transition table: action → (from-states, to-state).
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("route", frozenset({S.REGISTERED}), S.ON_RESOLUTION, _l("Route to signer")),
+    Transition("return_to_applicant", frozenset({S.REGISTERED}), S.RETURNED_TO_APPLICANT,
+               _l("Return to applicant (Art. 5)")),
+    Transition("not_consider", frozenset({S.REGISTERED}), S.NOT_CONSIDERED, _l("Do not consider (Art. 8)")),
+    Transition("forward", frozenset({S.REGISTERED}), S.FORWARDED, _l("Forward by competence")),
+    Transition("resolve", frozenset({S.ON_RESOLUTION}), S.ASSIGNED, _l("Resolution")),
+    Transition("accept", frozenset({S.ASSIGNED}), S.IN_WORK, _l("Accept for work")),
+    Transition("draft", frozenset({S.IN_WORK}), S.ANSWER_DRAFTED, _l("Draft the answers")),
+    Transition("submit", frozenset({S.ANSWER_DRAFTED}), S.ON_SIGNING, _l("Submit for signing")),
+    Transition("sign", frozenset({S.ON_SIGNING}), S.SIGNED, _l("Sign")),
+    Transition("rework", frozenset({S.ON_SIGNING}), S.IN_WORK, _l("Return for rework")),
+    Transition("dispatch", frozenset({S.SIGNED}), S.SENT, _l("Dispatch")),
+    Transition("close", frozenset({S.SENT, S.FORWARDED}), S.CLOSED, _l("Close")),
+    Transition("extend_term", frozenset(OPEN_STATUSES), None, _l("Extend the term")),
+)}
+
+# Steps that only the responsible (first) executor's body takes among executor users.
+RESPONSIBLE_EXECUTOR_ACTIONS = frozenset({"accept", "draft", "submit"})
+
+
+def transition_table() -> list[tuple[AppealStatus, str, AppealStatus]]:
+    """(from-state, action, to-state) rows, sorted: the state machine as data."""
+    rows = []
+    for t in TRANSITIONS.values():
+        for source in t.sources:
+            rows.append((source, t.action, t.target or source))
+    return sorted(rows, key=lambda r: (list(AppealStatus).index(r[0]), r[1]))
+
+
+def action_label(action: str):
+    return TRANSITIONS[action].label
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+def responsible_assignment(appeal: Appeal) -> Assignment | None:
+    """The current resolution's responsible assignment (the latest one)."""
+    found = [a for a in appeal.assignments if ExecutorRole(a.executor_role) == ExecutorRole.RESPONSIBLE]
+    return max(found, key=lambda a: a.id or 0) if found else None
+
+
+def _permission_problem(user, appeal: Appeal, action: str):
+    """Why ``user`` may not take ``action`` on ``appeal`` regardless of its state (None if they may)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _l("Log in first.")
+    if not can(user, "appeal", action):
+        return _l("Your role may not do this: %(action)s.", action=action_label(action))
+    if not can_see_appeal(user, appeal):
+        return _l("This appeal is outside your area.")
+    if Role(user.role) == Role.EXECUTOR and action in RESPONSIBLE_EXECUTOR_ACTIONS:
+        main = responsible_assignment(appeal)
+        if main is None or main.executor_id != user.executor_id:
+            return _l("Only the responsible executor's body can do this.")
+    return None
+
+
+def check(user, appeal: Appeal, action: str) -> Transition:
+    """Raise NotAllowed or WorkflowError unless ``user`` may take ``action`` now."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise WorkflowError(_l("Unknown workflow action."))
+    problem = _permission_problem(user, appeal, action)
+    if problem is not None:
+        raise NotAllowed(problem)
+    if AppealStatus(appeal.status) not in transition.sources:
+        raise WorkflowError(_l("“%(action)s” is not possible while the appeal is “%(status)s”.",
+                               action=transition.label, status=enum_label(AppealStatus(appeal.status))))
+    return transition
+
+
+def is_allowed(user, appeal: Appeal, action: str) -> bool:
+    try:
+        check(user, appeal, action)
+    except WorkflowError:
+        return False
+    return True
+
+
+def available_actions(user, appeal: Appeal) -> list[str]:
+    """The workflow actions ``user`` may take on ``appeal`` now, in table order (for the UI)."""
+    return [action for action in TRANSITIONS if is_allowed(user, appeal, action)]
+
+
+def can_attach(user, appeal: Appeal) -> bool:
+    return bool(user) and can(user, "appeal", "attach") and can_see_appeal(user, appeal)
+
+
+def _move(appeal: Appeal, transition: Transition, user, comment: str = "") -> StatusChange:
+    old = AppealStatus(appeal.status)
+    new = transition.target or old
+    appeal.status = new
+    change = StatusChange(appeal=appeal, from_status=old, to_status=new, at=utcnow(),
+                          user_id=getattr(user, "id", None), comment=str(comment or "").strip())
+    db.session.add(change)
+    return change
+
+
+def _required_text(value, message, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise WorkflowError(message, field=field)
+    return text
+
+
+def _registered_on(appeal: Appeal) -> date:
+    return deadlines.registration_date(appeal.registered_at)
+
+
+def _get(model, value, message):
+    if value is None or value == "":
+        raise WorkflowError(message)
+    if isinstance(value, model):
+        return value
+    try:
+        obj = db.session.get(model, int(value))
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise WorkflowError(message)
+    return obj
+
+
+# --- transitions -----------------------------------------------------------------------------------
+
+def signers_for(appeal: Appeal) -> list[User]:
+    """Active signers whose direction covers the appeal's topic."""
+    if appeal.direction_id is None:
+        return []
+    query = sa.select(User).where(User.role == Role.SIGNER, User.active.is_(True),
+                                  User.direction_id == appeal.direction_id).order_by(User.id)
+    return list(db.session.execute(query).scalars())
+
+
+def route(user, appeal: Appeal, *, signer=None, comment: str = "") -> StatusChange:
+    """registered → on_resolution: to the signer whose direction covers the topic."""
+    t = check(user, appeal, "route")
+    if signer is None or signer == "":
+        if appeal.direction_id is None:
+            raise WorkflowError(_l("The appeal's topic belongs to no direction: choose the signer."))
+        candidates = signers_for(appeal)
+        if not candidates:
+            raise WorkflowError(_l("No active signer oversees this direction: choose the signer."))
+        signer = candidates[0]
+    else:
+        signer = _get(User, signer, _l("Choose the signer."))
+        if Role(signer.role) != Role.SIGNER or not signer.active:
+            raise WorkflowError(_l("The chosen user is not an active signer."))
+        if appeal.direction_id is not None and signer.direction_id not in (None, appeal.direction_id):
+            raise WorkflowError(_l("The chosen signer does not oversee the appeal's direction."))
+    appeal.signer = signer
+    return _move(appeal, t, user, comment or str(signer))
+
+
+def return_to_applicant(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """registered → returned_to_applicant: Art. 5 items are lacking; the reason is the explanation."""
+    t = check(user, appeal, "return_to_applicant")
+    appeal.decision_reason = _required_text(reason, _l("Explain to the applicant what the appeal lacks."), "reason")
+    return _move(appeal, t, user, appeal.decision_reason)
+
+
+def not_consider(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """registered → not_considered: an Art. 8 ground (anonymous, no substance, repeated and resolved)."""
+    t = check(user, appeal, "not_consider")
+    appeal.decision_reason = _required_text(reason, _l("State the Art. 8 ground for not considering it."), "reason")
+    return _move(appeal, t, user, appeal.decision_reason)
+
+
+def forward(user, appeal: Appeal, *, body: str, notified_on: date | None, comment: str = "",
+            today: date | None = None) -> StatusChange:
+    """registered → forwarded: to the competent body within 5 days, the applicant notified."""
+    t = check(user, appeal, "forward")
+    body = _required_text(body, _l("State the body the appeal is forwarded to."), "body")
+    deadlines.check_forwarding(registered_on=appeal.registered_at, notified_on=notified_on, today=today)
+    appeal.forwarded_to = body[:300]
+    appeal.applicant_notified_on = notified_on
+    appeal.decision_reason = (comment or "").strip()
+    return _move(appeal, t, user, f"{body}: {comment.strip()}" if (comment or "").strip() else body)
+
+
+def resolve(user, appeal: Appeal, *, text: str, executors, for_information=(), deadline: date | None = None,
+            resolved_on: date | None = None, today: date | None = None) -> Resolution:
+    """on_resolution → assigned: the resolution names executors in order; the first is responsible."""
+    t = check(user, appeal, "resolve")
+    today = today or kyiv_today()
+    text = _required_text(text, _l("Write the text of the resolution."), "text")
+    chosen = [_get(Executor, e, _l("Unknown executor.")) for e in (executors or []) if e not in (None, "")]
+    informed = [_get(Executor, e, _l("Unknown executor.")) for e in (for_information or []) if e not in (None, "")]
+    if not chosen:
+        raise WorkflowError(_l("Name at least one executor; the first one is responsible."), field="executors")
+    ids = [e.id for e in chosen + informed]
+    if len(ids) != len(set(ids)):
+        raise WorkflowError(_l("Each executor can be named only once in a resolution."), field="executors")
+    inactive = [str(e) for e in chosen + informed if not e.is_active]
+    if inactive:
+        raise WorkflowError(_l("These executors are inactive: %(names)s.", names=", ".join(inactive)))
+    resolved_on = resolved_on or today
+    if resolved_on < _registered_on(appeal) or resolved_on > today:
+        raise WorkflowError(_l("The resolution date must be between the registration date and today."),
+                            field="resolved_on")
+    deadline = deadline or appeal.due_date
+    deadlines.check_assignment_deadline(deadline, resolved_on=resolved_on, legal_due=appeal.due_date)
+
+    resolution = Resolution(appeal=appeal, signer_id=user.id, text=text, resolved_on=resolved_on, deadline=deadline)
+    db.session.add(resolution)
+    position = 0
+    for index, executor in enumerate(chosen):
+        position += 1
+        role = ExecutorRole.RESPONSIBLE if index == 0 else ExecutorRole.CO_EXECUTOR
+        db.session.add(Assignment(appeal=appeal, resolution=resolution, executor=executor, position=position,
+                                  executor_role=role, status=AssignmentStatus.NEW, due_date=deadline))
+    for executor in informed:
+        position += 1
+        db.session.add(Assignment(appeal=appeal, resolution=resolution, executor=executor, position=position,
+                                  executor_role=ExecutorRole.FOR_INFORMATION, status=AssignmentStatus.NEW,
+                                  due_date=deadline))
+    appeal.main_executor = chosen[0]
+    if appeal.signer_id is None and Role(user.role) == Role.SIGNER:
+        appeal.signer_id = user.id
+    _move(appeal, t, user, text)
+    return resolution
+
+
+def accept(user, appeal: Appeal, *, comment: str = "") -> StatusChange:
+    """assigned → in_work: the responsible executor takes the appeal."""
+    t = check(user, appeal, "accept")
+    main = responsible_assignment(appeal)
+    if main is None:
+        raise WorkflowError(_l("The appeal has no responsible executor."))
+    main.status = AssignmentStatus.ACCEPTED
+    main.accepted_at = utcnow()
+    return _move(appeal, t, user, comment)
+
+
+def _upsert_answer(appeal: Appeal, kind: AnswerKind, body: str, user, assignment) -> Answer:
+    # a redraft after rework replaces the unsigned text; the audit log keeps the earlier one
+    for answer in appeal.answers:
+        if AnswerKind(answer.kind) == kind and answer.signed_at is None:
+            answer.body, answer.drafted_by_id, answer.assignment = body, getattr(user, "id", None), assignment
+            return answer
+    answer = Answer(appeal=appeal, kind=kind, body=body, drafted_by_id=getattr(user, "id", None),
+                    assignment=assignment)
+    db.session.add(answer)
+    return answer
+
+
+def draft(user, appeal: Appeal, *, to_regional_center: str, to_applicant: str, feedback_method,
+          contacted_at: datetime | None, feedback_result: str, feedback_attachment=None) -> StatusChange:
+    """in_work → answer_drafted: answers (appendices 1 and 2) and the proof of feedback."""
+    t = check(user, appeal, "draft")
+    center = _required_text(to_regional_center, _l("Write the answer to the regional center."), "to_regional_center")
+    applicant = _required_text(to_applicant, _l("Write the answer to the applicant."), "to_applicant")
+    if not feedback_method:
+        raise WorkflowError(_l("State how the applicant was contacted."), field="feedback_method")
+    method = FeedbackMethod(feedback_method)
+    if contacted_at is None:
+        raise WorkflowError(_l("State when the applicant was contacted."), field="contacted_at")
+    if contacted_at.tzinfo is None:
+        raise WorkflowError(_l("State when the applicant was contacted."), field="contacted_at")
+    if contacted_at > utcnow() or to_kyiv(contacted_at).date() < _registered_on(appeal):
+        raise WorkflowError(_l("The contact with the applicant must be between registration and now."),
+                            field="contacted_at")
+    result = _required_text(feedback_result, _l("State the result of the contact with the applicant."),
+                            "feedback_result")
+    main = responsible_assignment(appeal)
+    _upsert_answer(appeal, AnswerKind.TO_REGIONAL_CENTER, center, user, main)
+    _upsert_answer(appeal, AnswerKind.TO_APPLICANT, applicant, user, main)
+    db.session.add(FeedbackProof(appeal=appeal, method=method, contacted_at=contacted_at, result=result,
+                                 attachment=feedback_attachment))
+    if main is not None:
+        main.status = AssignmentStatus.ANSWERED
+        main.answered_at = utcnow()
+    return _move(appeal, t, user)
+
+
+def submit(user, appeal: Appeal, *, comment: str = "") -> StatusChange:
+    """answer_drafted → on_signing: both answers and a proof of feedback must be there."""
+    t = check(user, appeal, "submit")
+    kinds = {AnswerKind(a.kind) for a in appeal.answers}
+    if kinds != set(AnswerKind):
+        raise WorkflowError(_l("Draft both answers (to the regional center and to the applicant) first."))
+    if not appeal.feedback:
+        raise WorkflowError(_l("Record the proof of feedback with the applicant first."))
+    return _move(appeal, t, user, comment)
+
+
+def sign(user, appeal: Appeal, *, comment: str = "") -> StatusChange:
+    """on_signing → signed: the signer signs both answers."""
+    t = check(user, appeal, "sign")
+    now = utcnow()
+    for answer in appeal.answers:
+        if answer.signed_at is None:
+            answer.signed_by_id, answer.signed_at = user.id, now
+    return _move(appeal, t, user, comment)
+
+
+def rework(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """on_signing → in_work: returned for rework; the counter grows, the executor redrafts."""
+    t = check(user, appeal, "rework")
+    reason = _required_text(reason, _l("Explain what must be reworked."), "reason")
+    appeal.rework_count = (appeal.rework_count or 0) + 1
+    main = responsible_assignment(appeal)
+    if main is not None:
+        main.status = AssignmentStatus.RETURNED
+        main.answered_at = None
+    return _move(appeal, t, user, reason)
+
+
+def dispatch(user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False,
+             comment: str = "") -> StatusChange:
+    """signed → sent: outgoing number, the signed scan attached, delivery pending, paper copy marked."""
+    t = check(user, appeal, "dispatch")
+    number = _required_text(outgoing_number, _l("State the outgoing number."), "outgoing_number")
+    if len(number) > 32:
+        raise WorkflowError(_l("The outgoing number is too long."), field="outgoing_number")
+    if not any(AttachmentKind(a.kind) == AttachmentKind.SCAN for a in appeal.attachments):
+        raise WorkflowError(_l("Attach the signed scan of the answer first."), field="file")
+    appeal.outgoing_number = number
+    appeal.sent_at = utcnow()
+    appeal.delivery_status = DeliveryStatus.PENDING
+    appeal.paper_copy_sent = bool(paper_copy_sent)
+    for answer in appeal.answers:
+        if not answer.outgoing_number:
+            answer.outgoing_number = number
+    return _move(appeal, t, user, comment or number)
+
+
+def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> StatusChange:
+    """sent → closed, or forwarded → closed, with a result code."""
+    t = check(user, appeal, "close")
+    if (result_code is None or result_code == "") and AppealStatus(appeal.status) == S.FORWARDED:
+        result_code = db.session.execute(sa.select(ResultCode).filter_by(code="forwarded")).scalar_one_or_none()
+    code = _get(ResultCode, result_code, _l("Choose the result of consideration."))
+    appeal.result_code = code
+    appeal.closed_at = utcnow()
+    return _move(appeal, t, user, comment or str(code))
+
+
+def extend_term(user, appeal: Appeal, *, new_due_date: date | None, reason: str, notified_on: date | None,
+                today: date | None = None) -> TermExtension:
+    """Any open state: the head extends the term (reason, applicant notified, ≤ 45 days in total)."""
+    t = check(user, appeal, "extend_term")
+    old_due = appeal.due_date
+    appeal.term_days = deadlines.check_extension(registered_on=appeal.registered_at, current_due=old_due,
+                                                 new_due=new_due_date, reason=reason, notified_on=notified_on,
+                                                 today=today)
+    appeal.due_date = new_due_date
+    extension = TermExtension(appeal=appeal, old_due_date=old_due, new_due_date=new_due_date,
+                              reason=reason.strip(), applicant_notified_on=notified_on, extended_by_id=user.id)
+    db.session.add(extension)
+    # executors' deadlines that followed the legal term move with it
+    for assignment in appeal.assignments:
+        if assignment.due_date == old_due and AssignmentStatus(assignment.status) != AssignmentStatus.ANSWERED:
+            assignment.due_date = new_due_date
+    _move(appeal, t, user, f"{format_date(old_due)} → {format_date(new_due_date)}: {reason.strip()}")
+    return extension
+
+
+ACTIONS = {
+    "route": route, "return_to_applicant": return_to_applicant, "not_consider": not_consider,
+    "forward": forward, "resolve": resolve, "accept": accept, "draft": draft, "submit": submit,
+    "sign": sign, "rework": rework, "dispatch": dispatch, "close": close, "extend_term": extend_term,
+}
+
+
+def perform(user, appeal: Appeal, action: str, **params):
+    """Take ``action`` on ``appeal`` with its inputs (the one entry point for views and the API)."""
+    if action not in ACTIONS:
+        raise WorkflowError(_l("Unknown workflow action."))
+    return ACTIONS[action](user, appeal, **params)
