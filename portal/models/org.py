@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -26,16 +27,28 @@ class Order(TimestampMixin, db.Model):
     __tablename__ = "order"
     __table_args__ = (sa.UniqueConstraint("number", "issued_on", name="uq_order_number_date"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(sa.String(32))
-    issued_on: Mapped[date] = mapped_column(sa.Date, index=True)
-    order_type: Mapped[OrderType] = mapped_column(enum_column(OrderType))
-    title: Mapped[str] = mapped_column(sa.String(300))
-    text: Mapped[str] = mapped_column(sa.Text, default="")
-    employee_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("employee.id", use_alter=True))
-    position_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("staff_position.id", use_alter=True))
+    number: Mapped[str] = mapped_column(sa.String(32), info={"label": _l("Order No.")})
+    issued_on: Mapped[date] = mapped_column(sa.Date, index=True, info={"label": _l("Order date")})
+    order_type: Mapped[OrderType] = mapped_column(
+        enum_column(OrderType), active_history=True, info={"label": _l("Order type")}
+    )
+    title: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Order title")})
+    text: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Order text")})
+    employee_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("employee.id", use_alter=True), info={"label": _l("Employee")}
+    )
+    position_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("staff_position.id", use_alter=True), info={"label": _l("Staff position")}
+    )
 
-    employee: Mapped[Optional["Employee"]] = relationship(foreign_keys=[employee_id])
-    position: Mapped[Optional["StaffPosition"]] = relationship(foreign_keys=[position_id])
+    # post_update: an employee row refers to its orders and an order to its employee; the
+    # order's side is written after both rows exist
+    employee: Mapped[Optional["Employee"]] = relationship(
+        foreign_keys=[employee_id], post_update=True, info={"label": _l("Employee")}
+    )
+    position: Mapped[Optional["StaffPosition"]] = relationship(
+        foreign_keys=[position_id], post_update=True, info={"label": _l("Staff position")}
+    )
 
     def __str__(self) -> str:
         return f"№ {self.number} від {self.issued_on:%d.%m.%Y}" if self.issued_on else f"№ {self.number}"
@@ -46,18 +59,35 @@ class StructuralUnit(TimestampMixin, db.Model):
 
     __tablename__ = "structural_unit"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(300))
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("structural_unit.id"))
-    head_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("employee.id", use_alter=True))
-    regulation_order_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("order.id"))
-    regulation: Mapped[str] = mapped_column(sa.Text, default="")
+    name: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Unit name")})
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True, info={"label": _l("Code")})
+    parent_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("structural_unit.id"), info={"label": _l("Parent unit")}
+    )
+    head_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("employee.id", use_alter=True), info={"label": _l("Head")}
+    )
+    regulation_order_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("order.id"), info={"label": _l("Regulation approved by order")}
+    )
+    regulation: Mapped[str] = mapped_column(sa.Text, default="", active_history=True, info={"label": _l("Regulation")})
 
-    parent: Mapped[Optional["StructuralUnit"]] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["StructuralUnit"]] = relationship(back_populates="parent")
-    head: Mapped[Optional["Employee"]] = relationship(foreign_keys=[head_id])
-    regulation_order: Mapped[Optional[Order]] = relationship(foreign_keys=[regulation_order_id])
-    positions: Mapped[list["StaffPosition"]] = relationship(back_populates="unit")
+    parent: Mapped[Optional["StructuralUnit"]] = relationship(
+        remote_side=[id], back_populates="children", info={"label": _l("Parent unit")}
+    )
+    children: Mapped[list["StructuralUnit"]] = relationship(
+        back_populates="parent", info={"label": _l("Subunits")}
+    )
+    head: Mapped[Optional["Employee"]] = relationship(
+        foreign_keys=[head_id], post_update=True, info={"label": _l("Head")}
+    )
+    regulation_order: Mapped[Optional[Order]] = relationship(
+        foreign_keys=[regulation_order_id], active_history=True,
+        info={"label": _l("Regulation approved by order")},
+    )
+    positions: Mapped[list["StaffPosition"]] = relationship(
+        back_populates="unit", info={"label": _l("Staff positions")}
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -68,19 +98,36 @@ class StaffPosition(TimestampMixin, db.Model):
 
     __tablename__ = "staff_position"
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("structural_unit.id"), index=True)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    posts: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), default=Decimal("1"))  # fractions allowed
-    salary: Mapped[Decimal] = mapped_column(Money)  # посадовий оклад, per post per month
-    allowances: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # надбавки, per post per month
-    supplements: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # доплати, per post per month
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("structural_unit.id"), index=True, info={"label": _l("Structural unit")}
+    )
+    title: Mapped[str] = mapped_column(sa.String(200), info={"label": _l("Position title")})
+    posts: Mapped[Decimal] = mapped_column(  # fractions allowed
+        sa.Numeric(6, 2), default=Decimal("1"), active_history=True, info={"label": _l("Posts")}
+    )
+    salary: Mapped[Decimal] = mapped_column(  # посадовий оклад, per post per month
+        Money, active_history=True, info={"label": _l("Salary")}
+    )
+    allowances: Mapped[Decimal] = mapped_column(  # надбавки, per post per month
+        Money, default=Decimal("0"), active_history=True, info={"label": _l("Allowances")}
+    )
+    supplements: Mapped[Decimal] = mapped_column(  # доплати, per post per month
+        Money, default=Decimal("0"), active_history=True, info={"label": _l("Supplements")}
+    )
 
-    unit: Mapped[StructuralUnit] = relationship(back_populates="positions")
-    employees: Mapped[list["Employee"]] = relationship(back_populates="position", foreign_keys="Employee.position_id")
+    unit: Mapped[StructuralUnit] = relationship(back_populates="positions", info={"label": _l("Structural unit")})
+    employees: Mapped[list["Employee"]] = relationship(
+        back_populates="position", foreign_keys="Employee.position_id", info={"label": _l("Employees")}
+    )
+
+    @property
+    def monthly_pay(self) -> Decimal:
+        """Pay of one post per month: salary, allowances and supplements."""
+        return (self.salary or 0) + (self.allowances or 0) + (self.supplements or 0)
 
     @property
     def monthly_fund(self) -> Decimal:
-        return (self.posts or 0) * ((self.salary or 0) + (self.allowances or 0) + (self.supplements or 0))
+        return Decimal(self.posts or 0) * self.monthly_pay
 
     @property
     def annual_fund(self) -> Decimal:
@@ -95,19 +142,37 @@ class Employee(TimestampMixin, db.Model):
 
     __tablename__ = "employee"
     id: Mapped[int] = mapped_column(primary_key=True)
-    full_name: Mapped[str] = mapped_column(sa.String(200), index=True)
-    position_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("staff_position.id"), index=True)
-    rate: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=Decimal("1"))  # share of a post
-    phone: Mapped[str] = mapped_column(sa.String(50), default="")
-    email: Mapped[str] = mapped_column(sa.String(200), default="")
-    hired_on: Mapped[Optional[date]] = mapped_column(sa.Date)
-    dismissed_on: Mapped[Optional[date]] = mapped_column(sa.Date)
-    appointment_order_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("order.id"))
-    dismissal_order_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("order.id"))
+    full_name: Mapped[str] = mapped_column(sa.String(200), index=True, info={"label": _l("Full name")})
+    position_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("staff_position.id"), index=True, info={"label": _l("Staff position")}
+    )
+    rate: Mapped[Decimal] = mapped_column(  # share of a post
+        sa.Numeric(4, 2), default=Decimal("1"), active_history=True, info={"label": _l("Rate (share of a post)")}
+    )
+    phone: Mapped[str] = mapped_column(sa.String(50), default="", info={"label": _l("Phone")})
+    email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("E-mail")})
+    hired_on: Mapped[Optional[date]] = mapped_column(sa.Date, active_history=True, info={"label": _l("Appointed on")})
+    dismissed_on: Mapped[Optional[date]] = mapped_column(
+        sa.Date, active_history=True, info={"label": _l("Dismissed on")}
+    )
+    appointment_order_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("order.id"), info={"label": _l("Appointment order")}
+    )
+    dismissal_order_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("order.id"), info={"label": _l("Dismissal order")}
+    )
 
-    position: Mapped[Optional[StaffPosition]] = relationship(back_populates="employees", foreign_keys=[position_id])
-    appointment_order: Mapped[Optional[Order]] = relationship(foreign_keys=[appointment_order_id])
-    dismissal_order: Mapped[Optional[Order]] = relationship(foreign_keys=[dismissal_order_id])
+    # active_history: the staff service compares old and new placement before the flush
+    position: Mapped[Optional[StaffPosition]] = relationship(
+        back_populates="employees", foreign_keys=[position_id], active_history=True,
+        info={"label": _l("Staff position")},
+    )
+    appointment_order: Mapped[Optional[Order]] = relationship(
+        foreign_keys=[appointment_order_id], active_history=True, info={"label": _l("Appointment order")}
+    )
+    dismissal_order: Mapped[Optional[Order]] = relationship(
+        foreign_keys=[dismissal_order_id], active_history=True, info={"label": _l("Dismissal order")}
+    )
 
     @property
     def is_active(self) -> bool:
@@ -122,20 +187,26 @@ class Executor(TimestampMixin, db.Model):
 
     __tablename__ = "executor"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(300), unique=True)
-    short_name: Mapped[str] = mapped_column(sa.String(100), default="")
-    kind: Mapped[ExecutorKind] = mapped_column(enum_column(ExecutorKind), default=ExecutorKind.EXTERNAL)
-    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("structural_unit.id"))
-    head_name: Mapped[str] = mapped_column(sa.String(200), default="")
-    email: Mapped[str] = mapped_column(sa.String(200), default="")
-    phone: Mapped[str] = mapped_column(sa.String(50), default="")
-    address: Mapped[str] = mapped_column(sa.String(300), default="")
-    is_active: Mapped[bool] = mapped_column(default=True)
+    name: Mapped[str] = mapped_column(sa.String(300), unique=True, info={"label": _l("Executor name")})
+    short_name: Mapped[str] = mapped_column(sa.String(100), default="", info={"label": _l("Short name")})
+    kind: Mapped[ExecutorKind] = mapped_column(
+        enum_column(ExecutorKind), default=ExecutorKind.EXTERNAL, info={"label": _l("Executor kind")}
+    )
+    unit_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("structural_unit.id"), info={"label": _l("Structural unit")}
+    )
+    head_name: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Head of the body")})
+    email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("E-mail")})
+    phone: Mapped[str] = mapped_column(sa.String(50), default="", info={"label": _l("Phone")})
+    address: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Address")})
+    is_active: Mapped[bool] = mapped_column(default=True, info={"label": _l("Active")})
 
-    unit: Mapped[Optional[StructuralUnit]] = relationship()
-    topics: Mapped[list["Topic"]] = relationship(secondary=executor_topic)  # noqa: F821
+    unit: Mapped[Optional[StructuralUnit]] = relationship(info={"label": _l("Structural unit")})
+    topics: Mapped[list["Topic"]] = relationship(  # noqa: F821
+        secondary=executor_topic, info={"label": _l("Topics covered")}
+    )
     contacts: Mapped[list["ExecutorContact"]] = relationship(
-        back_populates="executor", cascade="all, delete-orphan"
+        back_populates="executor", cascade="all, delete-orphan", info={"label": _l("Contact persons")}
     )
 
     def __str__(self) -> str:
@@ -147,13 +218,15 @@ class ExecutorContact(TimestampMixin, db.Model):
 
     __tablename__ = "executor_contact"
     id: Mapped[int] = mapped_column(primary_key=True)
-    executor_id: Mapped[int] = mapped_column(sa.ForeignKey("executor.id", ondelete="CASCADE"), index=True)
-    full_name: Mapped[str] = mapped_column(sa.String(200))
-    position: Mapped[str] = mapped_column(sa.String(200), default="")
-    phone: Mapped[str] = mapped_column(sa.String(50), default="")
-    email: Mapped[str] = mapped_column(sa.String(200), default="")
+    executor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("executor.id", ondelete="CASCADE"), index=True, info={"label": _l("Executor")}
+    )
+    full_name: Mapped[str] = mapped_column(sa.String(200), info={"label": _l("Full name")})
+    position: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Job title")})
+    phone: Mapped[str] = mapped_column(sa.String(50), default="", info={"label": _l("Phone")})
+    email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("E-mail")})
 
-    executor: Mapped[Executor] = relationship(back_populates="contacts")
+    executor: Mapped[Executor] = relationship(back_populates="contacts", info={"label": _l("Executor")})
 
     def __str__(self) -> str:
         return self.full_name
