@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -14,10 +15,10 @@ class Direction(db.Model):
 
     __tablename__ = "direction"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    signer_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True, info={"label": _l("Name")})
+    signer_title: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Signer's position")})
 
-    topics: Mapped[list["Topic"]] = relationship(back_populates="direction")
+    topics: Mapped[list["Topic"]] = relationship(back_populates="direction", info={"label": _l("Topics")})
 
     def __str__(self) -> str:
         return self.name
@@ -28,26 +29,30 @@ class Topic(db.Model):
 
     __tablename__ = "topic"
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(300))
-    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"))
-    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"))
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True, info={"label": _l("Code")})
+    name: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Name")})
+    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"), info={"label": _l("Section")})
+    direction_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("direction.id"), info={"label": _l("Direction")}
+    )
 
-    parent: Mapped[Optional["Topic"]] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Topic"]] = relationship(back_populates="parent")
-    direction: Mapped[Optional[Direction]] = relationship(back_populates="topics")
+    parent: Mapped[Optional["Topic"]] = relationship(
+        remote_side=[id], back_populates="children", info={"label": _l("Section")}
+    )
+    children: Mapped[list["Topic"]] = relationship(back_populates="parent", info={"label": _l("Subtopics")})
+    direction: Mapped[Optional[Direction]] = relationship(back_populates="topics", info={"label": _l("Direction")})
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
 
 class SocialStatus(db.Model):
-    """Applicant's social status (Classifier 858 §6)."""
+    """Applicant's social status (Classifier 858)."""
 
     __tablename__ = "social_status"
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True, info={"label": _l("Code")})
+    name: Mapped[str] = mapped_column(sa.String(200), info={"label": _l("Name")})
 
     def __str__(self) -> str:
         return self.name
@@ -58,8 +63,8 @@ class PrivilegeCategory(db.Model):
 
     __tablename__ = "privilege_category"
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(300))
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True, info={"label": _l("Code")})
+    name: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Name")})
 
     def __str__(self) -> str:
         return self.name
@@ -70,9 +75,9 @@ class ResultCode(db.Model):
 
     __tablename__ = "result_code"
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    is_positive: Mapped[bool] = mapped_column(default=False)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"label": _l("Code")})
+    name: Mapped[str] = mapped_column(sa.String(200), info={"label": _l("Name")})
+    is_positive: Mapped[bool] = mapped_column(default=False, info={"label": _l("Positive result")})
 
     def __str__(self) -> str:
         return self.name
@@ -83,8 +88,8 @@ class Kekv(db.Model):
 
     __tablename__ = "kekv"
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(8), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(300))
+    code: Mapped[str] = mapped_column(sa.String(8), unique=True, info={"label": _l("KEKV code")})
+    name: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Name")})
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
