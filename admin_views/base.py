@@ -1,23 +1,40 @@
-"""The base admin view: every Flask-Admin route checks the permission table and the row scope."""
+"""The base admin view: every Flask-Admin route checks the permission table and the row scope.
+
+Every route a subclass exposes goes through :meth:`PortalModelView._handle_view`: anonymous
+users are sent to the login page, a request the permission table does not allow answers
+403 and is logged, and a read-only role (the auditor) never gets through a write method.
+Lists, counts, details, edits, deletes, bulk actions, inline edits, exports and form
+pickers all read rows through :meth:`scope_query`, so they agree on what a user may see.
+"""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+import datetime as _dt
+import enum as _enum
+from decimal import Decimal
+
+from flask import (
+    Response, abort, current_app, flash, get_flashed_messages, redirect, request, stream_with_context, url_for,
+)
 from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.utils import secure_filename
+from wtforms import Form as WTForm
 
-from portal.auth.permissions import can
+from portal.auth.permissions import can, is_read_only
 from portal.extensions import db
 from portal.i18n import format_date, format_datetime
 from portal.models.enums import AuditAction
 from portal.services import audit
 from portal.services.errors import DomainError
-from portal.services.export import neutralise_formula
-
-import datetime as _dt
-import enum as _enum
-from decimal import Decimal
+from portal.services.export import csv_lines, neutralise_formula
 
 
 def _fmt_date(view, value, *args):
@@ -42,16 +59,17 @@ def _fmt_bool(view, value, *args):
     return bool_formatter(view, value, *args)
 
 
+# datetime before date: a datetime is a date too, and the first match wins
 TYPE_FORMATTERS = {
+    _dt.datetime: _fmt_datetime,
+    _dt.date: _fmt_date,
     type(None): lambda view, value, *a: "",
     bool: _fmt_bool,
-    _dt.date: _fmt_date,
-    _dt.datetime: _fmt_datetime,
     _enum.Enum: _fmt_enum,
     Decimal: _fmt_decimal,
     list: lambda view, value, *a: ", ".join(str(v) for v in value),
 }
-EXPORT_TYPE_FORMATTERS = dict(TYPE_FORMATTERS, bool=lambda view, value, *a: "так" if value else "ні")
+EXPORT_TYPE_FORMATTERS = dict(TYPE_FORMATTERS)
 EXPORT_TYPE_FORMATTERS[bool] = lambda view, value, *a: str(_l("yes")) if value else str(_l("no"))
 EXPORT_TYPE_FORMATTERS[Decimal] = lambda view, value, *a: str(value)
 
@@ -65,6 +83,8 @@ VIEW_ACTIONS = {
     "export": "export",
     "ajax_update": "edit",
 }
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EXPORT_BATCH = 500
 
 
 class PortalModelView(ModelView):
@@ -76,6 +96,11 @@ class PortalModelView(ModelView):
     # bulk actions of a subclass: action name → permission action
     action_permissions: dict[str, str] = {"delete": "delete"}
 
+    # One CSRF scheme: Flask-WTF's CSRFProtect checks every POST of the app. Flask-Admin's
+    # templates put its token (the ``csrf_token()`` global) into every form they render —
+    # create/edit, row delete, bulk actions, inline (x-editable) edits — so the admin forms
+    # themselves carry no second token of their own.
+    form_base_class = BaseForm
     page_size = 50
     can_set_page_size = True
     can_view_details = True
@@ -109,6 +134,7 @@ class PortalModelView(ModelView):
 
     # --- permissions -----------------------------------------------------------
     def allowed(self, action: str) -> bool:
+        """May the current user do ``action`` in this view's area (the permission table)?"""
         return current_user.is_authenticated and can(current_user, self.area, action)
 
     # Flask-Admin reads these for buttons, row actions and its own guards
@@ -130,8 +156,6 @@ class PortalModelView(ModelView):
 
     @property
     def export_max_rows(self):  # type: ignore[override]
-        from flask import current_app
-
         return current_app.config["EXPORT_MAX_ROWS"]
 
     def is_accessible(self) -> bool:
@@ -143,33 +167,51 @@ class PortalModelView(ModelView):
     def deny(self):
         """Log the denial and answer 403."""
         audit.log_event_now(
-            AuditAction.DENIED, model=self.area, record_id=request.args.get("id"),
-            detail=f"{request.method} {request.full_path.rstrip('?')}",
+            AuditAction.DENIED, model=self.area, record_id=(request.args.get("id") or "")[:64] or None,
+            detail=f"{request.method} {request.full_path.rstrip('?')}"[:1000],
         )
         abort(403)
 
     def required_action(self, name: str) -> str | None:
-        if name == "ajax_lookup":
-            return "create" if self.allowed("create") else "edit"
+        """The permission action a view function needs (None: unknown, always denied)."""
         return self.extra_view_actions.get(name) or VIEW_ACTIONS.get(name)
+
+    def _permitted(self, name: str) -> bool:
+        if request.method not in SAFE_METHODS and is_read_only(current_user):
+            return False  # a read-only role never writes, whatever a route is declared as
+        if name == "action_view":
+            needed = self.action_permissions.get(request.form.get("action", ""))
+            return needed is not None and self.allowed(needed)
+        if name == "ajax_lookup":
+            # ajax pickers serve this view's create and edit forms, and nothing else
+            return self.allowed("create") or self.allowed("edit")
+        needed = self.required_action(name)
+        return needed is not None and self.allowed(needed)
 
     def _handle_view(self, name, **kwargs):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
-        if name == "action_view":
-            action = request.form.get("action", "")
-            needed = self.action_permissions.get(action)
-            if needed is None or not self.allowed(needed):
-                return self.deny()
-            return None
-        needed = self.required_action(name)
-        if needed is None or not self.allowed(needed):
+        if not self._permitted(name):
             return self.deny()
         return None
 
     def is_action_allowed(self, name: str) -> bool:
         needed = self.action_permissions.get(name)
         return needed is not None and self.allowed(needed)
+
+    @staticmethod
+    def row_ids(ids) -> list[int]:
+        """Submitted row ids as integers (PostgreSQL refuses to compare an id with text)."""
+        return [int(i) for i in ids if str(i).strip().isdigit()]
+
+    def rows_for_ids(self, ids):
+        """The scoped query of the selected rows of a bulk action."""
+        return self.get_query().filter(self.model.id.in_(self.row_ids(ids)))
+
+    @action("delete", admin_lazy_gettext("Delete"),
+            admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        return super().action_delete(self.row_ids(ids))
 
     # --- row scope: list, count, details/edit/delete/inline edit all agree ------
     def scope_query(self, query):
@@ -185,13 +227,80 @@ class PortalModelView(ModelView):
     def get_one(self, id):
         from flask_admin.contrib.sqla import tools
 
-        pk = tools.iterdecode(id)
+        pk = tools.iterdecode(id) if isinstance(id, str) else id
         pk = pk[0] if isinstance(pk, tuple) and len(pk) == 1 else pk
         try:
             pk = int(pk)
         except (TypeError, ValueError):
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
+
+    def scope_related(self, model, query):
+        """Scope a query over another model by the admin view that shows that model."""
+        if model is self.model:
+            return self.scope_query(query)
+        for view in getattr(self.admin, "_views", ()):
+            if isinstance(view, PortalModelView) and view.model is model:
+                return view.scope_query(query)
+        return query
+
+    # --- pickers: select lists and ajax lookups offer only rows in scope ---------
+    def _scope_pickers(self, form):
+        for field in form:
+            factory = getattr(field, "query_factory", None)
+            if factory is not None and not getattr(factory, "_portal_scoped", False):
+                field.query_factory = self._scoped_factory(factory)
+            for entry in getattr(field, "entries", ()) or ():  # inline sub-forms
+                if isinstance(getattr(entry, "form", None), WTForm):
+                    self._scope_pickers(entry.form)
+            if isinstance(getattr(field, "form", None), WTForm):
+                self._scope_pickers(field.form)
+        return form
+
+    def _scoped_factory(self, factory):
+        """Wrap a select field's query factory: the choices it offers follow the row scope."""
+        def scoped():
+            query = factory()
+            descriptions = getattr(query, "column_descriptions", None)  # a factory may return a list
+            entity = descriptions[0].get("entity") if descriptions else None
+            return self.scope_related(entity, query) if entity is not None else query
+
+        scoped._portal_scoped = True
+        return scoped
+
+    def create_form(self, obj=None):
+        return self._scope_pickers(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scope_pickers(super().edit_form(obj))
+
+    def list_form(self, obj=None):
+        return self._scope_pickers(super().list_form(obj))
+
+    def _process_ajax_references(self):
+        refs = super()._process_ajax_references()
+        for loader in refs.values():
+            if isinstance(loader, QueryAjaxModelLoader) and not getattr(loader, "_portal_scoped", False):
+                self._scope_loader(loader)
+        return refs
+
+    def _scope_loader(self, loader) -> None:
+        """Make an ajax picker's searches and its submitted values respect the row scope."""
+        view, unscoped = self, loader.get_query
+
+        def get_query():
+            return view.scope_related(loader.model, unscoped())
+
+        def get_one(pk):
+            # form values arrive as strings; PostgreSQL will not compare them with integers
+            try:
+                pk = int(pk)
+            except (TypeError, ValueError):
+                return None
+            with db.session.no_autoflush:
+                return get_query().filter(getattr(loader.model, loader.pk) == pk).one_or_none()
+
+        loader.get_query, loader.get_one, loader._portal_scoped = get_query, get_one, True
 
     # --- errors: a broken rule is a message, and the form keeps what was typed ---
     def handle_view_exception(self, exc: Exception) -> bool:
@@ -200,7 +309,27 @@ class PortalModelView(ModelView):
             return True
         return super().handle_view_exception(exc)
 
-    # --- exports: logged, capped, formulas neutralised ----------------------------
+    # --- inline (x-editable) edits: scoped, and a broken rule answers 400 with its message
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        if not self.column_editable_list:
+            abort(404)
+        form = self.list_form()
+        for field in list(form):  # validate only the submitted column
+            if field.name not in request.form and field.name != "csrf_token":
+                form.__delitem__(field.name)
+        if not self.validate_form(form):
+            errors = "; ".join(str(e) for f in form for e in f.errors if isinstance(e, str))
+            return admin_gettext("Failed to update record. %(error)s", error=errors), 400
+        record = self.get_one(form.list_form_pk.data)
+        if record is None:
+            return admin_gettext("Record does not exist."), 404
+        if self.update_model(form, record):
+            return admin_gettext("Record was successfully saved.")
+        errors = ", ".join(str(m) for m in get_flashed_messages())
+        return admin_gettext("Failed to update record. %(error)s", error=errors), 400
+
+    # --- exports: logged, capped, streamed, formulas neutralised ------------------
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))
 
@@ -209,3 +338,41 @@ class PortalModelView(ModelView):
         audit.log_event_now(AuditAction.EXPORT, model=self.area,
                             detail=f"{export_type} {request.query_string.decode()[:500]}")
         return super().export(export_type)
+
+    def _export_query(self, limit: int):
+        """The list's query (scope, search, filters, sorting) for an export, at most ``limit`` rows."""
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        query, joins = self.get_query(), {}
+        if self._search_supported and view_args.search:
+            query, _, joins, _ = self._apply_search(query, None, joins, {}, view_args.search)
+        if view_args.filters and self._filters:
+            query, _, joins, _ = self._apply_filters(query, None, joins, {}, view_args.filters)
+        for attr in self._auto_joins:
+            # collections are loaded per batch; a joined collection cannot be streamed
+            many = getattr(getattr(attr, "property", None), "uselist", False)
+            query = query.options(selectinload(attr) if many else joinedload(attr))
+        query, joins = self._apply_sorting(query, joins, sort[0] if sort else None, view_args.sort_desc)
+        return query.limit(limit).yield_per(EXPORT_BATCH)
+
+    def _export_csv(self, return_url):
+        """Stream a CSV of the scoped list with bounded memory, capped at ``EXPORT_MAX_ROWS``."""
+        cap = self.export_max_rows
+        columns = self._export_columns
+        query = self._export_query(cap + 1)
+        notice = str(_l("The export stops at %(n)s rows; narrow the search or the filters.", n=cap))
+
+        def rows():
+            yield [str(title) for _, title in columns]
+            for n, model in enumerate(query):
+                if n == cap:
+                    yield [notice]
+                    break
+                yield [self.get_export_value(model, name) for name, _ in columns]
+
+        filename = secure_filename(self.get_export_name(export_type="csv"))
+        return Response(
+            stream_with_context(csv_lines(rows())),
+            headers={"Content-Disposition": f"attachment;filename={filename}"},
+            mimetype="text/csv",
+        )

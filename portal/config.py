@@ -12,22 +12,30 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "uk",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Kyiv",
     "LANGUAGES": ("uk", "en"),
-    "LOGIN_MAX_FAILURES": 5,  # the sixth wrong password in a row locks
+    "LOGIN_MAX_FAILURES": 5,  # the sixth wrong password in a row locks the account
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,  # then the address is locked too, whatever the account
     "LOGIN_LOCKOUT_SECONDS": 15 * 60,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "PASSWORD_MIN_LENGTH": 10,
+    "PASSWORD_MAX_LENGTH": 128,
     "PASSWORD_HASH_METHOD": "scrypt",
     "EXPORT_MAX_ROWS": 50_000,
+    "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,  # whole request; CSRF parses the body before views run
     "PAGE_SIZE": 50,
     "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS (PORTAL_SESSION_COOKIE_SECURE=1)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": False,  # follows SESSION_COOKIE_SECURE when that is set
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAIL_REGIONAL_CENTER": "okc@example.gov.ua",
     "RQ_QUEUE": "portal",
+    "RQ_RETRY_INTERVALS": "10,60",  # seconds before each retry of a failed job
+    "WEEKLY_REPORT_HOUR": 7,  # Monday, Europe/Kyiv
+    "WEEKLY_REPORT_SCHEDULE": True,
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -67,6 +75,9 @@ def load(app, test_config: dict | None = None) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config["FILES_DIR"] = app.config["FILES_DIR"] or os.path.join(instance, "files")
     app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or os.path.join(instance, "reports")
+    # one switch for HTTPS: every cookie the portal sets is then Secure
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["REMEMBER_COOKIE_SECURE"]
+                                                or app.config["SESSION_COOKIE_SECURE"])
     app.config["FLASK_ADMIN_SWATCH"] = "cerulean"
     app.config["FLASK_ADMIN_FLUID_LAYOUT"] = True
 

@@ -1,7 +1,7 @@
 """Authentication (login, logout, session checks) and the permission table."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -33,21 +33,22 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         result = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "")
         if result.user is not None:
             lang = session.get("lang")
             session.clear()  # a new session at login: nothing carried over from before
+            g.pop("csrf_token", None)  # the CSRF token belonged to the old session: a new one is made
             if lang:
                 session["lang"] = lang
             login_user(result.user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
-        error = result.error
+        error, status = result.error, (429 if result.locked else 401)
     elif request.method == "POST":
-        error = str(_l("Fill in the user name and the password."))
-    return render_template("login.html", form=form, error=error), (401 if error else 200)
+        error, status = str(_l("Fill in the user name and the password.")), 401
+    return render_template("login.html", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["GET", "POST"])

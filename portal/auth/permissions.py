@@ -3,7 +3,8 @@
 Areas are the admin endpoints of DESIGN §8. Actions are the generic ones Flask-Admin
 exposes (list, details, create, edit, delete, export) plus the workflow and domain
 actions of each area. Row-level scope (executor's own body, signer's own direction)
-is applied on top of this table by ``portal.services.scope``.
+is applied on top of this table by ``portal.services.scope``; who may grant which role
+is decided here too (:func:`may_assign_role`, :func:`may_manage_account`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ CRUD = frozenset({"list", "details", "create", "edit", "delete", "export"})
 AREAS = (
     "appeal", "executor", "structural_unit", "employee", "staff_position", "order",
     "budget_estimate", "budget_line", "expenditure", "report", "audit_log", "user",
+    "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -23,6 +25,11 @@ APPEAL_WORKFLOW = frozenset({
     "route", "return_to_applicant", "not_consider", "forward", "resolve", "accept",
     "draft", "submit", "sign", "rework", "dispatch", "close", "extend_term", "attach",
 })
+# Account administration: accounts are disabled, never deleted (their history stays readable).
+USER_ADMIN = READ_EXPORT | {"create", "edit", "reset_password"}
+
+# Actions that only read. Everything else changes data and is closed to read-only roles.
+READ_ACTIONS = frozenset({"list", "details", "export", "download", "view_personal_data"})
 
 _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     Role.DIRECTOR: {
@@ -33,11 +40,12 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "staff_position": CRUD,
         "order": CRUD,
         "budget_estimate": CRUD | {"approve"},
+        "budget_amendment": CRUD | {"approve"},
         "budget_line": CRUD,
         "expenditure": CRUD,
         "report": READ | {"create", "download"},
-        "audit_log": READ_EXPORT,
-        "user": CRUD - {"export"},
+        "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
+        "user": USER_ADMIN,
     },
     Role.SIGNER: {
         "appeal": READ_EXPORT | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
@@ -51,22 +59,25 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
     },
     Role.EXECUTOR: {
+        # only the appeals assigned to the user's own executor body (portal.services.scope)
         "appeal": READ | {"accept", "draft", "submit", "attach", "view_personal_data"},
-        "executor": READ,
     },
     Role.ACCOUNTANT: {
         "structural_unit": READ,
         "staff_position": READ_EXPORT,
-        "budget_estimate": READ_EXPORT | {"create", "edit"},
+        "budget_estimate": READ_EXPORT | {"create", "edit"},  # drafts; approval is the director's
+        "budget_amendment": CRUD,  # drafts (the service refuses to change an approved one)
         "budget_line": CRUD,
         "expenditure": CRUD,
         "report": READ | {"create", "download"},
     },
     Role.AUDITOR: {
-        area: READ_EXPORT for area in AREAS if area not in ("report",)
-    } | {"appeal": READ_EXPORT | {"view_personal_data"}, "report": READ | {"download"}},
+        **{area: READ_EXPORT for area in AREAS},
+        "appeal": READ_EXPORT | {"view_personal_data"},
+        "report": READ | {"download"},  # running a report is a write
+    },
     Role.ADMIN: {
-        "user": CRUD - {"export"},
+        "user": USER_ADMIN,
     },
 }
 
@@ -79,7 +90,15 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
     Role.ACCOUNTANT: frozenset({ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
 }
 
-WRITE_ACTIONS = frozenset({"create", "edit", "delete"}) | APPEAL_WORKFLOW | {"approve"}
+WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password"}) | APPEAL_WORKFLOW
+
+# Who may grant a role or manage (edit, disable, reset the password of) an account holding it.
+# Only the director hands out or touches the director's role: an administrator cannot
+# make anyone — a second account of his own included — a director.
+_ASSIGNABLE: dict[Role, frozenset[Role]] = {
+    Role.DIRECTOR: frozenset(Role),
+    Role.ADMIN: frozenset(Role) - {Role.DIRECTOR},
+}
 
 
 def _role(who) -> Role | None:
@@ -110,6 +129,14 @@ def actions(who, area: str) -> frozenset[str]:
     return _TABLE.get(role, {}).get(area, frozenset()) if role else frozenset()
 
 
+def is_read_only(who) -> bool:
+    """A role whose every permission only reads (the auditor): no write path is open to it."""
+    role = _role(who)
+    if role is None:
+        return True
+    return all(acts <= READ_ACTIONS for acts in _TABLE.get(role, {}).values())
+
+
 def can_report(who, kind: ReportKind | str) -> bool:
     """May ``who`` run and download a report of this kind?"""
     role = _role(who)
@@ -119,3 +146,30 @@ def can_report(who, kind: ReportKind | str) -> bool:
 def readable_areas(who) -> list[str]:
     """The areas whose list ``who`` may open, in menu order."""
     return [a for a in AREAS if can(who, a, "list")]
+
+
+def assignable_roles(who) -> frozenset[Role]:
+    """The roles ``who`` may give to an account."""
+    role = _role(who)
+    if role is None or not can(role, "user", "edit"):
+        return frozenset()
+    return _ASSIGNABLE.get(role, frozenset())
+
+
+def may_assign_role(actor, target_user_id: int | None, current_role, new_role) -> bool:
+    """May ``actor`` give ``new_role`` to the account ``target_user_id`` (None: a new account)?
+
+    Nobody changes their own role, and nobody grants a role beyond their authority.
+    """
+    new_role = Role(new_role)
+    own = target_user_id is not None and getattr(actor, "id", None) == target_user_id
+    if own:
+        return current_role is not None and Role(current_role) == new_role
+    if current_role is not None and Role(current_role) not in assignable_roles(actor):
+        return False
+    return new_role in assignable_roles(actor)
+
+
+def may_manage_account(actor, target_role) -> bool:
+    """May ``actor`` edit, disable or reset the password of an account with ``target_role``?"""
+    return Role(target_role) in assignable_roles(actor)

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,22 +18,24 @@ from portal.models.enums import Role
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "user"
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    full_name: Mapped[str] = mapped_column(sa.String(200), default="")
-    email: Mapped[str] = mapped_column(sa.String(200), default="")
-    password_hash: Mapped[str] = mapped_column(sa.String(256))
-    role: Mapped[Role] = mapped_column(enum_column(Role))
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"label": _l("User name")})
+    full_name: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Full name")})
+    email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("E-mail")})
+    password_hash: Mapped[str] = mapped_column(sa.String(256), info={"label": _l("Password hash")})
+    role: Mapped[Role] = mapped_column(enum_column(Role), info={"label": _l("Role")})
     # an executor user belongs to one executor body; a signer oversees one direction
-    executor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("executor.id"), index=True)
-    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"))
-    active: Mapped[bool] = mapped_column(default=True)
+    executor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("executor.id"), index=True,
+                                                       info={"label": _l("Executor body")})
+    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"), info={"label": _l("Direction")})
+    active: Mapped[bool] = mapped_column(default=True, info={"label": _l("Enabled")})
     # bumped on password change / disable: every older session stops being valid
-    session_version: Mapped[int] = mapped_column(default=1)
-    password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    session_version: Mapped[int] = mapped_column(default=1, info={"label": _l("Session version")})
+    password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime,
+                                                                     info={"label": _l("Password changed")})
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Last login")})
 
-    executor: Mapped[Optional["Executor"]] = relationship()  # noqa: F821
-    direction: Mapped[Optional["Direction"]] = relationship()  # noqa: F821
+    executor: Mapped[Optional["Executor"]] = relationship(info={"label": _l("Executor body")})  # noqa: F821
+    direction: Mapped[Optional["Direction"]] = relationship(info={"label": _l("Direction")})  # noqa: F821
 
     # Flask-Login
     @property

@@ -1,12 +1,22 @@
-"""Accounts: authentication with rate limiting and lockout, password policy, role changes."""
+"""Accounts: authentication with rate limiting and lockout, password policy, account changes.
+
+Login failures are counted in Redis per account and per client address. The sixth wrong
+password in a row (``LOGIN_MAX_FAILURES`` + 1) locks the account for
+``LOGIN_LOCKOUT_SECONDS``; an address with ``LOGIN_MAX_FAILURES_PER_ADDRESS`` failures
+within the window is locked as well, whichever accounts it tried. A successful login
+clears the account's count (the address keeps its own).
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.auth import permissions
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.enums import AuditAction, Role
@@ -14,6 +24,12 @@ from portal.models.users import User
 from portal.redis_conn import get_redis
 from portal.services import audit
 from portal.services.errors import DomainError
+
+# A few passwords every guessing list starts with; the length rule stops the rest.
+COMMON_PASSWORDS = frozenset({
+    "password1234", "qwerty123456", "1234567890a", "a1234567890", "passw0rd123", "password123",
+    "admin123456", "qwertyuiop1", "1q2w3e4r5t", "1qaz2wsx3edc", "zaq12wsxcde3", "parol12345",
+})
 
 
 class AccountError(DomainError):
@@ -24,23 +40,32 @@ class AccountError(DomainError):
 class LoginResult:
     user: User | None
     error: str | None = None
+    locked: bool = False  # refused because of too many failures (the page answers 429)
 
+
+# --- password policy ------------------------------------------------------------------
 
 def password_problems(password: str, username: str = "") -> list:
     """Reasons a password is too weak (empty list when it is acceptable)."""
     problems = []
-    min_len = current_app.config["PASSWORD_MIN_LENGTH"]
+    cfg = current_app.config
+    min_len, max_len = cfg["PASSWORD_MIN_LENGTH"], cfg.get("PASSWORD_MAX_LENGTH", 128)
     if len(password) < min_len:
         problems.append(_l("The password must have at least %(n)s characters.", n=min_len))
+    if len(password) > max_len:
+        problems.append(_l("The password must have at most %(n)s characters.", n=max_len))
     if not re.search(r"[^\W\d_]", password) or not re.search(r"\d", password):
         problems.append(_l("The password must contain letters and digits."))
     if username and username.lower() in password.lower():
         problems.append(_l("The password must not contain the user name."))
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append(_l("The password is too common."))
     return problems
 
 
 def check_password_policy(password: str, username: str = "") -> None:
-    problems = password_problems(password, username)
+    """Raise :class:`AccountError` listing every rule the password breaks."""
+    problems = password_problems(password or "", username)
     if problems:
         raise AccountError(" ".join(str(p) for p in problems))
 
@@ -53,32 +78,74 @@ def set_password(user: User, password: str) -> None:
     user.session_version = (user.session_version or 0) + 1
 
 
-def set_active(user: User, active: bool) -> None:
+def reset_password(actor, user: User, password: str) -> None:
+    """An administrator sets someone's password (policy checked, sessions ended)."""
+    if actor is not None and getattr(actor, "id", None) != user.id and not permissions.may_manage_account(
+            actor, user.role):
+        raise AccountError(_l("You cannot manage an account with this role."))
+    set_password(user, password)
+
+
+# --- account changes ------------------------------------------------------------------
+
+def set_active(user: User, active: bool, actor=None) -> None:
+    """Enable or disable an account; disabling ends its sessions. Nobody disables himself."""
+    if actor is not None:
+        if getattr(actor, "id", None) == user.id and not active:
+            raise AccountError(_l("You cannot disable your own account."))
+        if getattr(actor, "id", None) != user.id and not permissions.may_manage_account(actor, user.role):
+            raise AccountError(_l("You cannot manage an account with this role."))
     if user.active != active:
         user.active = active
         user.session_version = (user.session_version or 0) + 1
 
 
 def change_role(actor, user: User, role: Role | str) -> None:
-    """Change a user's role; nobody changes their own."""
+    """Change a user's role; nobody changes their own or grants one beyond their authority."""
     role = Role(role)
-    if actor is not None and getattr(actor, "id", None) == user.id and Role(user.role) != role:
-        raise AccountError(_l("You cannot change your own role."))
+    check_role_grant(actor, user.id, user.role, role)
     user.role = role
 
 
+def check_role_grant(actor, user_id: int | None, old_role, new_role) -> None:
+    """Raise unless ``actor`` may give ``new_role`` to the account (``None``: a new one)."""
+    if actor is None:  # the command line: whoever runs it owns the installation
+        return
+    if user_id is not None and getattr(actor, "id", None) == user_id and old_role is not None \
+            and Role(old_role) != Role(new_role):
+        raise AccountError(_l("You cannot change your own role."))
+    if not permissions.may_assign_role(actor, user_id, old_role, new_role):
+        raise AccountError(_l("You cannot give the role %(role)s.", role=Role(new_role)))
+
+
 def validate_binding(user: User) -> None:
-    """An executor user belongs to one executor body; a signer oversees a direction."""
-    if Role(user.role) == Role.EXECUTOR and not user.executor_id:
+    """An executor user belongs to one executor body; other roles belong to none."""
+    role = Role(user.role)
+    bound = user.executor_id is not None or user.executor is not None
+    if role == Role.EXECUTOR and not bound:
         raise AccountError(_l("An executor account must be bound to an executor body."))
-    if Role(user.role) != Role.EXECUTOR and user.executor_id:
+    if role != Role.EXECUTOR and bound:
         raise AccountError(_l("Only executor accounts are bound to an executor body."))
+
+
+def previous_value(obj, key: str):
+    """The value of an attribute before the pending (unflushed) change, or the current one."""
+    hist = sa.inspect(obj).attrs[key].history
+    if hist.deleted:
+        return hist.deleted[0]
+    return hist.unchanged[0] if hist.unchanged else getattr(obj, key)
 
 
 # --- login throttling (Redis: counted per account and per address) -----------------
 
-def _keys(username: str, ip: str) -> tuple[str, str, str]:
-    return (f"login:fail:user:{username.lower()}", f"login:fail:ip:{ip}", f"login:lock:user:{username.lower()}")
+def _keys(username: str, ip: str) -> dict[str, str]:
+    name = username.lower()
+    return {
+        "user": f"login:fail:user:{name}",
+        "ip": f"login:fail:ip:{ip}",
+        "user_lock": f"login:lock:user:{name}",
+        "ip_lock": f"login:lock:ip:{ip}",
+    }
 
 
 def _redis():
@@ -86,20 +153,26 @@ def _redis():
         client = get_redis()
         client.ping()
         return client
-    except Exception:
+    except Exception:  # without Redis logins still work; the lockout is then off (healthz shows it)
+        current_app.logger.warning("Redis is down: login throttling is off")
         return None
 
 
 def is_locked(username: str, ip: str) -> bool:
+    """Is the account, or the address the attempt comes from, locked now?"""
     r = _redis()
     if r is None:
         return False
-    max_fail = current_app.config["LOGIN_MAX_FAILURES"]
-    user_key, ip_key, lock_key = _keys(username, ip)
-    if r.exists(lock_key):
-        return True
-    # an address that fails across many accounts is slowed down too
-    return int(r.get(ip_key) or 0) >= max_fail * 4
+    keys = _keys(username, ip)
+    return bool(r.exists(keys["user_lock"], keys["ip_lock"]))
+
+
+def lock_remaining(username: str) -> int:
+    """Seconds until the account's lock ends (0 when it is not locked)."""
+    r = _redis()
+    if r is None:
+        return 0
+    return max(int(r.ttl(_keys(username, "")["user_lock"])), 0)
 
 
 def _register_failure(username: str, ip: str) -> bool:
@@ -108,16 +181,20 @@ def _register_failure(username: str, ip: str) -> bool:
     if r is None:
         return False
     cfg = current_app.config
-    user_key, ip_key, lock_key = _keys(username, ip)
+    keys = _keys(username, ip)
+    window = cfg["LOGIN_FAILURE_WINDOW_SECONDS"]
     pipe = r.pipeline()
-    pipe.incr(user_key)
-    pipe.expire(user_key, cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
-    pipe.incr(ip_key)
-    pipe.expire(ip_key, cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
-    count = pipe.execute()[0]
-    if count >= cfg["LOGIN_MAX_FAILURES"]:
-        r.set(lock_key, "1", ex=cfg["LOGIN_LOCKOUT_SECONDS"])
-        r.delete(user_key)
+    pipe.incr(keys["user"])
+    pipe.expire(keys["user"], window)
+    pipe.incr(keys["ip"])
+    pipe.expire(keys["ip"], window)
+    user_count, _, ip_count, _ = pipe.execute()
+    if ip_count >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        r.set(keys["ip_lock"], "1", ex=cfg["LOGIN_LOCKOUT_SECONDS"])
+        r.delete(keys["ip"])
+    if user_count > cfg["LOGIN_MAX_FAILURES"]:
+        r.set(keys["user_lock"], "1", ex=cfg["LOGIN_LOCKOUT_SECONDS"])
+        r.delete(keys["user"])
         return True
     return False
 
@@ -125,20 +202,36 @@ def _register_failure(username: str, ip: str) -> bool:
 def _clear_failures(username: str) -> None:
     r = _redis()
     if r is not None:
-        user_key, _, lock_key = _keys(username, "")
-        r.delete(user_key, lock_key)
+        keys = _keys(username, "")
+        r.delete(keys["user"], keys["user_lock"])
+
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def _check_password(user: User | None, password: str) -> bool:
+    """Check a password; an unknown user costs the same time, so names cannot be probed."""
+    if user is None:
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        if method not in _DUMMY_HASH:
+            _DUMMY_HASH[method] = generate_password_hash("not-a-password-0", method=method)
+        check_password_hash(_DUMMY_HASH[method], password)
+        return False
+    return user.check_password(password)
+
+
+LOCKED_MESSAGE = _l("Too many failed attempts. The account is locked for a while; try later.")
 
 
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check credentials; log success, failure and lockout. The caller logs the user in."""
     username = (username or "").strip()
-    generic = _l("Wrong user name or password.")
     if is_locked(username, ip):
         audit.log_event_now(AuditAction.LOGIN_FAILED, model="User", label=username,
                             detail="locked", actor=audit.Actor(None, username, "", ip))
-        return LoginResult(None, str(_l("Too many failed attempts. The account is locked for a while; try later.")))
+        return LoginResult(None, str(LOCKED_MESSAGE), locked=True)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
-    if user is None or not user.check_password(password or "") or not user.active:
+    if not _check_password(user, password or "") or not user.active:
         locked = _register_failure(username, ip)
         actor = audit.Actor(user.id if user else None, username, str(user.role.value) if user else "", ip)
         audit.log_event(AuditAction.LOGIN_FAILED, model="User", record_id=user.id if user else None,
@@ -149,8 +242,8 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
                             label=username, actor=actor)
         db.session.commit()
         if locked:
-            return LoginResult(None, str(_l("Too many failed attempts. The account is locked for a while; try later.")))
-        return LoginResult(None, str(generic))
+            return LoginResult(None, str(LOCKED_MESSAGE), locked=True)
+        return LoginResult(None, str(_l("Wrong user name or password.")))
     _clear_failures(username)
     user.last_login_at = utcnow()
     audit.log_event(AuditAction.LOGIN, model="User", record_id=user.id, label=username,
