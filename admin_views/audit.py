@@ -1,17 +1,216 @@
-"""The audit log (read-only for everyone)."""
+"""The audit log: read-only for everyone, the director included.
+
+No create, edit, delete, inline edit or bulk action exists on this screen, whatever the
+permission table says; the routes answer 403 and the attempt is itself logged. Lists never
+count rows (``simple_list_pager``), read newest first by id, and every filter and the search
+are answered from an index (see ``portal.models.audit``).
+"""
 from __future__ import annotations
 
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
 
 from admin_views.base import PortalModelView
+from portal.auth.permissions import can
+from portal.i18n import kyiv_today, to_kyiv
+from portal.labels import enum_label
 from portal.models.audit import AuditLog
+from portal.models.enums import AuditAction, Role
+from portal.services import audit, history
+from portal.services.errors import DomainError
+
+# every Flask-Admin route that could change an entry
+WRITE_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "ajax_update", "action_view"})
+
+
+class AuditFilter(BaseSQLAFilter):
+    """One filter of the audit screen; the query itself is built by ``portal.services.history``."""
+
+    def __init__(self, key: str, column, name, operation, options=None, data_type=None):
+        super().__init__(column, name, options=options, data_type=data_type)
+        self.audit_key = key
+        self._operation = operation
+
+    def clean(self, value):
+        return history.clean_filter(self.audit_key, value)
+
+    def apply(self, query, value, alias=None):
+        return history.apply_filter(query, self.audit_key, value)
+
+    def operation(self):
+        return self._operation
+
+
+def _role_label(view, context, model, name):
+    try:
+        return enum_label(Role(model.role)) if model.role else ""
+    except ValueError:
+        return model.role
+
+
+def _model_label(view, context, model, name):
+    return history.model_label(model.model)
+
+
+def _record(view, context, model, name):
+    url = view.record_url(model)
+    label = model.record_label or model.record_id
+    return Markup(f'<a href="{escape(url)}">{escape(label)}</a>') if url else label
+
+
+LIST_DIFF_ROWS = 5  # the list shows the first changes of an entry; its details show all
+
+
+def _changes(view, context, model, name):
+    rows = history.diff_rows(model)
+    if not rows:
+        return model.detail[:200] if model.detail else ""
+    lines = [f"<b>{escape(r.field)}</b>: {escape(r.text)}" for r in rows[:LIST_DIFF_ROWS]]
+    if len(rows) > LIST_DIFF_ROWS:
+        lines.append(f"… +{len(rows) - LIST_DIFF_ROWS}")
+    return Markup("<br>".join(lines))
+
+
+def _at(view, context, model, name):
+    return to_kyiv(model.at).strftime("%d.%m.%Y %H:%M:%S") if model.at else ""
+
+
+def _parent(view, context, model, name):
+    if not model.parent_model:
+        return ""
+    label = f"{history.model_label(model.parent_model)} #{model.parent_id}"
+    url = view.record_url_for(model.parent_model, model.parent_id)
+    return Markup(f'<a href="{escape(url)}">{escape(label)}</a>') if url else label
 
 
 class AuditLogView(PortalModelView):
     area = "audit_log"
+
+    # read-only, for every role
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_editable_list = ()
+    action_permissions: dict[str, str] = {}
+    can_view_details = True
+    details_template = "admin/audit_details.html"
+
+    # millions of rows: no COUNT, newest first by id, only index-backed filters, sorts and search
     simple_list_pager = True
-    column_list = ("at", "username", "role", "ip", "action", "model", "record_id", "record_label")
     column_default_sort = ("id", True)
+    column_list = ("at", "username", "role", "ip", "action", "model", "record_label", "changes")
+    column_sortable_list = (("at", "id"),)
+    column_searchable_list = ("username", "record_label")
+    column_details_list = ("id", "at", "username", "user_id", "role", "ip", "action", "model", "record_id",
+                           "record_label", "parent_model", "detail")
+    column_formatters = {"at": _at, "role": _role_label, "model": _model_label, "record_label": _record,
+                         "changes": _changes}
+    column_formatters_detail = {"at": _at, "role": _role_label, "model": _model_label, "record_label": _record,
+                                "parent_model": _parent}
+    column_filters = [
+        AuditFilter("user", AuditLog.username, _l("User"), _l("is")),
+        AuditFilter("model", AuditLog.model, _l("Object type"), _l("is"), options=history.model_choices),
+        AuditFilter("record", AuditLog.record_id, _l("Record ID"), _l("is")),
+        AuditFilter("object", AuditLog.record_id, _l("Record with its parts"), _l("type:ID")),
+        AuditFilter("action", AuditLog.action, _l("Action"), _l("is"), options=history.action_choices),
+        AuditFilter("from", AuditLog.at, _l("Date"), _l("from"), data_type="datepicker"),
+        AuditFilter("to", AuditLog.at, _l("Date"), _l("to"), data_type="datepicker"),
+    ]
+    export_types = ["csv", "xlsx"]
+
+    def get_filter_arg(self, index, flt):
+        # stable, language-independent URL names: ?flt0_model=Appeal&flt1_record=5
+        return flt.audit_key
+
+    def _handle_view(self, name, **kwargs):
+        if name in WRITE_VIEWS and current_user.is_authenticated:
+            return self.deny()
+        return super()._handle_view(name, **kwargs)
+
+    def _apply_pagination(self, query, page, page_size):
+        # LIMIT/OFFSET as literals: SQLite plans "LIMIT ?" as if the limit were unknown and then
+        # prefers walking the whole log in id order over an index range plus a small sort
+        page_size = self.page_size if page_size is None else page_size
+        if page_size:
+            query = query.limit(sa.literal_column(str(int(page_size))))
+            if page:
+                query = query.offset(sa.literal_column(str(int(page) * int(page_size))))
+        return query
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        query = history.apply_search(query, search)
+        if count_query is not None:
+            count_query = history.apply_search(count_query, search)
+        return query, count_query, joins, count_joins
+
+    # --- links to the record an entry is about -------------------------------------------
+    def record_url(self, entry: AuditLog) -> str | None:
+        if entry.action is AuditAction.DELETE:
+            return None
+        return self.record_url_for(entry.model, entry.record_id)
+
+    def record_url_for(self, model_name: str, record_id: str) -> str | None:
+        """The details page of a record, when it has one the current user may open."""
+        if not model_name or not record_id:
+            return None
+        for view in self.admin._views:
+            model = getattr(view, "model", None)
+            area = getattr(view, "area", "")
+            if model is not None and model.__name__ == model_name and area:
+                if can(current_user, area, "details"):
+                    return url_for(f"{view.endpoint}.details_view", id=record_id)
+                return None
+        return None
+
+    # --- an entry about an applicant is itself personal data --------------------------------
+    def render(self, template, **kwargs):
+        entry = kwargs.get("model")
+        if template == self.details_template and isinstance(entry, AuditLog) \
+                and entry.model in history.PERSONAL_DATA_MODELS and entry.record_id:
+            audit.log_event_now(AuditAction.VIEW_PERSONAL_DATA, model=entry.model, record_id=entry.record_id,
+                                label=entry.record_label, detail=f"audit entry #{entry.id}")
+        return super().render(template, **kwargs)
+
+    # --- export: streamed CSV when small, a background job when large ---------------------------
+    def export_params(self) -> tuple[list[list[str]], str]:
+        """The active filters ([[key, raw value], …]) and search of the current list URL."""
+        filters = [[self._filters[idx].audit_key, value] for idx, _name, value in (self._get_list_filter_args() or [])]
+        return filters, request.args.get("search", "") or ""
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if export_type not in self.export_types:
+            abort(404)
+        filters, search = self.export_params()
+        try:
+            query = history.filtered_query(filters, search)
+        except (ValueError, KeyError):
+            abort(400)
+        limit = int(current_app.config.get("AUDIT_EXPORT_SYNC_MAX_ROWS", 10_000))
+        large = export_type != "csv" or history.count_at_most(query, limit + 1) > limit
+        audit.log_event_now(AuditAction.EXPORT, model=self.area,
+                            detail=f"{export_type}{' (job)' if large else ''} {request.query_string.decode()[:500]}")
+        if large:
+            from jobs.audit_export import request_export
+
+            try:
+                run = request_export(filters, search, current_user)
+            except DomainError as exc:
+                flash(str(exc), "error")
+                return redirect(url_for(".index_view", **request.args))
+            flash(_l("The export is being prepared in the background (%(title)s); "
+                     "download it from Reports when it is ready.", title=run.title), "info")
+            return redirect(url_for("report.index_view"))
+        from flask import Response, stream_with_context
+
+        filename = f"audit_log_{kyiv_today():%Y-%m-%d}.csv"
+        return Response(stream_with_context(history.iter_csv(query)), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def register(admin) -> None:
