@@ -1,5 +1,5 @@
-# make run  — set everything up and serve the portal with demo data on http://127.0.0.1:5000
-# make test — set everything up and run every test
+# make run  — set everything up and serve the portal with demo data on http://127.0.0.1:5000 (or PORT)
+# make test — set everything up and run every test (PORTAL_TEST_DATABASE_URL=postgresql+psycopg://… for PostgreSQL)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,17 +9,23 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# Reinstalls only when a requirements file changed (or the venv is new).
 $(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (set PYTHON=python3.11)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 run: venv
 	$(PY) -m portal.runner
 
+# ALLOW_NO_TESTS=1 (set by .ci/run) turns pytest's exit status 5, "no tests collected", into success.
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ "$$rc" -eq 5 ] && [ -n "$(ALLOW_NO_TESTS)" ]; then echo "pytest collected no tests"; rc=0; fi; \
+	exit $$rc
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,16 +1,175 @@
-"""Report runs."""
+"""Report runs: the list with live progress, a form to start one, details, the weekly page, downloads."""
 from __future__ import annotations
 
+import os
+
+from flask import abort, flash, g, jsonify, redirect, request, send_file, url_for
+from flask_admin import expose
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
 
 from admin_views.base import PortalModelView
+from portal.auth.permissions import can
+from portal.extensions import db
+from portal.labels import enum_label
+from portal.models.enums import AuditAction, JobState, ReportKind
 from portal.models.reports import ReportRun
+from portal.services import audit, reports
+from portal.services.errors import DomainError
+from portal.services.weekly import Week
+
+ACTIVE = (JobState.QUEUED, JobState.STARTED)
+
+
+class ReportRequestForm(FlaskForm):
+    kind = SelectField(_l("Report"), choices=[])
+    week = StringField(_l("Week (ISO)"), description=_l("ISO week, for example 2026-W47"))
+    year = IntegerField(_l("Budget year"), validators=[Optional(), NumberRange(2000, 2100)])
+
+
+def _progress(view, context, model, name):
+    state = JobState(model.state)
+    css = {JobState.FINISHED: "bg-success", JobState.FAILED: "bg-danger"}.get(state, "progress-bar-striped")
+    percent = 100 if state == JobState.FINISHED else int(model.progress or 0)
+    return Markup(
+        '<div class="progress report-progress" data-run-id="{id}" data-state="{state}">'
+        '<div class="progress-bar {css}" role="progressbar" style="width: {pct}%" aria-valuenow="{pct}" '
+        'aria-valuemin="0" aria-valuemax="100">{pct}%</div></div>'
+    ).format(id=model.id, state=state.value, css=css, pct=percent)
+
+
+def _state(view, context, model, name):
+    state = JobState(model.state)
+    badge = {JobState.QUEUED: "secondary", JobState.STARTED: "info", JobState.FINISHED: "success",
+             JobState.FAILED: "danger"}[state]
+    out = Markup('<span class="badge badge-{b}">{label}</span>').format(b=badge, label=str(enum_label(state)))
+    if model.message and state != JobState.FINISHED:
+        out += Markup('<div class="small text-muted">{}</div>').format(model.message[:200])
+    return out
+
+
+def _file(view, context, model, name):
+    if JobState(model.state) != JobState.FINISHED or not reports.may_download(current_user, model):
+        return ""
+    return Markup('<a class="btn btn-sm btn-outline-primary" href="{url}"><span class="fa fa-download"></span> '
+                  'XLSX</a>').format(url=url_for(".download_view", run_id=model.id))
+
+
+def _requested_by(view, context, model, name):
+    if model.requested_by is not None:
+        return str(model.requested_by)
+    return str(_l("Schedule")) if model.params.get("scheduled") else str(_l("Command line"))
 
 
 class ReportView(PortalModelView):
     area = "report"
-    column_list = ("created_at", "kind", "title", "state", "progress", "requested_by")
-    column_default_sort = ("created_at", True)
+    extra_view_actions = {"download_view": "download", "weekly_view": "details", "status_view": "list"}
+    action_permissions: dict[str, str] = {}
+
+    list_template = "admin/report_list.html"
+    details_template = "admin/report_details.html"
+    create_template = "admin/report_create.html"
+
+    column_list = ("created_at", "kind", "title", "state", "progress", "requested_by", "file_path")
+    column_details_list = ("created_at", "kind", "title", "state", "progress", "message", "requested_by",
+                           "finished_at", "file_path")
+    column_filters = ("kind", "state")
+    column_default_sort = ("id", True)
+    column_formatters = {"progress": _progress, "state": _state, "file_path": _file, "requested_by": _requested_by}
+    column_formatters_detail = {"progress": _progress, "file_path": _file, "requested_by": _requested_by}
+    column_labels = {"created_at": _l("Requested at")}
+    can_set_page_size = False
+
+    # --- scope: only the kinds the user may see ---------------------------------------
+    def scope_query(self, query):
+        return query.filter(ReportRun.kind.in_(reports.visible_kinds(current_user)))
+
+    # --- list: fail runs whose job vanished, tell when no worker listens ---------------
+    @expose("/")
+    def index_view(self):
+        try:
+            reports.reconcile_runs()
+        except Exception:  # Redis down: the list still opens, the runs show as they are
+            db.session.rollback()
+        g.report_workers = reports.worker_count()
+        return super().index_view()
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("workers", g.get("report_workers"))
+        kwargs.setdefault("weekly_allowed", self._weekly_allowed())
+        return super().render(template, **kwargs)
+
+    def _weekly_allowed(self) -> bool:
+        return ReportKind.WEEKLY in reports.visible_kinds(current_user)
+
+    # --- start a report ----------------------------------------------------------------
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        form = ReportRequestForm()
+        form.kind.choices = [(k.value, str(enum_label(k))) for k in reports.runnable_kinds(current_user)]
+        if request.method == "GET":
+            form.kind.data = request.args.get("kind") or (form.kind.choices[0][0] if form.kind.choices else "")
+            form.week.data = request.args.get("week") or str(Week.last_complete())
+        if form.validate_on_submit():
+            params = {"week": form.week.data, "year": form.year.data}
+            try:
+                run = reports.request_report(form.kind.data, params, current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                flash(_l("The report is queued: %(title)s", title=run.title), "success")
+                return redirect(url_for(".details_view", id=run.id))
+        return self.render(self.create_template, form=form, return_url=url_for(".index_view"))
+
+    # --- live progress for the list's script -------------------------------------------
+    @expose("/status/")
+    def status_view(self):
+        ids = [int(i) for i in request.args.get("ids", "").split(",") if i.strip().isdigit()][:100]
+        query = self.scope_query(db.session.query(ReportRun)).filter(ReportRun.id.in_(ids))
+        return jsonify({str(r.id): {"state": JobState(r.state).value, "progress": r.progress,
+                                    "message": r.message} for r in query})
+
+    # --- the file ------------------------------------------------------------------------
+    @expose("/download/<int:run_id>")
+    def download_view(self, run_id: int):
+        # a run of a kind the role may not see is not found, as on the list and details pages
+        run = self.scope_query(db.session.query(ReportRun)).filter(ReportRun.id == run_id).one_or_none()
+        if run is None:
+            abort(404)
+        if not reports.may_download(current_user, run):
+            return self.deny()
+        if JobState(run.state) != JobState.FINISHED or not run.file_path or not os.path.isfile(run.file_path):
+            abort(404)
+        audit.log_event_now(AuditAction.DOWNLOAD, model="ReportRun", record_id=run.id, label=run.title,
+                            detail=os.path.basename(run.file_path))
+        return send_file(run.file_path, mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
+                         download_name=reports.download_name(run), max_age=0)
+
+    # --- the weekly analysis on screen -------------------------------------------------------
+    @expose("/weekly/")
+    def weekly_view(self):
+        if not self._weekly_allowed():
+            return self.deny()
+        from portal.services import weekly
+
+        text = request.args.get("week") or str(Week.last_complete())
+        analysis, error = None, None
+        try:
+            analysis = weekly.analyse(Week.parse(text))
+        except DomainError as exc:
+            error = str(exc)
+        from portal.labels import field_labels
+        from portal.models.appeals import Appeal
+
+        return self.render("admin/report_weekly.html", analysis=analysis, week_text=text, error=error,
+                           labels=field_labels(Appeal),
+                           can_run=can(current_user, "report", "create")
+                           and ReportKind.WEEKLY in reports.runnable_kinds(current_user))
 
 
 def register(admin) -> None:

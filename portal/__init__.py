@@ -1,6 +1,8 @@
 """The contact-center portal: application factory."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 
@@ -9,7 +11,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=None,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
         template_folder="../templates",
         static_folder="../static",
     )

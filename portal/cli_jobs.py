@@ -1,5 +1,128 @@
-"""CLI commands of this area (registered by portal.cli)."""
+"""CLI of the background work: ``flask worker`` and ``flask report weekly --week YYYY-Www [--wait]``."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import ScriptInfo, pass_script_info, with_appcontext
+
+from portal.extensions import db
+from portal.models.enums import JobState, ReportKind
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Also run RQ's scheduler (retries after a delay, Monday's weekly analysis).")
+@pass_script_info
+def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
+    """Run an RQ worker for the app's queue (RQ_QUEUE)."""
+    import redis
+
+    from jobs import get_queue
+    from jobs.worker import PortalWorker
+    from portal.services import reports
+
+    from jobs import default_locale
+
+    app = info.load_app()
+    with app.app_context(), default_locale():
+        queue = get_queue()
+        try:
+            queue.connection.ping()
+        except redis.RedisError as exc:
+            raise click.ClickException(f"Redis at {app.config['REDIS_URL']} is not reachable: {exc}") from None
+        failed = reports.reconcile_runs()
+        if failed:
+            click.echo(f"Marked {failed} report run(s) whose job was lost as failed.")
+        if scheduler:
+            upcoming = reports.ensure_weekly_schedule()
+            if upcoming:
+                click.echo(f"Next weekly analysis: {upcoming.isoformat()} (UTC)")
+        db.session.remove()
+        db.engine.dispose()  # the work horses fork from here: leave them no open connections
+        connection = queue.connection
+    worker = PortalWorker([queue], connection=connection, app=app)
+    worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")
+
+
+@click.group("report")
+def report_group():
+    """Make reports (through the job queue)."""
+
+
+def _finish(run, wait: bool, timeout: int) -> None:
+    """Wait for ``run`` (running the queue here when no worker listens) and print its file."""
+    from jobs import get_queue
+    from jobs.worker import run_burst
+    from portal.services import reports
+
+    path = reports.output_path(run)
+    if not wait:
+        click.echo(f"Queued report run #{run.id} (job {run.job_id}); a worker writes it to:", err=True)
+        click.echo(path)
+        return
+    if reports.worker_count() == 0:
+        run_burst(get_queue(), app=current_app._get_current_object())
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        db.session.refresh(run)
+        if run.state in (JobState.FINISHED, JobState.FAILED) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if run.state == JobState.FINISHED:
+        click.echo(run.file_path)
+        return
+    if run.state == JobState.FAILED:
+        raise click.ClickException(run.message or "The report failed.")
+    raise click.ClickException(f"Report run #{run.id} is still {run.state.value} after {timeout} s.")
+
+
+@report_group.command("weekly")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the week just ended).")
+@click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")
+@click.option("--timeout", default=900, show_default=True, help="Seconds to wait with --wait.")
+@with_appcontext
+def report_weekly_command(week, wait, timeout):
+    """Weekly analysis of receipt and execution of appeals; prints the file's path."""
+    _request(ReportKind.WEEKLY, {"week": week} if week else {}, wait, timeout)
+
+
+@report_group.command("budget")
+@click.option("--year", type=int, default=None, help="Budget year (default: this year).")
+@click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")
+@click.option("--timeout", default=900, show_default=True)
+@with_appcontext
+def report_budget_command(year, wait, timeout):
+    """Budget execution: plan vs actual by КЕКВ and month."""
+    _request(ReportKind.BUDGET_EXECUTION, {"year": year} if year else {}, wait, timeout)
+
+
+@report_group.command("staff")
+@click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")
+@click.option("--timeout", default=900, show_default=True)
+@with_appcontext
+def report_staff_command(wait, timeout):
+    """Staff list printout."""
+    _request(ReportKind.STAFF_LIST, {}, wait, timeout)
+
+
+def _request(kind, params, wait, timeout):
+    from jobs import default_locale
+    from portal.cli import CLI_ACTOR
+    from portal.services import audit, reports
+    from portal.services.errors import DomainError
+
+    with default_locale(), audit.acting_as(CLI_ACTOR):
+        try:
+            run = reports.request_report(kind, params)
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from None
+        _finish(run, wait, timeout)
 
 
 def init_app(app) -> None:
-    pass
+    app.cli.add_command(worker_command)
+    app.cli.add_command(report_group)

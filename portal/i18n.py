@@ -5,7 +5,7 @@ import os
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import request, session
+from flask import has_request_context, request, session
 
 from portal.extensions import babel
 
@@ -17,11 +17,13 @@ DATETIME_FORMAT = "%d.%m.%Y %H:%M"
 def select_locale() -> str:
     from flask import current_app
 
-    languages = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang") if request else None
-    if lang in languages:
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():  # CLI and jobs speak the default language
+        return default
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return session.get("lang") or default
 
 
 def to_kyiv(value: datetime) -> datetime:
@@ -98,5 +100,8 @@ def compile_catalogues(directory: str | None = None) -> list[str]:
         with open(tmp, "wb") as fh:
             write_mo(fh, merged)
         os.replace(tmp, target)
+        # stamp the catalogue with the parts' time it was built from: a part edited while
+        # compiling stays newer than the catalogue and triggers the next rebuild
+        os.utime(target, (newest, newest))
         written.append(target)
     return written

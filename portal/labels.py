@@ -147,7 +147,8 @@ def field_label(model_cls, key: str):
     info = getattr(prop, "info", None) or {}
     if "label" not in info and hasattr(prop, "columns"):
         info = prop.columns[0].info or {}
-    return info.get("label") or key.replace("_", " ").capitalize()
+    label = info.get("label")
+    return label if label is not None else key.replace("_", " ").capitalize()
 
 
 def field_labels(model_cls) -> dict:

@@ -73,15 +73,32 @@ def _config(url: str, redis_url: str, base) -> dict:
     }
 
 
+REFERENCE_MODELS = ("Kekv", "SocialStatus", "PrivilegeCategory", "ResultCode", "Direction", "Topic")
+
+
 def _truncate_all(app) -> None:
+    """Empty what the previous test wrote, cheaply: only non-empty tables are truncated, and
+    the reference tables only when the audit log shows a reference row was changed."""
+    from portal import models
     from portal.services import reference
 
+    ref_tables = {getattr(models, m).__tablename__ for m in REFERENCE_MODELS}
     with app.app_context():
-        names = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
+        tables = [t.name for t in db.metadata.sorted_tables]
+        probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
         with db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        reference.load_reference_data()
-        db.session.commit()
+            nonempty = set(conn.execute(sa.text(probe)).scalars())
+            changed = set(conn.execute(sa.text("SELECT DISTINCT model FROM audit_log")).scalars())
+            reset_reference = bool(changed & set(REFERENCE_MODELS)) or not (ref_tables <= nonempty)
+            doomed = [t for t in tables if t in nonempty and (t not in ref_tables or reset_reference)]
+            if doomed:
+                names = ", ".join(f'"{t}"' for t in doomed)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        if reset_reference:
+            reference.load_reference_data()
+            db.session.commit()
+            with db.engine.begin() as conn:  # the reload's own entries are not the test's
+                conn.execute(sa.text("TRUNCATE audit_log RESTART IDENTITY"))
 
 
 @pytest.fixture
@@ -99,6 +116,14 @@ def app(_template_db, redis_url, tmp_path):
         from portal.redis_conn import get_redis
 
         get_redis().flushdb()
+    @app.before_request
+    def _fresh_g():
+        # the fixture keeps one app context for the whole test, so ``g`` would outlive a
+        # request; a real server starts each request with an empty one
+        from flask import g
+
+        vars(g._get_current_object()).clear()
+
     ctx = app.app_context()
     ctx.push()
     yield app

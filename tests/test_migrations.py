@@ -32,9 +32,10 @@ def test_init_db_installs_reference_data_and_audit_triggers(tmp_path, redis_url)
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.execute(sa.text("SELECT count(*) FROM kekv")).scalar() > 5
-        db.session.execute(sa.text(
-            "INSERT INTO audit_log (at, username, role, ip, action, model, record_id, record_label, detail) "
-            "VALUES ('2026-01-01 00:00:00', 'x', '', '', 'login', '', '', '', '')"))
+        from portal.models.enums import AuditAction
+        from portal.services import audit
+
+        audit.log_event(AuditAction.LOGIN, model="User", label="x")
         db.session.commit()
         with pytest.raises(sa.exc.DatabaseError):
             db.session.execute(sa.text("DELETE FROM audit_log"))

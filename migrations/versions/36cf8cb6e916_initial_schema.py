@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fc1eb28f34a0
+Revision ID: 36cf8cb6e916
 Revises: 
-Create Date: 2026-11-22 11:48:43.823864
+Create Date: 2026-11-22 13:16:21.439164
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import portal.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'fc1eb28f34a0'
+revision = '36cf8cb6e916'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -30,15 +30,20 @@ def upgrade():
     sa.Column('model', sa.String(length=64), nullable=False),
     sa.Column('record_id', sa.String(length=64), nullable=False),
     sa.Column('record_label', sa.String(length=300), nullable=False),
+    sa.Column('parent_model', sa.String(length=64), nullable=False),
+    sa.Column('parent_id', sa.String(length=64), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_audit_log_action', ['action', 'id'], unique=False)
-        batch_op.create_index('ix_audit_log_at', ['at'], unique=False)
+        batch_op.create_index('ix_audit_log_at', ['at', 'id'], unique=False)
+        batch_op.create_index('ix_audit_log_label', ['record_label'], unique=False, postgresql_ops={'record_label': 'varchar_pattern_ops'})
+        batch_op.create_index('ix_audit_log_model', ['model', 'id'], unique=False)
+        batch_op.create_index('ix_audit_log_parent', ['parent_model', 'parent_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_log_record', ['model', 'record_id', 'id'], unique=False)
-        batch_op.create_index('ix_audit_log_user', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_audit_log_username', ['username', 'id'], unique=False)
 
     op.create_table('direction',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -117,6 +122,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_applicant'))
     )
     with op.batch_alter_table('applicant', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applicant_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_applicant_full_name'), ['full_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_applicant_phone'), ['phone'], unique=False)
 
@@ -280,11 +286,14 @@ def upgrade():
     sa.Column('result_code_id', sa.Integer(), nullable=True),
     sa.Column('closed_at', portal.models.base.UTCDateTime(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('reg_seq', sa.Integer(), nullable=True),
+    sa.Column('main_executor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', portal.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', portal.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], name=op.f('fk_appeal_applicant_id_applicant')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_appeal_created_by_id_user')),
     sa.ForeignKeyConstraint(['direction_id'], ['direction.id'], name=op.f('fk_appeal_direction_id_direction')),
+    sa.ForeignKeyConstraint(['main_executor_id'], ['executor.id'], name=op.f('fk_appeal_main_executor_id_executor')),
     sa.ForeignKeyConstraint(['repeat_of_id'], ['appeal.id'], name=op.f('fk_appeal_repeat_of_id_appeal')),
     sa.ForeignKeyConstraint(['result_code_id'], ['result_code.id'], name=op.f('fk_appeal_result_code_id_result_code')),
     sa.ForeignKeyConstraint(['signer_id'], ['user.id'], name=op.f('fk_appeal_signer_id_user')),
@@ -294,15 +303,18 @@ def upgrade():
     )
     with op.batch_alter_table('appeal', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_appeal_applicant_id'), ['applicant_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_appeal_channel'), ['channel'], unique=False)
-        batch_op.create_index(batch_op.f('ix_appeal_closed_at'), ['closed_at'], unique=False)
+        batch_op.create_index('ix_appeal_channel_registered', ['channel', 'registered_at', 'id'], unique=False)
+        batch_op.create_index('ix_appeal_closed_reg_due', ['closed_at', 'registered_at', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_direction_id'), ['direction_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_due_date'), ['due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_is_privileged'), ['is_privileged'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appeal_main_executor_id'), ['main_executor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appeal_reg_seq'), ['reg_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_regional_number'), ['regional_number'], unique=False)
         batch_op.create_index('ix_appeal_registered', ['registered_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_signer_id'), ['signer_id'], unique=False)
         batch_op.create_index('ix_appeal_status_due', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_appeal_status_registered', ['status', 'registered_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_topic_id'), ['topic_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_appeal_ukc_number'), ['ukc_number'], unique=False)
 
@@ -614,15 +626,18 @@ def downgrade():
     with op.batch_alter_table('appeal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_appeal_ukc_number'))
         batch_op.drop_index(batch_op.f('ix_appeal_topic_id'))
+        batch_op.drop_index('ix_appeal_status_registered')
         batch_op.drop_index('ix_appeal_status_due')
         batch_op.drop_index(batch_op.f('ix_appeal_signer_id'))
         batch_op.drop_index('ix_appeal_registered')
         batch_op.drop_index(batch_op.f('ix_appeal_regional_number'))
+        batch_op.drop_index(batch_op.f('ix_appeal_reg_seq'))
+        batch_op.drop_index(batch_op.f('ix_appeal_main_executor_id'))
         batch_op.drop_index(batch_op.f('ix_appeal_is_privileged'))
         batch_op.drop_index(batch_op.f('ix_appeal_due_date'))
         batch_op.drop_index(batch_op.f('ix_appeal_direction_id'))
-        batch_op.drop_index(batch_op.f('ix_appeal_closed_at'))
-        batch_op.drop_index(batch_op.f('ix_appeal_channel'))
+        batch_op.drop_index('ix_appeal_closed_reg_due')
+        batch_op.drop_index('ix_appeal_channel_registered')
         batch_op.drop_index(batch_op.f('ix_appeal_applicant_id'))
 
     op.drop_table('appeal')
@@ -650,6 +665,7 @@ def downgrade():
     with op.batch_alter_table('applicant', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_applicant_phone'))
         batch_op.drop_index(batch_op.f('ix_applicant_full_name'))
+        batch_op.drop_index(batch_op.f('ix_applicant_email'))
 
     op.drop_table('applicant')
     op.drop_table('social_status')
@@ -663,8 +679,11 @@ def downgrade():
     op.drop_table('kekv')
     op.drop_table('direction')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.drop_index('ix_audit_log_user')
+        batch_op.drop_index('ix_audit_log_username')
         batch_op.drop_index('ix_audit_log_record')
+        batch_op.drop_index('ix_audit_log_parent')
+        batch_op.drop_index('ix_audit_log_model')
+        batch_op.drop_index('ix_audit_log_label', postgresql_ops={'record_label': 'varchar_pattern_ops'})
         batch_op.drop_index('ix_audit_log_at')
         batch_op.drop_index('ix_audit_log_action')
 
