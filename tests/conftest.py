@@ -116,13 +116,15 @@ def app(_template_db, redis_url, tmp_path):
         from portal.redis_conn import get_redis
 
         get_redis().flushdb()
-    @app.before_request
     def _fresh_g():
-        # the fixture keeps one app context for the whole test, so ``g`` would outlive a
-        # request; a real server starts each request with an empty one
+        # the fixture keeps one app context for the whole test, so ``g`` (CSRF token,
+        # Flask-Login's user) would outlive a request; a real server starts each request with
+        # an empty one. First in line, before the login check reads the user.
         from flask import g
 
         vars(g._get_current_object()).clear()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
 
     ctx = app.app_context()
     ctx.push()

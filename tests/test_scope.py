@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from flask import g
 from flask_login import current_user, login_user
 from werkzeug.datastructures import FileStorage
 
@@ -18,21 +17,6 @@ from portal.services import attachments
 from portal.services.errors import DomainError
 from tests import factories as f
 from tests.conftest import post_form
-
-
-@pytest.fixture
-def client(app):
-    """A client whose every request starts with a fresh ``g``, as in production (the test's app
-    context is shared with the requests, so Flask-Login's cached user would otherwise leak)."""
-    client = app.test_client()
-    open_ = client.open
-
-    def open(*args, **kwargs):
-        vars(g._get_current_object()).clear()
-        return open_(*args, **kwargs)
-
-    client.open = open
-    return client
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 import time
 
 import pytest
-from flask import g
 from flask_login import login_user
 
 from portal.auth.permissions import can
@@ -21,25 +20,6 @@ from portal.services.export import csv_lines, neutralise_formula
 from tests import factories as f
 from tests.conftest import AuthActions, post_form
 from tests.factories import PASSWORD
-
-
-def fresh_client(app):
-    """A client whose every request starts with a fresh ``g``, as in production (the test's app
-    context is shared with the requests, so Flask-Login's cached user would otherwise leak)."""
-    client = app.test_client()
-    open_ = client.open
-
-    def open(*args, **kwargs):
-        vars(g._get_current_object()).clear()
-        return open_(*args, **kwargs)
-
-    client.open = open
-    return client
-
-
-@pytest.fixture
-def client(app):
-    return fresh_client(app)
 
 
 def _entries(action) -> list[AuditLog]:
@@ -189,7 +169,7 @@ def test_an_address_guessing_many_accounts_is_locked(app, client, victim):
     for n in range(8):
         AuthActions(client).login(f"nobody{n}", "Wrong-pass-000")
     assert AuthActions(client).login("victim").status_code == 429
-    other = fresh_client(app)
+    other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.9.9.10"
     assert AuthActions(other).login("victim").status_code == 302
 

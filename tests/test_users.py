@@ -3,7 +3,6 @@ Nobody raises their own role; an administrator sees only accounts; hashes are ne
 from __future__ import annotations
 
 import pytest
-from flask import g
 
 from portal.extensions import db
 from portal.models import User
@@ -13,20 +12,6 @@ from tests import factories as f
 from tests.conftest import AuthActions, post_form
 
 STRONG = "Kyiv-appeals-2026"
-
-
-@pytest.fixture
-def client(app):
-    """Every request starts with a fresh ``g``, as in production (see tests/test_security.py)."""
-    client = app.test_client()
-    open_ = client.open
-
-    def open(*args, **kwargs):
-        vars(g._get_current_object()).clear()
-        return open_(*args, **kwargs)
-
-    client.open = open
-    return client
 
 
 def _user(username: str) -> User | None:
@@ -88,7 +73,6 @@ def test_a_new_account_can_log_in(app, client, auth):
     auth.as_role(Role.ADMIN)
     _new_account(client)
     other = app.test_client()
-    vars(g._get_current_object()).clear()
     assert AuthActions(other).login("newbie", STRONG).status_code == 302
 
 
@@ -198,7 +182,6 @@ def test_disabling_an_account_ends_its_sessions(app, client, auth):
     post_form(client, "/admin/user/action/", {"action": "disable", "rowid": clerk.id})
     user = _user(clerk.username)
     assert not user.active and user.session_version == 2
-    vars(g._get_current_object()).clear()
     assert clerk_client.get("/admin/").status_code == 302
 
 
