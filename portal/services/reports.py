@@ -114,6 +114,16 @@ def request_report(kind, params: dict | None = None, user=None) -> ReportRun:
     if user is not None and not (can(user, "report", "create") and can_report(user, kind)):
         raise DomainError(_l("You may not run this report."))
     params, title = normalise_params(kind, params or {})
+    from jobs.reports import build_report
+
+    return enqueue_run(kind, params, title, user, build_report)
+
+
+def enqueue_run(kind: ReportKind, params: dict, title: str, user, job) -> ReportRun:
+    """Record a queued run and put ``job(run_id)`` on the queue under the run's job id.
+
+    When the queue cannot be reached the run is marked FAILED and a DomainError says so.
+    """
     run = ReportRun(job_id=uuid.uuid4().hex, kind=kind, params=params, title=title[:200],
                     state=JobState.QUEUED, progress=0, message="",
                     requested_by_id=getattr(user, "id", None))
@@ -121,11 +131,10 @@ def request_report(kind, params: dict | None = None, user=None) -> ReportRun:
     db.session.commit()  # the worker must find the row
     try:
         from jobs import enqueue
-        from jobs.reports import build_report
 
-        enqueue(build_report, run.id, job_id=run.job_id, meta={"run_id": run.id, "progress": 0})
+        enqueue(job, run.id, job_id=run.job_id, meta={"run_id": run.id, "progress": 0})
     except Exception as exc:
-        log.warning("cannot enqueue report run %s: %s", run.id, exc)
+        log.warning("cannot enqueue %s run %s: %s", kind.value, run.id, exc)
         message = _l("The job queue (Redis) is not available; the report was not started. "
                      "Try again when the worker is running.")
         mark_failed(run, message)
