@@ -1,4 +1,5 @@
 """Flask-Admin: the index (home) view and every model screen of DESIGN §8."""
+
 from __future__ import annotations
 
 from flask import redirect, url_for

@@ -3,8 +3,10 @@
 The view stays declarative: registration, transitions and files go through
 ``portal.services.registration``, ``workflow`` and ``attachments``.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime, time, timedelta
 
@@ -61,15 +63,23 @@ from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
 STATUS_BADGES = {
-    AppealStatus.REGISTERED: "secondary", AppealStatus.ON_RESOLUTION: "info", AppealStatus.ASSIGNED: "info",
-    AppealStatus.IN_WORK: "primary", AppealStatus.ANSWER_DRAFTED: "primary", AppealStatus.ON_SIGNING: "warning",
-    AppealStatus.SIGNED: "warning", AppealStatus.SENT: "success", AppealStatus.CLOSED: "dark",
-    AppealStatus.RETURNED_TO_APPLICANT: "light", AppealStatus.NOT_CONSIDERED: "light",
+    AppealStatus.REGISTERED: "secondary",
+    AppealStatus.ON_RESOLUTION: "info",
+    AppealStatus.ASSIGNED: "info",
+    AppealStatus.IN_WORK: "primary",
+    AppealStatus.ANSWER_DRAFTED: "primary",
+    AppealStatus.ON_SIGNING: "warning",
+    AppealStatus.SIGNED: "warning",
+    AppealStatus.SENT: "success",
+    AppealStatus.CLOSED: "dark",
+    AppealStatus.RETURNED_TO_APPLICANT: "light",
+    AppealStatus.NOT_CONSIDERED: "light",
     AppealStatus.FORWARDED: "light",
 }
 
 
 # --- list filters: stable url keys (flt0_status=…) whatever the language ----------------------
+
 
 class LazyOptions:
     """Filter options read from the database when the list renders, not at start-up."""
@@ -85,8 +95,9 @@ class LazyOptions:
 
 
 def _options(model, order, label=str):
-    return LazyOptions(lambda: [(str(o.id), label(o)) for o in db.session.execute(
-        sa.select(model).order_by(*order)).scalars()])
+    return LazyOptions(
+        lambda: [(str(o.id), label(o)) for o in db.session.execute(sa.select(model).order_by(*order)).scalars()]
+    )
 
 
 class EnumFilter(sqla_filters.FilterEqual):
@@ -171,16 +182,17 @@ def _filters():
         EnumFilter(Appeal.sign, _l("Receipt sign"), ReceiptSign, "sign"),
         IdFilter(Appeal.topic_id, _l("Topic"), _options(Topic, [Topic.code]), "topic"),
         IdFilter(Appeal.direction_id, _l("Direction"), _options(Direction, [Direction.name]), "direction"),
-        ExecutorFilter(Appeal.id, _l("Executor (any assignment)"),
-                       _options(Executor, [Executor.name]), "executor"),
-        IdFilter(Appeal.main_executor_id, _l("Executor of record"),
-                 _options(Executor, [Executor.name]), "main_executor"),
+        ExecutorFilter(Appeal.id, _l("Executor (any assignment)"), _options(Executor, [Executor.name]), "executor"),
+        IdFilter(
+            Appeal.main_executor_id, _l("Executor of record"), _options(Executor, [Executor.name]), "main_executor"
+        ),
         DateRangeFilter(Appeal.due_date, _l("Due date"), "due"),
         KyivDateBetweenFilter(Appeal.registered_at, _l("Registration date"), "registered"),
     ]
 
 
 # --- pickers: prefix and equality lookups that an index serves --------------------------------
+
 
 class _PickerLoader(QueryAjaxModelLoader):
     """A picker that applies its own scope; a submitted id is an integer primary key."""
@@ -231,8 +243,9 @@ class TopicLoader(_PickerLoader):
         term = (term or "").strip()
         query = sa.select(Topic).order_by(Topic.code)
         if term:
-            query = query.where(sa.or_(Topic.code.startswith(term), Topic.name.contains(term),
-                                       Topic.name.contains(term.capitalize())))
+            query = query.where(
+                sa.or_(Topic.code.startswith(term), Topic.name.contains(term), Topic.name.contains(term.capitalize()))
+            )
         return list(db.session.execute(query.offset(offset or 0).limit(limit)).scalars())
 
 
@@ -251,17 +264,22 @@ class AppealLoader(_PickerLoader):
     def get_list(self, term, offset=0, limit=10):
         if not (term or "").strip():
             return []
-        query = self.scoped(sa.select(Appeal).where(registration.search_clause(term))
-                            .order_by(Appeal.registered_at.desc(), Appeal.id.desc()))
+        query = self.scoped(
+            sa.select(Appeal)
+            .where(registration.search_clause(term))
+            .order_by(Appeal.registered_at.desc(), Appeal.id.desc())
+        )
         return list(db.session.execute(query.offset(offset or 0).limit(limit)).scalars())
 
 
 # --- list cells --------------------------------------------------------------------------------
 
+
 def status_badge(status) -> Markup:
     status = AppealStatus(status)
     return Markup('<span class="badge badge-status badge-{}">{}</span>').format(
-        STATUS_BADGES.get(status, "secondary"), enum_label(status))
+        STATUS_BADGES.get(status, "secondary"), enum_label(status)
+    )
 
 
 def due_cell(appeal: Appeal) -> Markup:
@@ -290,7 +308,8 @@ def _fmt_privileged(view, context, model, name):
     if not model.is_privileged:
         return ""
     return Markup('<span class="fa fa-star portal-privileged" title="{0}" aria-label="{0}"></span>').format(
-        _l("Privileged applicant"))
+        _l("Privileged applicant")
+    )
 
 
 def _fmt_summary(view, context, model, name):
@@ -301,6 +320,7 @@ def _fmt_summary(view, context, model, name):
 
 # --- workflow forms (one per action; CSRF is checked for every POST by CSRFProtect) -------------
 
+
 def _kyiv_aware(value: datetime | None):
     return value.replace(tzinfo=KYIV) if value is not None and value.tzinfo is None else value
 
@@ -310,12 +330,17 @@ def _coerce_enum(enum_cls):
         if value in (None, "") or isinstance(value, enum_cls):
             return value or None
         return enum_cls(value)
+
     return coerce
 
 
 class RouteForm(Form):
-    signer = SelectField(_l("Signer"), choices=[], validate_choice=False,
-                         description=_l("Left empty: the signer of the topic's direction."))
+    signer = SelectField(
+        _l("Signer"),
+        choices=[],
+        validate_choice=False,
+        description=_l("Left empty: the signer of the topic's direction."),
+    )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
     def params(self):
@@ -347,9 +372,13 @@ class ResolveForm(Form):
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
 
     def params(self):
-        return {"text": self.text.data, "executors": [self.responsible.data, *(self.co_executors.data or [])],
-                "for_information": self.informed.data or [], "resolved_on": self.resolved_on.data,
-                "deadline": self.deadline.data}
+        return {
+            "text": self.text.data,
+            "executors": [self.responsible.data, *(self.co_executors.data or [])],
+            "for_information": self.informed.data or [],
+            "resolved_on": self.resolved_on.data,
+            "deadline": self.deadline.data,
+        }
 
 
 class CommentForm(Form):
@@ -360,19 +389,23 @@ class CommentForm(Form):
 
 
 class DraftForm(Form):
-    to_regional_center = TextAreaField(_l("Answer to the regional center (appendix 1)"),
-                                       validators=[InputRequired()])
+    to_regional_center = TextAreaField(_l("Answer to the regional center (appendix 1)"), validators=[InputRequired()])
     to_applicant = TextAreaField(_l("Answer to the applicant (appendix 2)"), validators=[InputRequired()])
-    feedback_method = SelectField(_l("Feedback method"), choices=enum_choices(FeedbackMethod),
-                                  validators=[InputRequired()])
+    feedback_method = SelectField(
+        _l("Feedback method"), choices=enum_choices(FeedbackMethod), validators=[InputRequired()]
+    )
     contacted_at = DateTimeLocalField(_l("Contacted at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     feedback_result = TextAreaField(_l("Feedback result"), validators=[InputRequired(), Length(max=4000)])
     file = FileField(_l("Proof of feedback (file)"))
 
     def params(self):
-        return {"to_regional_center": self.to_regional_center.data, "to_applicant": self.to_applicant.data,
-                "feedback_method": self.feedback_method.data, "contacted_at": _kyiv_aware(self.contacted_at.data),
-                "feedback_result": self.feedback_result.data}
+        return {
+            "to_regional_center": self.to_regional_center.data,
+            "to_applicant": self.to_applicant.data,
+            "feedback_method": self.feedback_method.data,
+            "contacted_at": _kyiv_aware(self.contacted_at.data),
+            "feedback_result": self.feedback_result.data,
+        }
 
 
 class DispatchForm(Form):
@@ -382,8 +415,11 @@ class DispatchForm(Form):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
     def params(self):
-        return {"outgoing_number": self.outgoing_number.data, "paper_copy_sent": self.paper_copy_sent.data,
-                "comment": self.comment.data or ""}
+        return {
+            "outgoing_number": self.outgoing_number.data,
+            "paper_copy_sent": self.paper_copy_sent.data,
+            "comment": self.comment.data or "",
+        }
 
 
 class CloseForm(Form):
@@ -400,8 +436,11 @@ class ExtendForm(Form):
     notified_on = DateField(_l("Applicant notified on"), validators=[InputRequired()])
 
     def params(self):
-        return {"new_due_date": self.new_due_date.data, "reason": self.reason.data,
-                "notified_on": self.notified_on.data}
+        return {
+            "new_due_date": self.new_due_date.data,
+            "reason": self.reason.data,
+            "notified_on": self.notified_on.data,
+        }
 
 
 class AttachForm(Form):
@@ -410,9 +449,18 @@ class AttachForm(Form):
 
 
 ACTION_FORMS = {
-    "route": RouteForm, "return_to_applicant": ReasonForm, "not_consider": ReasonForm, "forward": ForwardForm,
-    "resolve": ResolveForm, "accept": CommentForm, "draft": DraftForm, "submit": CommentForm,
-    "sign": CommentForm, "rework": ReasonForm, "dispatch": DispatchForm, "close": CloseForm,
+    "route": RouteForm,
+    "return_to_applicant": ReasonForm,
+    "not_consider": ReasonForm,
+    "forward": ForwardForm,
+    "resolve": ResolveForm,
+    "accept": CommentForm,
+    "draft": DraftForm,
+    "submit": CommentForm,
+    "sign": CommentForm,
+    "rework": ReasonForm,
+    "dispatch": DispatchForm,
+    "close": CloseForm,
     "extend_term": ExtendForm,
 }
 # the file an action's form may carry, and the kind it is kept as
@@ -429,10 +477,12 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
     form = ACTION_FORMS[action](formdata)
     today = kyiv_today()
     if action == "route":
-        signers = db.session.execute(sa.select(User).where(User.role == Role.SIGNER, User.active.is_(True))
-                                     .order_by(User.full_name)).scalars()
+        signers = db.session.execute(
+            sa.select(User).where(User.role == Role.SIGNER, User.active.is_(True)).order_by(User.full_name)
+        ).scalars()
         form.signer.choices = [("", _l("— by the topic's direction —"))] + [
-            (str(u.id), f"{u} ({u.direction})" if u.direction else str(u)) for u in signers]
+            (str(u.id), f"{u} ({u.direction})" if u.direction else str(u)) for u in signers
+        ]
     elif action == "resolve":
         executors = _executor_choices()
         form.responsible.choices = [("", "—")] + executors
@@ -451,13 +501,18 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
         form.notified_on.data = today
     elif formdata is None and action == "extend_term":
         form.notified_on.data = today
-        form.new_due_date.data = min(deadlines.latest_due_date(appeal.registered_at),
-                                     max(appeal.due_date, today) + timedelta(days=15))
+        form.new_due_date.data = min(
+            deadlines.latest_due_date(appeal.registered_at), max(appeal.due_date, today) + timedelta(days=15)
+        )
     elif formdata is None and action == "return_to_applicant":
         missing = registration.describe_missing(registration.completeness_problems(appeal))
         if missing:
-            form.reason.data = str(_l("The appeal lacks (Art. 5 of the Law of Ukraine \"On citizens' appeals\"): "
-                                      "%(items)s.", items=", ".join(str(m) for m in missing)))
+            form.reason.data = str(
+                _l(
+                    'The appeal lacks (Art. 5 of the Law of Ukraine "On citizens\' appeals"): %(items)s.',
+                    items=", ".join(str(m) for m in missing),
+                )
+            )
     elif formdata is None and action == "not_consider":
         form.reason.data = str(registration.not_considered_reason(appeal) or "")
     elif formdata is None and action == "draft":
@@ -471,6 +526,7 @@ def _form_errors(form) -> list[str]:
 
 # --- the view -----------------------------------------------------------------------------------
 
+
 class AppealView(PortalModelView):
     area = "appeal"
     logs_personal_data = True
@@ -480,43 +536,111 @@ class AppealView(PortalModelView):
     # list
     simple_list_pager = True
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
-    column_list = ("reg_number", "registered_at", "channel", "ukc_number", "applicant", "is_privileged",
-                   "summary", "topic", "status", "due_date", "main_executor")
+    column_list = (
+        "reg_number",
+        "registered_at",
+        "channel",
+        "ukc_number",
+        "applicant",
+        "is_privileged",
+        "summary",
+        "topic",
+        "status",
+        "due_date",
+        "main_executor",
+    )
     column_sortable_list = ("reg_number", "registered_at", "channel", "is_privileged", "status", "due_date")
     column_default_sort = [("registered_at", True), ("id", True)]
     column_searchable_list = ("reg_number", "ukc_number", "regional_number")
     column_formatters = {
-        "reg_number": _fmt_reg_number, "status": _fmt_status, "due_date": _fmt_due,
-        "is_privileged": _fmt_privileged, "summary": _fmt_summary,
+        "reg_number": _fmt_reg_number,
+        "status": _fmt_status,
+        "due_date": _fmt_due,
+        "is_privileged": _fmt_privileged,
+        "summary": _fmt_summary,
     }
     column_formatters_export: dict = {}
-    column_export_list = ("reg_number", "registered_at", "channel", "ukc_number", "regional_number", "applicant",
-                          "is_privileged", "appeal_type", "subject", "sign", "topic", "direction", "summary",
-                          "status", "due_date", "main_executor", "outgoing_number", "sent_at", "result_code",
-                          "closed_at")
+    column_export_list = (
+        "reg_number",
+        "registered_at",
+        "channel",
+        "ukc_number",
+        "regional_number",
+        "applicant",
+        "is_privileged",
+        "appeal_type",
+        "subject",
+        "sign",
+        "topic",
+        "direction",
+        "summary",
+        "status",
+        "due_date",
+        "main_executor",
+        "outgoing_number",
+        "sent_at",
+        "result_code",
+        "closed_at",
+    )
     column_labels = {"main_executor": _l("Executor of record"), "is_privileged": _l("Privileged")}
 
     # forms: status and everything the workflow sets are not editable here
-    form_columns = ("channel", "ukc_number", "regional_number", "applicant", "appeal_type", "subject", "sign",
-                    "topic", "summary", "content", "signed_by_applicant", "repeat_of")
-    form_overrides = {"channel": SelectField, "appeal_type": SelectField, "subject": SelectField,
-                      "sign": SelectField, "content": TextAreaField}
+    form_columns = (
+        "channel",
+        "ukc_number",
+        "regional_number",
+        "applicant",
+        "appeal_type",
+        "subject",
+        "sign",
+        "topic",
+        "summary",
+        "content",
+        "signed_by_applicant",
+        "repeat_of",
+    )
+    form_overrides = {
+        "channel": SelectField,
+        "appeal_type": SelectField,
+        "subject": SelectField,
+        "sign": SelectField,
+        "content": TextAreaField,
+    }
     form_args = {
         "channel": {"choices": enum_choices(Channel), "coerce": _coerce_enum(Channel)},
         "appeal_type": {"choices": enum_choices(AppealType), "coerce": _coerce_enum(AppealType)},
-        "subject": {"choices": enum_choices(AppealSubject), "coerce": _coerce_enum(AppealSubject),
-                    "default": AppealSubject.INDIVIDUAL.value},
-        "sign": {"choices": enum_choices(ReceiptSign), "coerce": _coerce_enum(ReceiptSign),
-                 "default": ReceiptSign.PRIMARY.value,
-                 "description": _l("A repeat of an appeal of the same applicant on the same topic within a year "
-                                   "is found and marked at registration.")},
+        "subject": {
+            "choices": enum_choices(AppealSubject),
+            "coerce": _coerce_enum(AppealSubject),
+            "default": AppealSubject.INDIVIDUAL.value,
+        },
+        "sign": {
+            "choices": enum_choices(ReceiptSign),
+            "coerce": _coerce_enum(ReceiptSign),
+            "default": ReceiptSign.PRIMARY.value,
+            "description": _l(
+                "A repeat of an appeal of the same applicant on the same topic within a year "
+                "is found and marked at registration."
+            ),
+        },
         "summary": {"validators": [InputRequired(), Length(max=500)]},
         "applicant": {"description": _l("Pick a known applicant, or leave empty and fill in a new one below.")},
     }
     form_widget_args = {"content": {"rows": 6}}
     form_ajax_refs = {"applicant": ApplicantLoader(), "topic": TopicLoader(), "repeat_of": AppealLoader()}
-    _registration_fields = ("channel", "ukc_number", "regional_number", "appeal_type", "subject", "sign", "topic",
-                            "summary", "content", "signed_by_applicant", "repeat_of")
+    _registration_fields = (
+        "channel",
+        "ukc_number",
+        "regional_number",
+        "appeal_type",
+        "subject",
+        "sign",
+        "topic",
+        "summary",
+        "content",
+        "signed_by_applicant",
+        "repeat_of",
+    )
     form_edit_rules = (
         rules.FieldSet(_registration_fields, _l("Appeal")),
         rules.FieldSet(("applicant",), _l("Applicant")),
@@ -524,9 +648,19 @@ class AppealView(PortalModelView):
     form_create_rules = (
         rules.FieldSet(_registration_fields, _l("Appeal")),
         rules.FieldSet(("needs_study", "requested_term_days"), _l("Term")),
-        rules.FieldSet(("applicant", "new_applicant_name", "new_applicant_address", "new_applicant_phone",
-                        "new_applicant_email", "new_applicant_sex", "new_applicant_social_status",
-                        "new_applicant_privilege"), _l("Applicant")),
+        rules.FieldSet(
+            (
+                "applicant",
+                "new_applicant_name",
+                "new_applicant_address",
+                "new_applicant_phone",
+                "new_applicant_email",
+                "new_applicant_sex",
+                "new_applicant_social_status",
+                "new_applicant_privilege",
+            ),
+            _l("Applicant"),
+        ),
     )
 
     # custom routes → permission action (the workflow service then checks the specific step)
@@ -543,8 +677,11 @@ class AppealView(PortalModelView):
 
     def get_query(self):
         # separate IN queries, not joins: a join would run for every row an OFFSET skips
-        return super().get_query().options(
-            selectinload(Appeal.applicant), selectinload(Appeal.topic), selectinload(Appeal.main_executor))
+        return (
+            super()
+            .get_query()
+            .options(selectinload(Appeal.applicant), selectinload(Appeal.topic), selectinload(Appeal.main_executor))
+        )
 
     def get_filter_arg(self, index, flt):
         return getattr(flt, "url_key", None) or str(index)
@@ -565,21 +702,30 @@ class AppealView(PortalModelView):
 
         class AppealCreateForm(base):
             needs_study = BooleanField(_l("Needs additional study (30 days; otherwise 15)"), default=True)
-            requested_term_days = IntegerField(_l("Shorter term requested by the applicant, days"),
-                                               validators=[Optional(), NumberRange(min=1, max=30)])
-            new_applicant_name = StringField(_l("New applicant: surname, name, patronymic"),
-                                             validators=[Optional(), Length(max=200)])
+            requested_term_days = IntegerField(
+                _l("Shorter term requested by the applicant, days"), validators=[Optional(), NumberRange(min=1, max=30)]
+            )
+            new_applicant_name = StringField(
+                _l("New applicant: surname, name, patronymic"), validators=[Optional(), Length(max=200)]
+            )
             new_applicant_address = StringField(_l("New applicant: address"), validators=[Optional(), Length(max=300)])
             new_applicant_phone = StringField(_l("New applicant: phone"), validators=[Optional(), Length(max=50)])
             new_applicant_email = StringField(_l("New applicant: e-mail"), validators=[Optional(), Length(max=200)])
-            new_applicant_sex = SelectField(_l("New applicant: sex"), choices=enum_choices(Sex),
-                                            default=Sex.UNKNOWN.value)
+            new_applicant_sex = SelectField(
+                _l("New applicant: sex"), choices=enum_choices(Sex), default=Sex.UNKNOWN.value
+            )
             new_applicant_social_status = QuerySelectField(
-                _l("New applicant: social status"), allow_blank=True, blank_text="—",
-                query_factory=lambda: db.session.query(SocialStatus).order_by(SocialStatus.code))
+                _l("New applicant: social status"),
+                allow_blank=True,
+                blank_text="—",
+                query_factory=lambda: db.session.query(SocialStatus).order_by(SocialStatus.code),
+            )
             new_applicant_privilege = QuerySelectField(
-                _l("New applicant: privilege category"), allow_blank=True, blank_text="—",
-                query_factory=lambda: db.session.query(PrivilegeCategory).order_by(PrivilegeCategory.code))
+                _l("New applicant: privilege category"),
+                allow_blank=True,
+                blank_text="—",
+                query_factory=lambda: db.session.query(PrivilegeCategory).order_by(PrivilegeCategory.code),
+            )
 
             def populate_obj(self, obj):
                 # the extra fields are registration inputs, not appeal columns
@@ -594,8 +740,11 @@ class AppealView(PortalModelView):
             with db.session.no_autoflush:
                 self._attach_new_applicant(form, model)
             result = registration.register_appeal(
-                model, user=current_user, needs_study=bool(form.needs_study.data),
-                requested_term_days=form.requested_term_days.data or None)
+                model,
+                user=current_user,
+                needs_study=bool(form.needs_study.data),
+                requested_term_days=form.requested_term_days.data or None,
+            )
             g.appeal_registration = result
             return
         history = sa.inspect(model).attrs.status.history
@@ -612,8 +761,10 @@ class AppealView(PortalModelView):
         if not typed:
             return
         model.applicant = registration.new_applicant(
-            full_name=typed, address=form.new_applicant_address.data or "",
-            phone=form.new_applicant_phone.data or "", email=form.new_applicant_email.data or "",
+            full_name=typed,
+            address=form.new_applicant_address.data or "",
+            phone=form.new_applicant_phone.data or "",
+            email=form.new_applicant_email.data or "",
             sex=Sex(form.new_applicant_sex.data or Sex.UNKNOWN.value),
             social_status=form.new_applicant_social_status.data,
             privilege_category=form.new_applicant_privilege.data,
@@ -623,14 +774,26 @@ class AppealView(PortalModelView):
         result = g.pop("appeal_registration", None)
         if not is_created or result is None:
             return
-        flash(_l("Registered as %(number)s, due %(date)s.", number=model.reg_number,
-                 date=format_date(model.due_date)), "success")
+        flash(
+            _l("Registered as %(number)s, due %(date)s.", number=model.reg_number, date=format_date(model.due_date)),
+            "success",
+        )
         if result.repeat_of is not None:
-            flash(_l("The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
-                     number=result.repeat_of.reg_number), "warning")
+            flash(
+                _l(
+                    "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
+                    number=result.repeat_of.reg_number,
+                ),
+                "warning",
+            )
         if result.missing:
-            flash(_l("The appeal lacks: %(items)s. Return it to the applicant with an explanation (Art. 5).",
-                     items=", ".join(str(m) for m in registration.describe_missing(result.missing))), "warning")
+            flash(
+                _l(
+                    "The appeal lacks: %(items)s. Return it to the applicant with an explanation (Art. 5).",
+                    items=", ".join(str(m) for m in registration.describe_missing(result.missing)),
+                ),
+                "warning",
+            )
         if result.not_considered_reason:
             flash(str(result.not_considered_reason), "warning")
 
@@ -662,10 +825,14 @@ class AppealView(PortalModelView):
             "deadline_state": deadlines.deadline_state(appeal.due_date, appeal.status),
             "days_left": deadlines.days_left(appeal.due_date),
             "latest_due": deadlines.latest_due_date(appeal.registered_at),
-            "missing": (registration.describe_missing(registration.completeness_problems(appeal))
-                        if status == AppealStatus.REGISTERED else []),
-            "not_considered_hint": (registration.not_considered_reason(appeal)
-                                    if status == AppealStatus.REGISTERED else None),
+            "missing": (
+                registration.describe_missing(registration.completeness_problems(appeal))
+                if status == AppealStatus.REGISTERED
+                else []
+            ),
+            "not_considered_hint": (
+                registration.not_considered_reason(appeal) if status == AppealStatus.REGISTERED else None
+            ),
             "show_personal": can(current_user, "appeal", "view_personal_data"),
             "actions": [(a, workflow.action_label(a), build_action_form(a, appeal)) for a in actions],
             "action_files": ACTION_FILES,
@@ -721,10 +888,8 @@ class AppealView(PortalModelView):
     def _discard(self, saved):
         db.session.rollback()
         for attachment in saved:
-            try:
+            with contextlib.suppress(OSError, DomainError):
                 os.remove(attachments.path_of(attachment))
-            except (OSError, DomainError):
-                pass
 
     @expose("/attach/", methods=("POST",))
     def attach_view(self):
@@ -736,8 +901,9 @@ class AppealView(PortalModelView):
         try:
             if not form.validate():
                 raise DomainError("; ".join(_form_errors(form)))
-            saved.append(attachments.save_upload(appeal, request.files.get("file"), kind=form.kind.data,
-                                                 user=current_user))
+            saved.append(
+                attachments.save_upload(appeal, request.files.get("file"), kind=form.kind.data, user=current_user)
+            )
             db.session.commit()
         except DomainError as exc:
             self._discard(saved)
@@ -759,10 +925,15 @@ class AppealView(PortalModelView):
             abort(404)
         if not os.path.exists(path):
             abort(404)
-        audit.log_event_now(AuditAction.DOWNLOAD, model="Attachment", record_id=attachment.id,
-                            label=f"{attachment.appeal}: {attachment.filename}")
-        return send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
+        audit.log_event_now(
+            AuditAction.DOWNLOAD,
+            model="Attachment",
+            record_id=attachment.id,
+            label=f"{attachment.appeal}: {attachment.filename}",
+        )
+        return send_file(
+            path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
+        )
 
 
 def register(admin) -> None:

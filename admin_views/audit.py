@@ -5,6 +5,7 @@ permission table says; the routes answer 403 and the attempt is itself logged. L
 count rows (``simple_list_pager``), read newest first by id, and every filter and the search
 are answered from an index (see ``portal.models.audit``).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -106,12 +107,34 @@ class AuditLogView(PortalModelView):
     column_list = ("at", "username", "role", "ip", "action", "model", "record_label", "changes")
     column_sortable_list = (("at", "id"),)
     column_searchable_list = ("username", "record_label")
-    column_details_list = ("id", "at", "username", "user_id", "role", "ip", "action", "model", "record_id",
-                           "record_label", "parent_model", "detail")
-    column_formatters = {"at": _at, "role": _role_label, "model": _model_label, "record_label": _record,
-                         "changes": _changes}
-    column_formatters_detail = {"at": _at, "role": _role_label, "model": _model_label, "record_label": _record,
-                                "parent_model": _parent}
+    column_details_list = (
+        "id",
+        "at",
+        "username",
+        "user_id",
+        "role",
+        "ip",
+        "action",
+        "model",
+        "record_id",
+        "record_label",
+        "parent_model",
+        "detail",
+    )
+    column_formatters = {
+        "at": _at,
+        "role": _role_label,
+        "model": _model_label,
+        "record_label": _record,
+        "changes": _changes,
+    }
+    column_formatters_detail = {
+        "at": _at,
+        "role": _role_label,
+        "model": _model_label,
+        "record_label": _record,
+        "parent_model": _parent,
+    }
     column_filters = [
         AuditFilter("user", AuditLog.username, _l("User"), _l("is")),
         AuditFilter("model", AuditLog.model, _l("Object type"), _l("is"), options=history.model_choices),
@@ -170,10 +193,19 @@ class AuditLogView(PortalModelView):
     # --- an entry about an applicant is itself personal data --------------------------------
     def render(self, template, **kwargs):
         entry = kwargs.get("model")
-        if template == self.details_template and isinstance(entry, AuditLog) \
-                and entry.model in history.PERSONAL_DATA_MODELS and entry.record_id:
-            audit.log_event_now(AuditAction.VIEW_PERSONAL_DATA, model=entry.model, record_id=entry.record_id,
-                                label=entry.record_label, detail=f"audit entry #{entry.id}")
+        if (
+            template == self.details_template
+            and isinstance(entry, AuditLog)
+            and entry.model in history.PERSONAL_DATA_MODELS
+            and entry.record_id
+        ):
+            audit.log_event_now(
+                AuditAction.VIEW_PERSONAL_DATA,
+                model=entry.model,
+                record_id=entry.record_id,
+                label=entry.record_label,
+                detail=f"audit entry #{entry.id}",
+            )
         return super().render(template, **kwargs)
 
     # --- export: streamed CSV when small, a background job when large ---------------------------
@@ -193,8 +225,11 @@ class AuditLogView(PortalModelView):
             abort(400)
         limit = int(current_app.config.get("AUDIT_EXPORT_SYNC_MAX_ROWS", 10_000))
         large = export_type != "csv" or history.count_at_most(query, limit + 1) > limit
-        audit.log_event_now(AuditAction.EXPORT, model=self.area,
-                            detail=f"{export_type}{' (job)' if large else ''} {request.query_string.decode()[:500]}")
+        audit.log_event_now(
+            AuditAction.EXPORT,
+            model=self.area,
+            detail=f"{export_type}{' (job)' if large else ''} {request.query_string.decode()[:500]}",
+        )
         if large:
             from jobs.audit_export import request_export
 
@@ -203,14 +238,23 @@ class AuditLogView(PortalModelView):
             except DomainError as exc:
                 flash(str(exc), "error")
                 return redirect(url_for(".index_view", **request.args))
-            flash(_l("The export is being prepared in the background (%(title)s); "
-                     "download it from Reports when it is ready.", title=run.title), "info")
+            flash(
+                _l(
+                    "The export is being prepared in the background (%(title)s); "
+                    "download it from Reports when it is ready.",
+                    title=run.title,
+                ),
+                "info",
+            )
             return redirect(url_for("report.index_view"))
         from flask import Response, stream_with_context
 
         filename = f"audit_log_{kyiv_today():%Y-%m-%d}.csv"
-        return Response(stream_with_context(history.iter_csv(query)), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+        return Response(
+            stream_with_context(history.iter_csv(query)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={filename}"},
+        )
 
 
 def register(admin) -> None:

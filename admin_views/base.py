@@ -6,6 +6,7 @@ users are sent to the login page, a request the permission table does not allow 
 Lists, counts, details, edits, deletes, bulk actions, inline edits, exports and form
 pickers all read rows through :meth:`scope_query`, so they agree on what a user may see.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -13,7 +14,15 @@ import enum as _enum
 from decimal import Decimal
 
 from flask import (
-    Response, abort, current_app, flash, get_flashed_messages, redirect, request, stream_with_context, url_for,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
 )
 from flask_admin import expose
 from flask_admin.actions import action
@@ -126,10 +135,13 @@ class PortalModelView(ModelView):
 
     def render(self, template, **kwargs):
         model = kwargs.get("model")
-        if (self.logs_personal_data and model is not None
-                and template in (self.details_template, self.edit_template)):
-            audit.log_event_now(AuditAction.VIEW_PERSONAL_DATA, model=type(model).__name__,
-                                record_id=getattr(model, "id", None), label=str(model))
+        if self.logs_personal_data and model is not None and template in (self.details_template, self.edit_template):
+            audit.log_event_now(
+                AuditAction.VIEW_PERSONAL_DATA,
+                model=type(model).__name__,
+                record_id=getattr(model, "id", None),
+                label=str(model),
+            )
         return super().render(template, **kwargs)
 
     # --- permissions -----------------------------------------------------------
@@ -167,7 +179,9 @@ class PortalModelView(ModelView):
     def deny(self):
         """Log the denial and answer 403."""
         audit.log_event_now(
-            AuditAction.DENIED, model=self.area, record_id=(request.args.get("id") or "")[:64] or None,
+            AuditAction.DENIED,
+            model=self.area,
+            record_id=(request.args.get("id") or "")[:64] or None,
             detail=f"{request.method} {request.full_path.rstrip('?')}"[:1000],
         )
         abort(403)
@@ -208,8 +222,9 @@ class PortalModelView(ModelView):
         """The scoped query of the selected rows of a bulk action."""
         return self.get_query().filter(self.model.id.in_(self.row_ids(ids)))
 
-    @action("delete", admin_lazy_gettext("Delete"),
-            admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    @action(
+        "delete", admin_lazy_gettext("Delete"), admin_lazy_gettext("Are you sure you want to delete selected records?")
+    )
     def action_delete(self, ids):
         return super().action_delete(self.row_ids(ids))
 
@@ -259,6 +274,7 @@ class PortalModelView(ModelView):
 
     def _scoped_factory(self, factory):
         """Wrap a select field's query factory: the choices it offers follow the row scope."""
+
         def scoped():
             query = factory()
             descriptions = getattr(query, "column_descriptions", None)  # a factory may return a list
@@ -335,8 +351,9 @@ class PortalModelView(ModelView):
 
     @expose("/export/<export_type>/")
     def export(self, export_type):
-        audit.log_event_now(AuditAction.EXPORT, model=self.area,
-                            detail=f"{export_type} {request.query_string.decode()[:500]}")
+        audit.log_event_now(
+            AuditAction.EXPORT, model=self.area, detail=f"{export_type} {request.query_string.decode()[:500]}"
+        )
         return super().export(export_type)
 
     def _export_query(self, limit: int):

@@ -3,6 +3,7 @@
 Every rule is in ``portal.services.budget`` and is called from the hooks and the approve
 routes, so the form, delete, bulk delete and approval all go through it.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -56,17 +57,26 @@ def _line_label(line: BudgetLine) -> str:
 def _line_loader(name: str, *, approved_only: bool) -> PortalAjaxLoader:
     where = [BudgetEstimate.state == DocumentState.APPROVED.value] if approved_only else []
     return PortalAjaxLoader(
-        name, BudgetLine, fields=[Kekv.code, Kekv.name, BudgetEstimate.year],
-        joins=[BudgetLine.kekv, BudgetLine.estimate], where=where,
-        order_by=(BudgetEstimate.year.desc(), Kekv.code), label=_line_label,
+        name,
+        BudgetLine,
+        fields=[Kekv.code, Kekv.name, BudgetEstimate.year],
+        joins=[BudgetLine.kekv, BudgetLine.estimate],
+        where=where,
+        order_by=(BudgetEstimate.year.desc(), Kekv.code),
+        label=_line_label,
     )
 
 
 def _approved_estimates():
-    return db.session.execute(
-        sa.select(BudgetEstimate).where(BudgetEstimate.state == DocumentState.APPROVED)
-        .order_by(BudgetEstimate.year.desc(), BudgetEstimate.fund)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            sa.select(BudgetEstimate)
+            .where(BudgetEstimate.state == DocumentState.APPROVED)
+            .order_by(BudgetEstimate.year.desc(), BudgetEstimate.fund)
+        )
+        .scalars()
+        .all()
+    )
 
 
 class _ApprovingView(PortalModelView):
@@ -142,7 +152,10 @@ class BudgetEstimateView(_ApprovingView):
         if template == self.details_template and model is not None:
             rows = budget.execution(model)
             kwargs.update(
-                execution=rows, months=MONTHS, month_names=MONTH_NAMES, format_money=format_money,
+                execution=rows,
+                months=MONTHS,
+                month_names=MONTH_NAMES,
+                format_money=format_money,
                 plan_by_month=[sum((r["plan"][m - 1] for r in rows), Decimal("0")) for m in MONTHS],
                 spent_by_month=[sum((r["spent"][m - 1] for r in rows), Decimal("0")) for m in MONTHS],
                 annual_total=sum((r["annual"] for r in rows), Decimal("0")),
@@ -174,8 +187,12 @@ class BudgetLineView(PortalModelView):
     column_searchable_list = ("kekv.code", "kekv.name")
     column_details_list = ("estimate", "kekv", "annual_amount", "spent", "remaining")
     column_labels = {"spent": _l("Spent, UAH"), "remaining": _l("Remaining, UAH")}
-    column_formatters = {"annual_amount": money, "spent": _spent, "remaining": _remaining,
-                         **{c: money for c in MONTH_COLUMNS}}
+    column_formatters = {
+        "annual_amount": money,
+        "spent": _spent,
+        "remaining": _remaining,
+        **dict.fromkeys(MONTH_COLUMNS, money),
+    }
     column_sortable_list = (("estimate", "estimate.year"), ("kekv", "kekv.code"), "annual_amount")
     column_default_sort = [("estimate.year", True), ("kekv.code", False)]
     column_filters = (
@@ -186,12 +203,20 @@ class BudgetLineView(PortalModelView):
     )
     form_columns = ("estimate", "kekv", "annual_amount") + MONTH_COLUMNS
     form_rules = (
-        CsrfTokenRule(), "estimate", "kekv", "annual_amount",
+        CsrfTokenRule(),
+        "estimate",
+        "kekv",
+        "annual_amount",
         rules.FieldSet(MONTH_COLUMNS, _l("Monthly plan (must add up to the annual sum)")),
     )
     form_args = {
-        "estimate": {"query_factory": lambda: db.session.execute(
-            sa.select(BudgetEstimate).order_by(BudgetEstimate.year.desc(), BudgetEstimate.fund)).scalars().all()},
+        "estimate": {
+            "query_factory": lambda: (
+                db.session.execute(sa.select(BudgetEstimate).order_by(BudgetEstimate.year.desc(), BudgetEstimate.fund))
+                .scalars()
+                .all()
+            )
+        },
         "kekv": {"query_factory": lambda: db.session.execute(sa.select(Kekv).order_by(Kekv.code)).scalars().all()},
     }
 
@@ -216,8 +241,16 @@ class BudgetLineView(PortalModelView):
             for m in MONTHS:
                 plan_cum += plan[m - 1]
                 spent_cum += spent[m - 1]
-                rows.append({"month": MONTH_NAMES[m - 1], "plan": plan[m - 1], "spent": spent[m - 1],
-                             "plan_cum": plan_cum, "spent_cum": spent_cum, "room": plan_cum - spent_cum})
+                rows.append(
+                    {
+                        "month": MONTH_NAMES[m - 1],
+                        "plan": plan[m - 1],
+                        "spent": spent[m - 1],
+                        "plan_cum": plan_cum,
+                        "spent_cum": spent_cum,
+                        "room": plan_cum - spent_cum,
+                    }
+                )
             kwargs.update(months_table=rows, format_money=format_money)
         return super().render(template, **kwargs)
 
@@ -249,14 +282,17 @@ class BudgetAmendmentView(_ApprovingView):
     form_columns = ("estimate", "number", "dated", "reason", "changes")
     form_args = {"estimate": {"query_factory": _approved_estimates}}
     inline_models = (
-        (AmendmentLine, {
-            "form_columns": ("id", "line", "month", "delta"),
-            "form_ajax_refs": {"line": _line_loader("line", approved_only=True)},
-            "form_overrides": {"month": MonthSelectField},
-            "form_args": {"delta": {"description": _l("Positive adds, negative takes away.")}},
-            "form_label": _l("Changes"),
-            "column_labels": model_labels(AmendmentLine),
-        }),
+        (
+            AmendmentLine,
+            {
+                "form_columns": ("id", "line", "month", "delta"),
+                "form_ajax_refs": {"line": _line_loader("line", approved_only=True)},
+                "form_overrides": {"month": MonthSelectField},
+                "form_args": {"delta": {"description": _l("Positive adds, negative takes away.")}},
+                "form_label": _l("Changes"),
+                "column_labels": model_labels(AmendmentLine),
+            },
+        ),
     )
 
     def on_model_change(self, form, model, is_created):
@@ -270,7 +306,8 @@ class BudgetAmendmentView(_ApprovingView):
         if template == self.details_template and model is not None:
             kwargs.update(
                 changes=sorted(model.changes, key=lambda c: (c.line.kekv.code, c.month)),
-                month_names=MONTH_NAMES, format_money=format_money,
+                month_names=MONTH_NAMES,
+                format_money=format_money,
                 can_approve=self.allowed("approve") and not model.is_approved,
             )
         return super().render(template, **kwargs)

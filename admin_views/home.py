@@ -1,4 +1,5 @@
 """The home page after login: what waits for this user."""
+
 from __future__ import annotations
 
 from flask_admin import AdminIndexView, expose
@@ -13,9 +14,11 @@ class HomeView(AdminIndexView):
 
     def sections(self) -> list[tuple[str, str]]:
         """(name, url) of every screen this user may open, in menu order: the start page of other roles."""
-        return [(str(view.name), view.get_url(f"{view.endpoint}.index_view"))
-                for view in self.admin._views
-                if view is not self and view.is_accessible() and getattr(view, "area", None)]
+        return [
+            (str(view.name), view.get_url(f"{view.endpoint}.index_view"))
+            for view in self.admin._views
+            if view is not self and view.is_accessible() and getattr(view, "area", None)
+        ]
 
     def appeal_sort_index(self, column: str) -> int | None:
         """The list's ``sort`` argument for ``column`` of the appeals list (None if it cannot sort by it)."""
@@ -25,5 +28,9 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/home.html", board=dashboard.for_user(current_user), sections=self.sections(),
-                           due_sort=self.appeal_sort_index("due_date"))
+        return self.render(
+            "admin/home.html",
+            board=dashboard.for_user(current_user),
+            sections=self.sections(),
+            due_sort=self.appeal_sort_index("due_date"),
+        )

@@ -3,6 +3,7 @@
 Views stay declarative; every rule is in ``portal.services.staff`` and is called from the
 hooks, so the form, inline edit, delete and bulk delete all go through it.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,9 +11,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import url_for
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.form import rules
+from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_admin.model.filters import BaseBooleanFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -121,8 +122,12 @@ def orders_of(*types: OrderType, unused: bool = False):
 
 def order_loader(name, *types: OrderType, unused: bool = False):
     return PortalAjaxLoader(
-        name, Order, fields=["number", "title"], where=orders_of(*types, unused=unused),
-        order_by=Order.issued_on.desc(), label=lambda o: f"{o} — {o.title}",
+        name,
+        Order,
+        fields=["number", "title"],
+        where=orders_of(*types, unused=unused),
+        order_by=Order.issued_on.desc(),
+        label=lambda o: f"{o} — {o.title}",
     )
 
 
@@ -132,10 +137,13 @@ class ExecutorTopicFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         like = f"%{value}%"
-        return query.filter(sa.exists().where(
-            executor_topic.c.executor_id == Executor.id, executor_topic.c.topic_id == Topic.id,
-            sa.or_(Topic.code.ilike(like), Topic.name.ilike(like)),
-        ))
+        return query.filter(
+            sa.exists().where(
+                executor_topic.c.executor_id == Executor.id,
+                executor_topic.c.topic_id == Topic.id,
+                sa.or_(Topic.code.ilike(like), Topic.name.ilike(like)),
+            )
+        )
 
     def operation(self):
         return _l("contains")
@@ -152,8 +160,19 @@ def _contacts(view, context, model, name):
 class ExecutorView(PortalModelView):
     area = "executor"
     column_list = ("name", "short_name", "kind", "unit", "head_name", "phone", "email", "is_active")
-    column_details_list = ("name", "short_name", "kind", "unit", "head_name", "phone", "email", "address",
-                           "is_active", "topics", "contacts")
+    column_details_list = (
+        "name",
+        "short_name",
+        "kind",
+        "unit",
+        "head_name",
+        "phone",
+        "email",
+        "address",
+        "is_active",
+        "topics",
+        "contacts",
+    )
     column_searchable_list = ("name", "short_name", "email", "head_name")
     column_sortable_list = ("name", "short_name", "kind", "head_name", "is_active", ("unit", "unit.name"))
     column_default_sort = "name"
@@ -165,17 +184,35 @@ class ExecutorView(PortalModelView):
         FilterLike("unit.name", _l("Structural unit")),
         ExecutorTopicFilter(Executor.id, _l("Topics covered")),
     )
-    form_columns = ("name", "short_name", "kind", "unit", "head_name", "phone", "email", "address", "is_active",
-                    "topics", "contacts")
+    form_columns = (
+        "name",
+        "short_name",
+        "kind",
+        "unit",
+        "head_name",
+        "phone",
+        "email",
+        "address",
+        "is_active",
+        "topics",
+        "contacts",
+    )
     form_overrides = {"kind": enum_select(ExecutorKind)}
     form_ajax_refs = {
         "unit": PortalAjaxLoader("unit", StructuralUnit, fields=["name", "code"], order_by=StructuralUnit.code),
         "topics": PortalAjaxLoader("topics", Topic, fields=["code", "name"], order_by=Topic.code),
     }
     form_args = {"unit": {"description": _l("Only for an internal executor: the unit of the center it is.")}}
-    inline_models = ((ExecutorContact, {"form_columns": ("id", "full_name", "position", "phone", "email"),
-                                        "column_labels": model_labels(ExecutorContact),
-                                        "form_label": _l("Contact persons")}),)
+    inline_models = (
+        (
+            ExecutorContact,
+            {
+                "form_columns": ("id", "full_name", "position", "phone", "email"),
+                "column_labels": model_labels(ExecutorContact),
+                "form_label": _l("Contact persons"),
+            },
+        ),
+    )
 
     def on_model_change(self, form, model, is_created):
         staff.validate_executor(model)
@@ -200,13 +237,17 @@ class StructuralUnitView(PortalModelView):
     form_columns = ("code", "name", "parent", "head", "regulation", "regulation_order")
     form_ajax_refs = {
         "parent": PortalAjaxLoader("parent", StructuralUnit, fields=["name", "code"], order_by=StructuralUnit.code),
-        "head": PortalAjaxLoader("head", Employee, fields=["full_name"], where=[Employee.dismissed_on.is_(None)],
-                                 order_by=Employee.full_name),
+        "head": PortalAjaxLoader(
+            "head", Employee, fields=["full_name"], where=[Employee.dismissed_on.is_(None)], order_by=Employee.full_name
+        ),
         "regulation_order": order_loader("regulation_order", OrderType.REGULATION),
     }
     form_args = {
-        "regulation_order": {"description": _l(
-            "A new or changed regulation takes effect by the director's order of type «Approval of a regulation».")},
+        "regulation_order": {
+            "description": _l(
+                "A new or changed regulation takes effect by the director's order of type «Approval of a regulation»."
+            )
+        },
     }
 
     def on_model_change(self, form, model, is_created):
@@ -219,8 +260,10 @@ class StructuralUnitView(PortalModelView):
         model = kwargs.get("model")
         if template == self.details_template and model is not None:
             kwargs["unit_positions"] = _positions_with_occupancy(
-                db.session.execute(sa.select(StaffPosition).where(StaffPosition.unit_id == model.id)
-                                   .order_by(StaffPosition.id)).scalars())
+                db.session.execute(
+                    sa.select(StaffPosition).where(StaffPosition.unit_id == model.id).order_by(StaffPosition.id)
+                ).scalars()
+            )
             kwargs["unit_totals"] = staff.unit_totals([model.id])["total"]
             kwargs["subunits"] = sorted(model.children, key=lambda u: u.code)
             kwargs["format_money"] = format_money
@@ -269,28 +312,52 @@ def _fmt_free(view, context, model, name):
 class StaffPositionView(PortalModelView):
     area = "staff_position"
     list_template = "admin/org_staff_list.html"
-    column_list = ("unit", "title", "posts", "salary", "allowances", "supplements", "monthly_fund", "annual_fund",
-                   "occupied", "free")
+    column_list = (
+        "unit",
+        "title",
+        "posts",
+        "salary",
+        "allowances",
+        "supplements",
+        "monthly_fund",
+        "annual_fund",
+        "occupied",
+        "free",
+    )
     column_details_list = column_list + ("employees",)
     column_labels = {
-        "monthly_fund": _l("Monthly pay fund"), "annual_fund": _l("Annual pay fund"),
-        "occupied": _l("Occupied posts"), "free": _l("Vacancies"),
+        "monthly_fund": _l("Monthly pay fund"),
+        "annual_fund": _l("Annual pay fund"),
+        "occupied": _l("Occupied posts"),
+        "free": _l("Vacancies"),
     }
     column_descriptions = {
         "monthly_fund": _l("Posts × (salary + allowances + supplements); computed, not stored."),
         "free": _l("Posts minus the rates of the active employees."),
     }
     column_formatters = {
-        "salary": money, "allowances": money, "supplements": money,
-        "monthly_fund": money, "annual_fund": money, "occupied": _fmt_occupied, "free": _fmt_free,
+        "salary": money,
+        "allowances": money,
+        "supplements": money,
+        "monthly_fund": money,
+        "annual_fund": money,
+        "occupied": _fmt_occupied,
+        "free": _fmt_free,
     }
-    column_formatters_export = {"occupied": lambda v, c, m, n: str(_occupied(m)),
-                                "free": lambda v, c, m, n: str(Decimal(m.posts or 0) - _occupied(m))}
+    column_formatters_export = {
+        "occupied": lambda v, c, m, n: str(_occupied(m)),
+        "free": lambda v, c, m, n: str(Decimal(m.posts or 0) - _occupied(m)),
+    }
     column_searchable_list = ("title",)
     column_sortable_list = (("unit", "unit.code"), "title", "posts", "salary", "allowances", "supplements")
     column_default_sort = [("unit.code", False), ("id", False)]
-    column_filters = (VacancyFilter(_l("Vacancies")), FilterLike("unit.name", _l("Structural unit")), "title",
-                      "posts", "salary")
+    column_filters = (
+        VacancyFilter(_l("Vacancies")),
+        FilterLike("unit.name", _l("Structural unit")),
+        "title",
+        "posts",
+        "salary",
+    )
     column_editable_list = ("posts", "salary", "allowances", "supplements")
     form_columns = ("unit", "title", "posts", "salary", "allowances", "supplements")
     form_ajax_refs = {
@@ -315,7 +382,7 @@ class StaffPositionView(PortalModelView):
 
     def vacancy_url(self) -> str:
         """The list filtered to positions with free posts."""
-        for key, (index, flt) in self._filter_args.items():
+        for key, (_index, flt) in self._filter_args.items():
             if isinstance(flt, VacancyFilter):
                 return url_for(f"{self.endpoint}.index_view", **{f"flt0_{key}": "1"})
         return url_for(f"{self.endpoint}.index_view")
@@ -347,37 +414,76 @@ class EmployeeStatusFilter(BaseSQLAFilter, BaseBooleanFilter):
 class EmployeeView(PortalModelView):
     area = "employee"
     list_template = "admin/org_employee_list.html"
-    column_list = ("full_name", "position", "rate", "hired_on", "appointment_order", "dismissed_on",
-                   "dismissal_order", "phone")
-    column_details_list = ("full_name", "position", "rate", "hired_on", "appointment_order", "dismissed_on",
-                           "dismissal_order", "phone", "email")
+    column_list = (
+        "full_name",
+        "position",
+        "rate",
+        "hired_on",
+        "appointment_order",
+        "dismissed_on",
+        "dismissal_order",
+        "phone",
+    )
+    column_details_list = (
+        "full_name",
+        "position",
+        "rate",
+        "hired_on",
+        "appointment_order",
+        "dismissed_on",
+        "dismissal_order",
+        "phone",
+        "email",
+    )
     column_searchable_list = ("full_name", "phone", "email")
     column_sortable_list = ("full_name", "rate", "hired_on", "dismissed_on", ("position", "position.title"))
     column_default_sort = "full_name"
-    column_filters = (EmployeeStatusFilter(_l("Works")), FilterLike("position.unit.name", _l("Structural unit")),
-                      FilterLike("position.title", _l("Staff position")), "hired_on", "dismissed_on")
-    form_columns = ("full_name", "phone", "email", "position", "rate", "appointment_order", "hired_on",
-                    "dismissal_order", "dismissed_on")
+    column_filters = (
+        EmployeeStatusFilter(_l("Works")),
+        FilterLike("position.unit.name", _l("Structural unit")),
+        FilterLike("position.title", _l("Staff position")),
+        "hired_on",
+        "dismissed_on",
+    )
+    form_columns = (
+        "full_name",
+        "phone",
+        "email",
+        "position",
+        "rate",
+        "appointment_order",
+        "hired_on",
+        "dismissal_order",
+        "dismissed_on",
+    )
     form_rules = (
-        CsrfTokenRule(), "full_name", "phone", "email",
+        CsrfTokenRule(),
+        "full_name",
+        "phone",
+        "email",
         rules.FieldSet(("position", "rate", "appointment_order", "hired_on"), _l("Appointment by order")),
         rules.FieldSet(("dismissal_order", "dismissed_on"), _l("Dismissal by order")),
     )
     form_ajax_refs = {
         "position": PortalAjaxLoader(
-            "position", StaffPosition, fields=["title", StructuralUnit.name], joins=[StaffPosition.unit],
-            order_by=StaffPosition.title, label=staff.position_label,
+            "position",
+            StaffPosition,
+            fields=["title", StructuralUnit.name],
+            joins=[StaffPosition.unit],
+            order_by=StaffPosition.title,
+            label=staff.position_label,
         ),
-        "appointment_order": order_loader("appointment_order", OrderType.APPOINTMENT, OrderType.TRANSFER,
-                                          unused=True),
+        "appointment_order": order_loader("appointment_order", OrderType.APPOINTMENT, OrderType.TRANSFER, unused=True),
         "dismissal_order": order_loader("dismissal_order", OrderType.DISMISSAL, unused=True),
     }
     form_args = {
-        "position": {"description": _l(
-            "The picker shows free posts; the staff list's «Vacancies» filter lists them all.")},
+        "position": {
+            "description": _l("The picker shows free posts; the staff list's «Vacancies» filter lists them all.")
+        },
         "rate": {"description": _l("Share of a post, e.g. 0.5.")},
-        "appointment_order": {"description": _l(
-            "Appointment, transfer or a change of the rate needs a new order of the director.")},
+        "appointment_order": {
+            "description": _l("Appointment, transfer or a change of the rate needs a new order of the director.")
+        },
         "hired_on": {"description": _l("Defaults to the order's date.")},
         "dismissed_on": {"description": _l("Defaults to the dismissal order's date.")},
     }
@@ -393,7 +499,8 @@ class EmployeeView(PortalModelView):
             positions = next((v for v in self.admin._views if isinstance(v, StaffPositionView)), None)
             kwargs["vacancy_url"] = positions.vacancy_url() if positions else None
             kwargs["vacancy_count"] = db.session.execute(
-                sa.select(sa.func.count()).where(staff.vacancy_clause())).scalar()
+                sa.select(sa.func.count()).where(staff.vacancy_clause())
+            ).scalar()
         return super().render(template, **kwargs)
 
 
@@ -405,8 +512,11 @@ class OrderView(PortalModelView):
     column_searchable_list = ("number", "title")
     column_sortable_list = ("number", "issued_on", "order_type", "title")
     column_default_sort = [("issued_on", True), ("id", True)]
-    column_filters = (FilterEqual(Order.order_type, _l("Order type"), options=enum_choices(OrderType)),
-                      "issued_on", "number")
+    column_filters = (
+        FilterEqual(Order.order_type, _l("Order type"), options=enum_choices(OrderType)),
+        "issued_on",
+        "number",
+    )
     form_columns = ("number", "issued_on", "order_type", "title", "text")
     form_overrides = {"order_type": enum_select(OrderType)}
 

@@ -1,4 +1,5 @@
 """Report runs: the list with live progress, a form to start one, details, the weekly page, downloads."""
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,12 @@ def _progress(view, context, model, name):
 
 def _state(view, context, model, name):
     state = JobState(model.state)
-    badge = {JobState.QUEUED: "secondary", JobState.STARTED: "info", JobState.FINISHED: "success",
-             JobState.FAILED: "danger"}[state]
+    badge = {
+        JobState.QUEUED: "secondary",
+        JobState.STARTED: "info",
+        JobState.FINISHED: "success",
+        JobState.FAILED: "danger",
+    }[state]
     out = Markup('<span class="badge badge-{b}">{label}</span>').format(b=badge, label=str(enum_label(state)))
     if model.message and state != JobState.FINISHED:
         out += Markup('<div class="small text-muted">{}</div>').format(model.message[:200])
@@ -55,8 +60,9 @@ def _state(view, context, model, name):
 def _file(view, context, model, name):
     if JobState(model.state) != JobState.FINISHED or not reports.may_download(current_user, model):
         return ""
-    return Markup('<a class="btn btn-sm btn-outline-primary" href="{url}"><span class="fa fa-download"></span> '
-                  'XLSX</a>').format(url=url_for(".download_view", run_id=model.id))
+    return Markup(
+        '<a class="btn btn-sm btn-outline-primary" href="{url}"><span class="fa fa-download"></span> XLSX</a>'
+    ).format(url=url_for(".download_view", run_id=model.id))
 
 
 def _requested_by(view, context, model, name):
@@ -75,8 +81,17 @@ class ReportView(PortalModelView):
     create_template = "admin/report_create.html"
 
     column_list = ("created_at", "kind", "title", "state", "progress", "requested_by", "file_path")
-    column_details_list = ("created_at", "kind", "title", "state", "progress", "message", "requested_by",
-                           "finished_at", "file_path")
+    column_details_list = (
+        "created_at",
+        "kind",
+        "title",
+        "state",
+        "progress",
+        "message",
+        "requested_by",
+        "finished_at",
+        "file_path",
+    )
     column_filters = ("kind", "state")
     column_default_sort = ("id", True)
     column_formatters = {"progress": _progress, "state": _state, "file_path": _file, "requested_by": _requested_by}
@@ -131,8 +146,9 @@ class ReportView(PortalModelView):
     def status_view(self):
         ids = [int(i) for i in request.args.get("ids", "").split(",") if i.strip().isdigit()][:100]
         query = self.scope_query(db.session.query(ReportRun)).filter(ReportRun.id.in_(ids))
-        return jsonify({str(r.id): {"state": JobState(r.state).value, "progress": r.progress,
-                                    "message": r.message} for r in query})
+        return jsonify(
+            {str(r.id): {"state": JobState(r.state).value, "progress": r.progress, "message": r.message} for r in query}
+        )
 
     # --- the file ------------------------------------------------------------------------
     @expose("/download/<int:run_id>")
@@ -145,10 +161,20 @@ class ReportView(PortalModelView):
             return self.deny()
         if JobState(run.state) != JobState.FINISHED or not run.file_path or not os.path.isfile(run.file_path):
             abort(404)
-        audit.log_event_now(AuditAction.DOWNLOAD, model="ReportRun", record_id=run.id, label=run.title,
-                            detail=os.path.basename(run.file_path))
-        return send_file(run.file_path, mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
-                         download_name=reports.download_name(run), max_age=0)
+        audit.log_event_now(
+            AuditAction.DOWNLOAD,
+            model="ReportRun",
+            record_id=run.id,
+            label=run.title,
+            detail=os.path.basename(run.file_path),
+        )
+        return send_file(
+            run.file_path,
+            mimetype=reports.XLSX_MIMETYPE,
+            as_attachment=True,
+            download_name=reports.download_name(run),
+            max_age=0,
+        )
 
     # --- the weekly analysis on screen -------------------------------------------------------
     @expose("/weekly/")
@@ -166,10 +192,14 @@ class ReportView(PortalModelView):
         from portal.labels import field_labels
         from portal.models.appeals import Appeal
 
-        return self.render("admin/report_weekly.html", analysis=analysis, week_text=text, error=error,
-                           labels=field_labels(Appeal),
-                           can_run=can(current_user, "report", "create")
-                           and ReportKind.WEEKLY in reports.runnable_kinds(current_user))
+        return self.render(
+            "admin/report_weekly.html",
+            analysis=analysis,
+            week_text=text,
+            error=error,
+            labels=field_labels(Appeal),
+            can_run=can(current_user, "report", "create") and ReportKind.WEEKLY in reports.runnable_kinds(current_user),
+        )
 
 
 def register(admin) -> None:

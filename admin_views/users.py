@@ -4,6 +4,7 @@ Accounts are never deleted (their history stays readable) and password hashes ar
 shown. The rules (role grants, own account, executor binding, password policy) live in
 ``portal.services.accounts`` / ``portal.services.users``.
 """
+
 from __future__ import annotations
 
 from flask import flash, redirect, request
@@ -45,10 +46,30 @@ class UserView(PortalModelView):
     action_permissions = {"disable": "edit", "enable": "edit"}
 
     column_list = ("username", "full_name", "role", "executor", "direction", "active", "last_login_at")
-    column_details_list = ("username", "full_name", "email", "role", "executor", "direction", "active",
-                           "password_changed_at", "last_login_at", "created_at", "updated_at")
-    column_export_list = ("username", "full_name", "email", "role", "executor", "direction", "active",
-                          "password_changed_at", "last_login_at")
+    column_details_list = (
+        "username",
+        "full_name",
+        "email",
+        "role",
+        "executor",
+        "direction",
+        "active",
+        "password_changed_at",
+        "last_login_at",
+        "created_at",
+        "updated_at",
+    )
+    column_export_list = (
+        "username",
+        "full_name",
+        "email",
+        "role",
+        "executor",
+        "direction",
+        "active",
+        "password_changed_at",
+        "last_login_at",
+    )
     column_searchable_list = ("username", "full_name", "email")
     column_filters = (FilterEqual(User.role, _l("Role"), options=enum_choices(Role)), "active")
     column_default_sort = "username"

@@ -5,6 +5,7 @@ Every job function is declared with :func:`portal_job`, which keeps its queue op
 it inside the app context — the worker's app when started by ``flask worker``, otherwise
 one created on first use — with texts in the portal's default language. :func:`enqueue` is the one way jobs are put on the app's queue.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,8 +57,9 @@ class JobOptions:
     on_failure: str | None = None  # dotted path of the failure callback
 
 
-def portal_job(*, timeout: int, result_ttl: int, failure_ttl: int = 7 * 24 * 3600, retries: int = 0,
-               on_failure: str | None = None):
+def portal_job(
+    *, timeout: int, result_ttl: int, failure_ttl: int = 7 * 24 * 3600, retries: int = 0, on_failure: str | None = None
+):
     """Declare a job function: its options, and the app context it runs in."""
     options = JobOptions(timeout, result_ttl, failure_ttl, retries, on_failure)
 

@@ -4,6 +4,7 @@ The run's lifecycle (states, progress, retries, failure messages, the file's pla
 download) is the reports' one (``portal.services.reports``); the file is built by
 ``portal.services.history.build_export`` from the filters recorded on the run.
 """
+
 from __future__ import annotations
 
 from jobs import portal_job

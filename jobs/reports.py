@@ -1,4 +1,5 @@
 """Report jobs: make a run's file; Monday morning's weekly analysis."""
+
 from __future__ import annotations
 
 from jobs import app_context, default_locale, portal_job

@@ -1,4 +1,5 @@
 """The portal's RQ workers: the app's context for jobs, and a clear record when a job's process dies."""
+
 from __future__ import annotations
 
 import contextlib

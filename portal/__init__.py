@@ -1,4 +1,5 @@
 """The contact-center portal: application factory."""
+
 from __future__ import annotations
 
 import os

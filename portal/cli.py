@@ -1,4 +1,5 @@
 """Command line: flask --app wsgi init-db | seed-demo | create-user | generate-data | worker | report."""
+
 from __future__ import annotations
 
 import click
@@ -35,8 +36,9 @@ def create_user_command(username, role, password, executor_id, full_name):
 
     with audit.acting_as(CLI_ACTOR):
         try:
-            user = users.create_user(username=username, role=role, password=password,
-                                     executor_id=executor_id, full_name=full_name)
+            user = users.create_user(
+                username=username, role=role, password=password, executor_id=executor_id, full_name=full_name
+            )
         except ValueError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None

@@ -1,4 +1,5 @@
 """CLI commands for data: ``seed-demo`` (demo data) and ``generate-data`` (bulk data for load tests)."""
+
 from __future__ import annotations
 
 import time
@@ -22,8 +23,10 @@ def seed_demo_command(seed, appeals):
         return
     started = time.perf_counter()
     try:
-        result = demo.seed_demo(seed=demo.DEFAULT_SEED if seed is None else seed,
-                                appeals=demo.DEFAULT_APPEALS if appeals is None else appeals)
+        result = demo.seed_demo(
+            seed=demo.DEFAULT_SEED if seed is None else seed,
+            appeals=demo.DEFAULT_APPEALS if appeals is None else appeals,
+        )
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -44,11 +47,13 @@ def seed_demo_command(seed, appeals):
 
 
 @click.command("generate-data")
-@click.option("--appeals", "count", type=click.IntRange(1, 5_000_000), required=True,
-              help="Number of appeals to generate.")
+@click.option(
+    "--appeals", "count", type=click.IntRange(1, 5_000_000), required=True, help="Number of appeals to generate."
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--batch", type=click.IntRange(100, 100_000), default=5_000, show_default=True,
-              help="Appeals per INSERT batch.")
+@click.option(
+    "--batch", type=click.IntRange(100, 100_000), default=5_000, show_default=True, help="Appeals per INSERT batch."
+)
 @with_appcontext
 def generate_data_command(count, seed, batch):
     """Bulk-insert COUNT appeals over five years (with applicants, assignments, answers)."""

@@ -1,4 +1,5 @@
 """CLI of the background work: ``flask worker`` and ``flask report weekly --week YYYY-Www [--wait]``."""
+
 from __future__ import annotations
 
 import time
@@ -13,18 +14,20 @@ from portal.models.enums import JobState, ReportKind
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
-              help="Also run RQ's scheduler (retries after a delay, Monday's weekly analysis).")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Also run RQ's scheduler (retries after a delay, Monday's weekly analysis).",
+)
 @pass_script_info
 def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
     """Run an RQ worker for the app's queue (RQ_QUEUE)."""
     import redis
 
-    from jobs import get_queue
+    from jobs import default_locale, get_queue
     from jobs.worker import PortalWorker
     from portal.services import reports
-
-    from jobs import default_locale
 
     app = info.load_app()
     with app.app_context(), default_locale():

@@ -1,4 +1,5 @@
 """Configuration: defaults here, then ``instance/config.py``, then ``PORTAL_*`` variables."""
+
 from __future__ import annotations
 
 import os
@@ -59,7 +60,7 @@ def load(app, test_config: dict | None = None) -> None:
         app.config.from_pyfile("config.py", silent=True)
     for key, raw in os.environ.items():
         if key.startswith("PORTAL_"):
-            name = key[len("PORTAL_"):]
+            name = key[len("PORTAL_") :]
             try:
                 app.config[name] = _coerce(app.config.get(name), raw)
             except ValueError as exc:
@@ -76,8 +77,9 @@ def load(app, test_config: dict | None = None) -> None:
     app.config["FILES_DIR"] = app.config["FILES_DIR"] or os.path.join(instance, "files")
     app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or os.path.join(instance, "reports")
     # one switch for HTTPS: every cookie the portal sets is then Secure
-    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["REMEMBER_COOKIE_SECURE"]
-                                                or app.config["SESSION_COOKIE_SECURE"])
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(
+        app.config["REMEMBER_COOKIE_SECURE"] or app.config["SESSION_COOKIE_SECURE"]
+    )
     app.config["FLASK_ADMIN_SWATCH"] = "cerulean"
     app.config["FLASK_ADMIN_FLUID_LAYOUT"] = True
 

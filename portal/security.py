@@ -4,6 +4,7 @@
 - a clear page (in the user's language) for a refused CSRF token or a forbidden request;
 - a last line of defence: a read-only role's request can never flush a change to a record.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -55,10 +56,14 @@ def _headers(response):
 
 # --- error pages ------------------------------------------------------------------
 
+
 def _wants_text() -> bool:
     """Ajax calls (inline edits, pickers) get a short text answer, not a page."""
-    return (request.headers.get("X-Requested-With") == "XMLHttpRequest"
-            or "/ajax/" in request.path or request.accept_mimetypes.best == "application/json")
+    return (
+        request.headers.get("X-Requested-With") == "XMLHttpRequest"
+        or "/ajax/" in request.path
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def _render_error(status: int, title, message):
@@ -76,14 +81,15 @@ def _render_error(status: int, title, message):
 
 
 def _forbidden(exc):
-    return _render_error(403, _l("Access denied"),
-                         _l("You have no permission to open this page or to do this action."))
+    return _render_error(403, _l("Access denied"), _l("You have no permission to open this page or to do this action."))
 
 
 def _csrf_failed(exc: CSRFError):
     """A form sent without a valid security token: nothing was changed; explain and offer a retry."""
-    message = _l("The form has expired or did not come from this portal, so nothing was saved. "
-                 "Open the page again and repeat the action.")
+    message = _l(
+        "The form has expired or did not come from this portal, so nothing was saved. "
+        "Open the page again and repeat the action."
+    )
     from flask_login import current_user
 
     if request.endpoint == "auth.login":
@@ -97,6 +103,7 @@ def _csrf_failed(exc: CSRFError):
 
 
 # --- read-only roles never write ------------------------------------------------------
+
 
 def _refuse_read_only_writes(session: Session, flush_context, instances) -> None:
     if not has_request_context():

@@ -11,6 +11,7 @@
 Without ``--database-url`` it uses a fresh SQLite file in a temporary folder (removed after).
 A PostgreSQL URL must name an empty scratch database: its tables are dropped and re-created.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 PASSWORD = "Bench-Passw0rd-2026"
 
@@ -35,11 +36,18 @@ PASSWORD = "Bench-Passw0rd-2026"
 def make_app(url: str, base: str, redis_url: str):
     from portal import create_app
 
-    return create_app({
-        "TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "REDIS_URL": redis_url,
-        "FILES_DIR": os.path.join(base, "files"), "REPORTS_DIR": os.path.join(base, "reports"),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "FILES_DIR": os.path.join(base, "files"),
+            "REPORTS_DIR": os.path.join(base, "reports"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
 
 
 def build_schema(app) -> None:
@@ -60,8 +68,11 @@ def hooks(enabled: bool) -> None:
     """Attach or detach the audit hooks (the bulk guard stays: it costs nothing on plain edits)."""
     from portal.services import audit
 
-    for name, fn in (("before_flush", audit._before_flush), ("after_flush", audit._after_flush),
-                     ("after_flush_postexec", audit._after_flush_postexec)):
+    for name, fn in (
+        ("before_flush", audit._before_flush),
+        ("after_flush", audit._after_flush),
+        ("after_flush_postexec", audit._after_flush_postexec),
+    ):
         present = event.contains(Session, name, fn)
         if enabled and not present:
             event.listen(Session, name, fn)
@@ -81,15 +92,25 @@ def bench_edits(app, edits: int) -> dict:
         clerk = User(username="bench-clerk", full_name="Bench Clerk", role=Role.CLERK)
         clerk.set_password(PASSWORD)
         db.session.add(clerk)
-        applicants = [Applicant(full_name=f"Заявник {n}", address="м. Дніпро", phone=f"+38067{n:07d}")
-                      for n in range(200)]
+        applicants = [
+            Applicant(full_name=f"Заявник {n}", address="м. Дніпро", phone=f"+38067{n:07d}") for n in range(200)
+        ]
         db.session.add_all(applicants)
         db.session.flush()
         today = date.today()
-        appeals = [Appeal(reg_number=f"B-{n}/26", channel=Channel.GOVERNMENT, appeal_type=AppealType.STATEMENT,
-                          summary=f"Звернення {n}", content="Прошу вжити заходів.", due_date=today + timedelta(days=30),
-                          applicant_id=applicants[n % 200].id, topic_id=topics[n % len(topics)])
-                   for n in range(edits)]
+        appeals = [
+            Appeal(
+                reg_number=f"B-{n}/26",
+                channel=Channel.GOVERNMENT,
+                appeal_type=AppealType.STATEMENT,
+                summary=f"Звернення {n}",
+                content="Прошу вжити заходів.",
+                due_date=today + timedelta(days=30),
+                applicant_id=applicants[n % 200].id,
+                topic_id=topics[n % len(topics)],
+            )
+            for n in range(edits)
+        ]
         db.session.add_all(appeals)
         db.session.commit()
         ids = [a.id for a in appeals]
@@ -99,8 +120,7 @@ def bench_edits(app, edits: int) -> dict:
     statuses = [AppealStatus.ON_RESOLUTION, AppealStatus.REGISTERED]
     timings: dict[bool, list[float]] = {True: [], False: []}
     cpu: dict[bool, list[float]] = {True: [], False: []}
-    round_no = 0
-    for enabled in (True, False, True, False):
+    for round_no, enabled in enumerate((True, False, True, False)):
         hooks(enabled)
         with app.app_context(), audit.acting_as(actor):
             start, cpu_start = time.perf_counter(), time.process_time()
@@ -108,7 +128,7 @@ def bench_edits(app, edits: int) -> dict:
                 # as the edit form does: it shows the current values (the topic included),
                 # its picker loads the chosen topic, then the changes are committed
                 appeal = db.session.get(Appeal, appeal_id)
-                _shown = (appeal.summary, appeal.status, appeal.topic)  # noqa: F841
+                _shown = (appeal.summary, appeal.status, appeal.topic)
                 appeal.summary = f"Звернення {appeal_id}: уточнено {round_no}"
                 appeal.status = statuses[(i + round_no) % 2]
                 appeal.topic = db.session.get(Topic, topics[(i + round_no + 1) % len(topics)])
@@ -116,17 +136,38 @@ def bench_edits(app, edits: int) -> dict:
             timings[enabled].append((time.perf_counter() - start) * 1000 / len(ids))
             cpu[enabled].append((time.process_time() - cpu_start) * 1000 / len(ids))
             db.session.remove()
-        round_no += 1
     hooks(True)
     with_audit, without = min(timings[True]), min(timings[False])
-    return {"with": with_audit, "without": without, "overhead_pct": (with_audit / without - 1) * 100,
-            "cpu_with": min(cpu[True]), "cpu_without": min(cpu[False])}
+    return {
+        "with": with_audit,
+        "without": without,
+        "overhead_pct": (with_audit / without - 1) * 100,
+        "cpu_with": min(cpu[True]),
+        "cpu_without": min(cpu[False]),
+    }
 
 
-MODELS = [("Appeal", 0.45), ("Assignment", 0.15), ("StatusChange", 0.12), ("Answer", 0.06), ("Applicant", 0.08),
-          ("Executor", 0.02), ("Employee", 0.02), ("Expenditure", 0.04), ("User", 0.01), ("Order", 0.05)]
-ACTIONS = [("update", 0.55), ("insert", 0.25), ("view_personal_data", 0.12), ("delete", 0.01), ("login", 0.05),
-           ("denied", 0.01), ("export", 0.01)]
+MODELS = [
+    ("Appeal", 0.45),
+    ("Assignment", 0.15),
+    ("StatusChange", 0.12),
+    ("Answer", 0.06),
+    ("Applicant", 0.08),
+    ("Executor", 0.02),
+    ("Employee", 0.02),
+    ("Expenditure", 0.04),
+    ("User", 0.01),
+    ("Order", 0.05),
+]
+ACTIONS = [
+    ("update", 0.55),
+    ("insert", 0.25),
+    ("view_personal_data", 0.12),
+    ("delete", 0.01),
+    ("login", 0.05),
+    ("denied", 0.01),
+    ("export", 0.01),
+]
 
 
 def fill_log(app, rows: int, batch: int = 20_000) -> None:
@@ -138,7 +179,7 @@ def fill_log(app, rows: int, batch: int = 20_000) -> None:
     models, model_w = zip(*MODELS)
     actions, action_w = zip(*ACTIONS)
     users = [(n, f"user{n:02d}", rnd.choice(["clerk", "signer", "executor", "director"])) for n in range(1, 61)]
-    start = datetime(2024, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 11, 1, tzinfo=UTC)
     step = timedelta(days=730) / rows
     table = AuditLog.__table__
     with app.app_context():
@@ -150,18 +191,34 @@ def fill_log(app, rows: int, batch: int = 20_000) -> None:
                 action = rnd.choices(actions, action_w)[0]
                 uid, username, role = rnd.choice(users)
                 record = rnd.randint(1, 200_000)
-                parent = ("Appeal", str(rnd.randint(1, 200_000))) if model in ("Assignment", "StatusChange",
-                                                                               "Answer") else ("", "")
+                parent = (
+                    ("Appeal", str(rnd.randint(1, 200_000)))
+                    if model in ("Assignment", "StatusChange", "Answer")
+                    else ("", "")
+                )
                 label = f"№ {record}/26" if model == "Appeal" else f"Петренко {record % 5000} Петро"
-                chunk.append({
-                    "at": start + step * i, "user_id": uid, "username": username, "role": role,
-                    "ip": f"10.0.{uid}.{rnd.randint(1, 250)}", "action": action, "model": model,
-                    "record_id": str(record), "record_label": label, "parent_model": parent[0],
-                    "parent_id": parent[1],
-                    "changes": {"summary": ["Немає опалення", "Немає опалення з 1 листопада"],
-                                "status": ["registered", "on_resolution"]} if action == "update" else None,
-                    "detail": "",
-                })
+                chunk.append(
+                    {
+                        "at": start + step * i,
+                        "user_id": uid,
+                        "username": username,
+                        "role": role,
+                        "ip": f"10.0.{uid}.{rnd.randint(1, 250)}",
+                        "action": action,
+                        "model": model,
+                        "record_id": str(record),
+                        "record_label": label,
+                        "parent_model": parent[0],
+                        "parent_id": parent[1],
+                        "changes": {
+                            "summary": ["Немає опалення", "Немає опалення з 1 листопада"],
+                            "status": ["registered", "on_resolution"],
+                        }
+                        if action == "update"
+                        else None,
+                        "detail": "",
+                    }
+                )
             with db.engine.begin() as conn:
                 conn.execute(table.insert(), chunk)
             written += len(chunk)
@@ -204,6 +261,7 @@ def bench_screens(app) -> list[tuple[str, float]]:
         def get():
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
+
         return get
 
     cases = [
@@ -215,18 +273,23 @@ def bench_screens(app) -> list[tuple[str, float]]:
         ("filter: model (rare: User)", "/admin/audit_log/?flt0_model=User"),
         ("filter: user", "/admin/audit_log/?flt0_user=user07"),
         ("filter: action (rare: delete)", "/admin/audit_log/?flt0_action=delete"),
-        ("filter: one day, recent", f"/admin/audit_log/?flt0_from={date(2026, 10, 20):%d.%m.%Y}"
-                                    f"&flt1_to={date(2026, 10, 20):%d.%m.%Y}"),
-        ("filter: one day, a year ago", f"/admin/audit_log/?flt0_from={date(2025, 10, 20):%d.%m.%Y}"
-                                        f"&flt1_to={date(2025, 10, 20):%d.%m.%Y}"),
+        (
+            "filter: one day, recent",
+            f"/admin/audit_log/?flt0_from={date(2026, 10, 20):%d.%m.%Y}&flt1_to={date(2026, 10, 20):%d.%m.%Y}",
+        ),
+        (
+            "filter: one day, a year ago",
+            f"/admin/audit_log/?flt0_from={date(2025, 10, 20):%d.%m.%Y}&flt1_to={date(2025, 10, 20):%d.%m.%Y}",
+        ),
         ("filter: a month + user", "/admin/audit_log/?flt0_from=01.03.2025&flt1_to=31.03.2025&flt2_user=user07"),
         ("search: label prefix", "/admin/audit_log/?search=Петренко%204321"),
         ("search: user name", "/admin/audit_log/?search=user07"),
     ]
     results = [(name, timed(page(url))) for name, url in cases]
     with app.test_request_context("/"):
-        results.append(("History tab query (record_entries)",
-                        timed(lambda: history.record_entries("Appeal", "12345", 20))))
+        results.append(
+            ("History tab query (record_entries)", timed(lambda: history.record_entries("Appeal", "12345", 20)))
+        )
     return results
 
 
@@ -256,8 +319,10 @@ def main() -> None:
         print(f"  with audit     {result['with']:7.2f} ms/edit")
         print(f"  without audit  {result['without']:7.2f} ms/edit")
         print(f"  overhead       {result['with'] - result['without']:7.2f} ms/edit ({result['overhead_pct']:.0f} %)")
-        print(f"  CPU time       {result['cpu_with']:7.2f} vs {result['cpu_without']:.2f} ms/edit "
-              f"(+{result['cpu_with'] - result['cpu_without']:.2f} ms: the hooks' own work)")
+        print(
+            f"  CPU time       {result['cpu_with']:7.2f} vs {result['cpu_without']:.2f} ms/edit "
+            f"(+{result['cpu_with'] - result['cpu_without']:.2f} ms: the hooks' own work)"
+        )
 
         if args.rows:
             print(f"\nFilling the log with {args.rows:,} entries …")

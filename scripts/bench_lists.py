@@ -13,6 +13,7 @@ entries (``--audit-rows``) so that the audit log has a realistic size. With a UR
 measures that database as it is; ``--fill`` first adds N appeals (and the audit entries) to it.
 DESIGN §7 gives stock Flask-Admin on 1,000,000 appeals (SQLite, 2 cores) as the baseline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,14 +25,18 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-BASELINE_MS = {"appeals, page 1": 61, "appeals, deep page": 533, "appeals, search by surname": 2700,
-               "appeals, status filter": 317}
+BASELINE_MS = {
+    "appeals, page 1": 61,
+    "appeals, deep page": 533,
+    "appeals, search by surname": 2700,
+    "appeals, status filter": 317,
+}
 BUDGET_MS = 100  # "tens of milliseconds" (DESIGN §7)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -39,11 +44,16 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def make_app(url: str, base: str, redis_url: str):
     from portal import create_app
 
-    return create_app({
-        "SECRET_KEY": secrets.token_hex(16), "DATABASE_URL": url, "REDIS_URL": redis_url,
-        "FILES_DIR": os.path.join(base, "files"), "REPORTS_DIR": os.path.join(base, "reports"),
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    return create_app(
+        {
+            "SECRET_KEY": secrets.token_hex(16),
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "FILES_DIR": os.path.join(base, "files"),
+            "REPORTS_DIR": os.path.join(base, "reports"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
 
 
 def build_schema(app) -> None:
@@ -67,8 +77,10 @@ def fill(app, appeals: int, seed: int, audit_rows: int) -> None:
 
     with app.app_context():
         result = generate.generate_appeals(appeals, seed=seed, progress=progress)
-        print(f"\n  {appeals:,} appeals in {result.seconds:.1f} s ({appeals / result.seconds:,.0f}/s); rows: "
-              + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
+        print(
+            f"\n  {appeals:,} appeals in {result.seconds:.1f} s ({appeals / result.seconds:,.0f}/s); rows: "
+            + ", ".join(f"{t} {n:,}" for t, n in result.rows.items())
+        )
         if audit_rows:
             started = time.perf_counter()
             fill_audit_log(audit_rows)
@@ -87,21 +99,28 @@ def fill_audit_log(count: int, batch: int = 20_000) -> None:
     connection_dialect = db.session.get_bind().dialect
     writer = _Writer(connection_dialect)
     top = db.session.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM appeal")).scalar() or 1
-    start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=5 * 365)
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=5 * 365)
     step = timedelta(days=5 * 365) / count
     actions = [AuditAction.UPDATE] * 6 + [AuditAction.INSERT, AuditAction.LOGIN, AuditAction.VIEW_PERSONAL_DATA]
     rows = []
     for i in range(count):
         action = rng.choice(actions)
         record = rng.randint(1, top)
-        rows.append({
-            "at": start + step * i, "user_id": None, "username": f"clerk{1 + i % 2}", "role": "clerk",
-            "ip": f"10.0.{rng.randint(0, 9)}.{rng.randint(1, 250)}", "action": action,
-            "model": "User" if action is AuditAction.LOGIN else "Appeal",
-            "record_id": "" if action is AuditAction.LOGIN else str(record),
-            "record_label": "" if action is AuditAction.LOGIN else f"№ {record}",
-            "changes": None, "detail": "",
-        })
+        rows.append(
+            {
+                "at": start + step * i,
+                "user_id": None,
+                "username": f"clerk{1 + i % 2}",
+                "role": "clerk",
+                "ip": f"10.0.{rng.randint(0, 9)}.{rng.randint(1, 250)}",
+                "action": action,
+                "model": "User" if action is AuditAction.LOGIN else "Appeal",
+                "record_id": "" if action is AuditAction.LOGIN else str(record),
+                "record_label": "" if action is AuditAction.LOGIN else f"№ {record}",
+                "changes": None,
+                "detail": "",
+            }
+        )
         if len(rows) == batch or i == count - 1:
             writer.insert(db.session.connection(), "audit_log", rows)
             db.session.commit()
@@ -121,8 +140,7 @@ def login_director(app):
         user = db.session.execute(sa.select(User).filter_by(username="bench.director")).scalar_one_or_none()
         with audit.acting_as(audit.Actor(None, "bench", "", "")):
             if user is None:
-                create_user(username="bench.director", role=Role.DIRECTOR, password=password,
-                            full_name="Benchmark")
+                create_user(username="bench.director", role=Role.DIRECTOR, password=password, full_name="Benchmark")
             else:
                 user.set_password(password)
                 user.active = True
@@ -159,8 +177,10 @@ def cases(app) -> list[tuple[str, str]]:
     with app.app_context():
         appeals = db.session.execute(sa.select(sa.func.count()).select_from(Appeal)).scalar()
         audit_rows = db.session.execute(sa.select(sa.func.count()).select_from(AuditLog)).scalar()
-        middle = db.session.execute(sa.select(Appeal.reg_number).order_by(Appeal.id)
-                                    .offset(appeals // 2).limit(1)).scalar() or "1"
+        middle = (
+            db.session.execute(sa.select(Appeal.reg_number).order_by(Appeal.id).offset(appeals // 2).limit(1)).scalar()
+            or "1"
+        )
     size = app.config.get("PAGE_SIZE", 50)
     deep = max(0, min(19_000, appeals // size - 1))
     deep_audit = max(0, min(19_000, audit_rows // size - 1))
@@ -194,8 +214,10 @@ def report(app, client, repeat: int) -> None:
         appeals = db.session.execute(sa.select(sa.func.count()).select_from(Appeal)).scalar()
         audit_rows = db.session.execute(sa.select(sa.func.count()).select_from(AuditLog)).scalar()
         dialect = db.engine.dialect.name
-    print(f"\n{dialect}: {appeals:,} appeals, {audit_rows:,} audit entries; median of {repeat} requests "
-          f"(after one warm-up), ms\n")
+    print(
+        f"\n{dialect}: {appeals:,} appeals, {audit_rows:,} audit entries; median of {repeat} requests "
+        f"(after one warm-up), ms\n"
+    )
     header = f"{'screen':<34} {'HTTP':>4} {'median':>8} {'min':>8} {'max':>8} {'stock FA, 1M':>13}  verdict"
     print(header)
     print("-" * len(header))
@@ -204,10 +226,14 @@ def report(app, client, repeat: int) -> None:
         median = statistics.median(times)
         base = next((v for k, v in BASELINE_MS.items() if name.startswith(k)), None)
         verdict = "ERROR" if status != 200 else ("ok" if median <= BUDGET_MS else "SLOW")
-        print(f"{name:<34} {status:>4} {median:>8.1f} {min(times):>8.1f} {max(times):>8.1f} "
-              f"{(str(base) if base else '–'):>13}  {verdict}")
-    print(f"\nverdict: ok ≤ {BUDGET_MS} ms (DESIGN §7: tens of milliseconds), SLOW above; "
-          "the stock Flask-Admin column is the DESIGN §7 measurement on 1,000,000 appeals.")
+        print(
+            f"{name:<34} {status:>4} {median:>8.1f} {min(times):>8.1f} {max(times):>8.1f} "
+            f"{(str(base) if base else '–'):>13}  {verdict}"
+        )
+    print(
+        f"\nverdict: ok ≤ {BUDGET_MS} ms (DESIGN §7: tens of milliseconds), SLOW above; "
+        "the stock Flask-Admin column is the DESIGN §7 measurement on 1,000,000 appeals."
+    )
 
 
 def main(argv=None) -> None:

@@ -1,4 +1,5 @@
 """Live-server and Playwright helpers for the browser tests (Debian's Chromium, no downloads)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,8 +7,13 @@ import os
 import threading
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-artifacts")
 
 

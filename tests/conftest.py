@@ -4,6 +4,7 @@ SQLite (default): the schema is built once into a template file and copied for e
 PostgreSQL (``PORTAL_TEST_DATABASE_URL``): the schema is built once and every table is
 truncated before each test (TRUNCATE does not fire the audit log's row triggers).
 """
+
 from __future__ import annotations
 
 import os
@@ -116,6 +117,7 @@ def app(_template_db, redis_url, tmp_path):
         from portal.redis_conn import get_redis
 
         get_redis().flushdb()
+
     def _fresh_g():
         # the fixture keeps one app context for the whole test, so ``g`` (CSRF token,
         # Flask-Login's user) would outlive a request; a real server starts each request with

@@ -2,10 +2,11 @@
 
 They add to the session and flush (so ids exist) but never commit.
 """
+
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from portal.extensions import db
@@ -64,8 +65,17 @@ def make_topic(**kw) -> Topic:
 
 def make_executor(**kw) -> Executor:
     n = _n()
-    return _add(Executor(**{"name": f"Департамент {n}", "short_name": f"Деп {n}",
-                            "kind": ExecutorKind.EXTERNAL, "email": f"dep{n}@example.gov.ua", **kw}))
+    return _add(
+        Executor(
+            **{
+                "name": f"Департамент {n}",
+                "short_name": f"Деп {n}",
+                "kind": ExecutorKind.EXTERNAL,
+                "email": f"dep{n}@example.gov.ua",
+                **kw,
+            }
+        )
+    )
 
 
 def make_user(role=Role.CLERK, password: str = PASSWORD, **kw) -> User:
@@ -75,22 +85,32 @@ def make_user(role=Role.CLERK, password: str = PASSWORD, **kw) -> User:
         kw["executor"] = make_executor()
     if role == Role.SIGNER and "direction" not in kw and "direction_id" not in kw:
         kw["direction"] = make_direction()
-    user = User(**{"username": f"{role.value}{n}", "full_name": f"Користувач {n}", "role": role,
-                   "session_version": 1, **kw})
+    user = User(
+        **{"username": f"{role.value}{n}", "full_name": f"Користувач {n}", "role": role, "session_version": 1, **kw}
+    )
     user.set_password(password)
     return _add(user)
 
 
 def make_applicant(**kw) -> Applicant:
     n = _n()
-    return _add(Applicant(**{"full_name": f"Петренко Петро Петрович {n}", "address": "м. Дніпро, вул. Шевченка, 1",
-                             "phone": f"+38067{n:07d}", "email": f"p{n}@example.com", **kw}))
+    return _add(
+        Applicant(
+            **{
+                "full_name": f"Петренко Петро Петрович {n}",
+                "address": "м. Дніпро, вул. Шевченка, 1",
+                "phone": f"+38067{n:07d}",
+                "email": f"p{n}@example.com",
+                **kw,
+            }
+        )
+    )
 
 
 def make_appeal(**kw) -> Appeal:
     """An appeal registered today (due in 30 days) unless overridden."""
     n = _n()
-    registered = kw.pop("registered_at", datetime.now(timezone.utc))
+    registered = kw.pop("registered_at", datetime.now(UTC))
     if "applicant" not in kw and "applicant_id" not in kw:
         kw["applicant"] = make_applicant()
     defaults = {
@@ -107,9 +127,18 @@ def make_appeal(**kw) -> Appeal:
 
 
 def make_assignment(appeal: Appeal, executor: Executor | None = None, **kw) -> Assignment:
-    return _add(Assignment(**{"appeal": appeal, "executor": executor or make_executor(),
-                              "executor_role": ExecutorRole.RESPONSIBLE, "position": 1,
-                              "due_date": appeal.due_date, **kw}))
+    return _add(
+        Assignment(
+            **{
+                "appeal": appeal,
+                "executor": executor or make_executor(),
+                "executor_role": ExecutorRole.RESPONSIBLE,
+                "position": 1,
+                "due_date": appeal.due_date,
+                **kw,
+            }
+        )
+    )
 
 
 def make_unit(**kw) -> StructuralUnit:
@@ -120,14 +149,24 @@ def make_unit(**kw) -> StructuralUnit:
 def make_position(**kw) -> StaffPosition:
     if "unit" not in kw and "unit_id" not in kw:
         kw["unit"] = make_unit()
-    return _add(StaffPosition(**{"title": "Головний спеціаліст", "posts": Decimal("1"),
-                                 "salary": Decimal("12000"), **kw}))
+    return _add(
+        StaffPosition(**{"title": "Головний спеціаліст", "posts": Decimal("1"), "salary": Decimal("12000"), **kw})
+    )
 
 
 def make_order(**kw) -> Order:
     n = _n()
-    return _add(Order(**{"number": f"{n}-к", "issued_on": date.today(), "order_type": OrderType.GENERAL,
-                         "title": f"Наказ {n}", **kw}))
+    return _add(
+        Order(
+            **{
+                "number": f"{n}-к",
+                "issued_on": date.today(),
+                "order_type": OrderType.GENERAL,
+                "title": f"Наказ {n}",
+                **kw,
+            }
+        )
+    )
 
 
 def make_employee(**kw) -> Employee:
@@ -147,13 +186,26 @@ def make_estimate(**kw) -> BudgetEstimate:
     return _add(BudgetEstimate(**{"year": date.today().year, "fund": Fund.GENERAL, **kw}))
 
 
-def make_line(estimate: BudgetEstimate | None = None, code: str = "2210", monthly: Decimal = Decimal("1000"),
-              **kw) -> BudgetLine:
+def make_line(
+    estimate: BudgetEstimate | None = None, code: str = "2210", monthly: Decimal = Decimal("1000"), **kw
+) -> BudgetLine:
     months = {f"m{m:02d}": monthly for m in range(1, 13)}
-    return _add(BudgetLine(**{"estimate": estimate or make_estimate(), "kekv": kekv(code),
-                              "annual_amount": monthly * 12, **months, **kw}))
+    return _add(
+        BudgetLine(
+            **{
+                "estimate": estimate or make_estimate(),
+                "kekv": kekv(code),
+                "annual_amount": monthly * 12,
+                **months,
+                **kw,
+            }
+        )
+    )
 
 
 def make_expenditure(line: BudgetLine, **kw) -> Expenditure:
-    return _add(Expenditure(**{"line": line, "spent_on": date.today(), "amount": Decimal("100"),
-                               "description": "Папір офісний", **kw}))
+    return _add(
+        Expenditure(
+            **{"line": line, "spent_on": date.today(), "amount": Decimal("100"), "description": "Папір офісний", **kw}
+        )
+    )

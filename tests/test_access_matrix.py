@@ -8,6 +8,7 @@ Expected: anonymous → 302 to /login; a role without the right → 403, an ``Au
 entry, and (for writes) no row changed anywhere; a role with the right → neither 403 nor 5xx
 (200, a redirect, or 404 for a row that does not exist).
 """
+
 from __future__ import annotations
 
 import re
@@ -82,8 +83,21 @@ BULK_ACTIONS = {
     ("user", "enable"): "edit",
 }
 UNKNOWN_ACTION = "no-such-action"
-ENDPOINTS = ("appeal", "executor", "structural_unit", "employee", "staff_position", "order", "budget_estimate",
-             "budget_amendment", "budget_line", "expenditure", "report", "audit_log", "user")
+ENDPOINTS = (
+    "appeal",
+    "executor",
+    "structural_unit",
+    "employee",
+    "staff_position",
+    "order",
+    "budget_estimate",
+    "budget_amendment",
+    "budget_line",
+    "expenditure",
+    "report",
+    "audit_log",
+    "user",
+)
 
 
 @dataclass(frozen=True)
@@ -140,6 +154,7 @@ def expected_allowed(role, case: Case, area: str) -> bool:
 
 # --- one app, one seeded database and one logged-in client per role for the module ------------
 
+
 class Matrix:
     def __init__(self, app):
         self.app = app
@@ -190,8 +205,7 @@ def _seed(app) -> dict[str, str]:
         from portal.models import BudgetAmendment
         from portal.models.reports import ReportRun
 
-        db.session.add(BudgetAmendment(estimate=line.estimate, number="1", dated=date.today(),
-                                       reason="Перерозподіл"))
+        db.session.add(BudgetAmendment(estimate=line.estimate, number="1", dated=date.today(), reason="Перерозподіл"))
         db.session.add(ReportRun(job_id="matrix-run", kind=ReportKind.WEEKLY, title="weekly"))
         for role in Role:
             if role not in (Role.EXECUTOR, Role.SIGNER):
@@ -273,8 +287,18 @@ def _request(m: Matrix, role, case: Case, allowed: bool):
     elif case.need == WORKFLOW:
         data.update(action="accept")
     elif case.rule in ("/new/", "/edit/") and not allowed:
-        data.update(name="changed", summary="changed", username="changed", title="changed", number="9",
-                    full_name="changed", year="2031", reason="changed", amount="1", description="changed")
+        data.update(
+            name="changed",
+            summary="changed",
+            username="changed",
+            title="changed",
+            number="9",
+            full_name="changed",
+            year="2031",
+            reason="changed",
+            amount="1",
+            description="changed",
+        )
     elif case.rule == "/password/":
         data.update(password="Changed-pass-2031", password_confirm="Changed-pass-2031")
     return client.post(url, data=data, query_string=query)
@@ -312,8 +336,7 @@ def test_every_admin_route_is_classified(matrix):
     classified = {(c.endpoint, c.rule, c.method) for c in CASES}
     assert found - classified == set(), "unclassified admin routes"
     assert classified - found == set(), "classified routes that no longer exist"
-    actions = {(endpoint, name) for endpoint, view in matrix.views.items()
-               for name, _ in getattr(view, "_actions", [])}
+    actions = {(endpoint, name) for endpoint, view in matrix.views.items() for name, _ in getattr(view, "_actions", [])}
     assert actions - set(BULK_ACTIONS) == set(), "unclassified bulk actions"
     assert set(BULK_ACTIONS) - actions == set(), "classified bulk actions that no longer exist"
 

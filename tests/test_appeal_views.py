@@ -1,4 +1,5 @@
 """Appeal screens over HTTP: list, registration, the card with its actions, transitions, files."""
+
 import io
 import os
 import re
@@ -38,6 +39,7 @@ def _ids_on_page(html: str) -> set[int]:
 
 # --- list -----------------------------------------------------------------------------------------
 
+
 def test_list_filters_by_status_with_a_stable_url_key(client, auth):
     auth.as_role(Role.CLERK)
     registered = make_appeal()
@@ -59,8 +61,17 @@ def test_list_filters_overdue_appeals_and_highlights_them(client, auth):
     assert "portal-overdue" in html
 
 
-@pytest.mark.parametrize("query", ["flt0_privileged=1", "flt0_channel=phone", "flt0_registered={today}+to+{today}",
-                                   "flt0_due={due}+to+{due}", "flt0_near_due=0", "flt0_open=1"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "flt0_privileged=1",
+        "flt0_channel=phone",
+        "flt0_registered={today}+to+{today}",
+        "flt0_due={due}+to+{due}",
+        "flt0_near_due=0",
+        "flt0_open=1",
+    ],
+)
 def test_every_filter_answers(client, auth, query):
     auth.as_role(Role.CLERK)
     appeal = make_appeal(is_privileged=True, channel="phone")
@@ -104,12 +115,25 @@ def test_executor_lists_only_its_bodys_appeals(client, auth):
 
 # --- registration -----------------------------------------------------------------------------------
 
+
 def _new_appeal_form(**over):
-    data = {"channel": "government", "ukc_number": "1545-1", "regional_number": "", "appeal_type": "statement",
-            "subject": "individual", "sign": "primary", "summary": "Немає гарячої води", "content": "Текст",
-            "signed_by_applicant": "y", "needs_study": "y", "new_applicant_name": "Мельник Андрій Васильович",
-            "new_applicant_address": "м. Дніпро, вул. Січеславська, 5", "new_applicant_phone": "067 765 43 21",
-            "new_applicant_email": "", "new_applicant_sex": "male"}
+    data = {
+        "channel": "government",
+        "ukc_number": "1545-1",
+        "regional_number": "",
+        "appeal_type": "statement",
+        "subject": "individual",
+        "sign": "primary",
+        "summary": "Немає гарячої води",
+        "content": "Текст",
+        "signed_by_applicant": "y",
+        "needs_study": "y",
+        "new_applicant_name": "Мельник Андрій Васильович",
+        "new_applicant_address": "м. Дніпро, вул. Січеславська, 5",
+        "new_applicant_phone": "067 765 43 21",
+        "new_applicant_email": "",
+        "new_applicant_sex": "male",
+    }
     data.update(over)
     return data
 
@@ -142,8 +166,9 @@ def test_registering_a_repeat_links_the_earlier_appeal(client, auth):
 
 def test_an_incomplete_appeal_is_registered_and_its_card_says_what_to_return(client, auth):
     auth.as_role(Role.CLERK)
-    response = post_form(client, "/admin/appeal/new/", _new_appeal_form(new_applicant_address=""),
-                         follow_redirects=True)
+    response = post_form(
+        client, "/admin/appeal/new/", _new_appeal_form(new_applicant_address=""), follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Appeal)).scalar_one() == 1
     assert 'id="appeal-missing"' in html
@@ -158,6 +183,7 @@ def test_picking_and_typing_an_applicant_at_once_is_refused(client, auth):
 
 
 # --- status is changed only by the workflow ------------------------------------------------------------
+
 
 def test_the_edit_form_cannot_change_the_status(client, auth):
     auth.as_role(Role.CLERK)
@@ -197,6 +223,7 @@ def test_inline_edit_cannot_change_the_status(client, auth):
 
 # --- the card and its actions ----------------------------------------------------------------------------
 
+
 def test_the_card_shows_the_clerks_next_steps(client, auth):
     auth.as_role(Role.CLERK)
     appeal = make_appeal()
@@ -231,8 +258,9 @@ def test_a_transition_post_with_csrf_moves_the_appeal_and_records_it(client, aut
     signer = make_user(Role.SIGNER, direction=direction)
     appeal = make_appeal(topic=make_topic(direction=direction), direction_id=direction.id)
     db.session.commit()
-    response = post_form(client, "/admin/appeal/transition/",
-                         {"id": appeal.id, "action": "route", "comment": "Терміново"})
+    response = post_form(
+        client, "/admin/appeal/transition/", {"id": appeal.id, "action": "route", "comment": "Терміново"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     appeal = db.session.get(Appeal, appeal.id)
@@ -245,8 +273,9 @@ def test_a_transition_post_without_csrf_is_rejected(client, auth):
     auth.as_role(Role.CLERK)
     appeal = make_appeal()
     db.session.commit()
-    response = client.post("/admin/appeal/transition/", data={"id": appeal.id, "action": "not_consider",
-                                                               "reason": "Анонімне"})
+    response = client.post(
+        "/admin/appeal/transition/", data={"id": appeal.id, "action": "not_consider", "reason": "Анонімне"}
+    )
     assert response.status_code == 400
     db.session.expire_all()
     assert db.session.get(Appeal, appeal.id).status == AppealStatus.REGISTERED
@@ -266,8 +295,12 @@ def test_a_step_with_missing_input_is_explained_and_changes_nothing(client, auth
     auth.as_role(Role.CLERK)
     appeal = make_appeal()
     db.session.commit()
-    response = post_form(client, "/admin/appeal/transition/",
-                         {"id": appeal.id, "action": "return_to_applicant", "reason": ""}, follow_redirects=True)
+    response = post_form(
+        client,
+        "/admin/appeal/transition/",
+        {"id": appeal.id, "action": "return_to_applicant", "reason": ""},
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert "alert-danger" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -299,8 +332,13 @@ def test_dispatch_uploads_the_scan_with_the_step(client, auth, app):
     auth.as_role(Role.CLERK)
     appeal = make_appeal(status=AppealStatus.SIGNED)
     db.session.commit()
-    data = {"id": appeal.id, "action": "dispatch", "outgoing_number": "01-14/5", "paper_copy_sent": "y",
-            "file": (io.BytesIO(b"%PDF-1.4 scan"), "відповідь.pdf")}
+    data = {
+        "id": appeal.id,
+        "action": "dispatch",
+        "outgoing_number": "01-14/5",
+        "paper_copy_sent": "y",
+        "file": (io.BytesIO(b"%PDF-1.4 scan"), "відповідь.pdf"),
+    }
     response = post_form(client, "/admin/appeal/transition/", data, content_type="multipart/form-data")
     assert response.status_code == 302
     db.session.expire_all()
@@ -311,10 +349,15 @@ def test_dispatch_uploads_the_scan_with_the_step(client, auth, app):
 
 # --- files -------------------------------------------------------------------------------------------------
 
+
 def _upload(client, appeal_id, content=b"hello", name="lyst.pdf", kind="incoming"):
-    return post_form(client, "/admin/appeal/attach/",
-                     {"id": appeal_id, "kind": kind, "file": (io.BytesIO(content), name)},
-                     content_type="multipart/form-data", follow_redirects=True)
+    return post_form(
+        client,
+        "/admin/appeal/attach/",
+        {"id": appeal_id, "kind": kind, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def test_upload_and_download_an_attachment(client, auth, app):
@@ -370,13 +413,17 @@ def test_a_signer_cannot_attach(client, auth):
     user = auth.as_role(Role.SIGNER)
     appeal = make_appeal(direction_id=user.direction_id)
     db.session.commit()
-    response = post_form(client, "/admin/appeal/attach/", {"id": appeal.id, "kind": "other",
-                                                           "file": (io.BytesIO(b"x"), "a.pdf")},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client,
+        "/admin/appeal/attach/",
+        {"id": appeal.id, "kind": "other", "file": (io.BytesIO(b"x"), "a.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 403
 
 
 # --- pickers ----------------------------------------------------------------------------------------------
+
 
 def test_the_applicant_picker_finds_by_surname_prefix_and_phone(client, auth):
     auth.as_role(Role.CLERK)
@@ -386,7 +433,6 @@ def test_the_applicant_picker_finds_by_surname_prefix_and_phone(client, auth):
     for term in ("гончар", "093 111 22 33"):
         data = client.get("/admin/appeal/ajax/lookup/", query_string={"name": "applicant", "query": term}).get_json()
         assert [row[0] for row in data] == [target.id], term
-
 
 
 def test_deleting_an_appeal_removes_its_files(client, auth):

@@ -1,9 +1,10 @@
 """The audit trail (DESIGN §5): every change of every business record, in the same transaction,
 with field-level diffs; bulk statements cannot bypass it; the log itself cannot be changed."""
+
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -67,6 +68,7 @@ def stored_label(obj) -> str:
 
 # --- one builder per audited model: (build, field to edit, new value) -------------------------
 
+
 def _n() -> int:
     return next(_seq)
 
@@ -84,52 +86,106 @@ def _estimate():
 BUILDERS = {
     "Applicant": (f.make_applicant, "phone", "+380501112233"),
     "Appeal": (f.make_appeal, "summary", "Ремонт даху"),
-    "AppealIssue": (lambda: _add(AppealIssue(appeal=f.make_appeal(), topic=f.make_topic(), text="Опалення")),
-                    "text", "Гаряча вода"),
-    "Resolution": (lambda: _add(Resolution(appeal=f.make_appeal(), signer=f.make_user(Role.SIGNER),
-                                           text="Розглянути", resolved_on=TODAY,
-                                           deadline=TODAY + timedelta(days=10))),
-                   "text", "Розглянути терміново"),
+    "AppealIssue": (
+        lambda: _add(AppealIssue(appeal=f.make_appeal(), topic=f.make_topic(), text="Опалення")),
+        "text",
+        "Гаряча вода",
+    ),
+    "Resolution": (
+        lambda: _add(
+            Resolution(
+                appeal=f.make_appeal(),
+                signer=f.make_user(Role.SIGNER),
+                text="Розглянути",
+                resolved_on=TODAY,
+                deadline=TODAY + timedelta(days=10),
+            )
+        ),
+        "text",
+        "Розглянути терміново",
+    ),
     "Assignment": (lambda: f.make_assignment(f.make_appeal()), "status", AssignmentStatus.ACCEPTED),
-    "Answer": (lambda: _add(Answer(appeal=f.make_appeal(), kind=AnswerKind.TO_APPLICANT, body="Відповідь")),
-               "body", "Уточнена відповідь"),
-    "Attachment": (lambda: _add(Attachment(appeal=f.make_appeal(), filename="лист.pdf",
-                                           storage_key=f"test/{_n()}.pdf")),
-                   "filename", "лист-2.pdf"),
-    "FeedbackProof": (lambda: _add(FeedbackProof(appeal=f.make_appeal(), method=FeedbackMethod.PHONE,
-                                                 contacted_at=datetime(2026, 11, 20, 10, tzinfo=timezone.utc),
-                                                 result="Заявник задоволений")),
-                      "result", "Заявник не відповів"),
-    "TermExtension": (lambda: _add(TermExtension(appeal=f.make_appeal(), old_due_date=TODAY,
-                                                 new_due_date=TODAY + timedelta(days=15), reason="Потрібна перевірка",
-                                                 applicant_notified_on=TODAY)),
-                      "reason", "Потрібне обстеження"),
-    "StatusChange": (lambda: _add(StatusChange(appeal=f.make_appeal(), from_status=None,
-                                               to_status=AppealStatus.REGISTERED)),
-                     "comment", "Зареєстровано вручну"),
+    "Answer": (
+        lambda: _add(Answer(appeal=f.make_appeal(), kind=AnswerKind.TO_APPLICANT, body="Відповідь")),
+        "body",
+        "Уточнена відповідь",
+    ),
+    "Attachment": (
+        lambda: _add(Attachment(appeal=f.make_appeal(), filename="лист.pdf", storage_key=f"test/{_n()}.pdf")),
+        "filename",
+        "лист-2.pdf",
+    ),
+    "FeedbackProof": (
+        lambda: _add(
+            FeedbackProof(
+                appeal=f.make_appeal(),
+                method=FeedbackMethod.PHONE,
+                contacted_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+                result="Заявник задоволений",
+            )
+        ),
+        "result",
+        "Заявник не відповів",
+    ),
+    "TermExtension": (
+        lambda: _add(
+            TermExtension(
+                appeal=f.make_appeal(),
+                old_due_date=TODAY,
+                new_due_date=TODAY + timedelta(days=15),
+                reason="Потрібна перевірка",
+                applicant_notified_on=TODAY,
+            )
+        ),
+        "reason",
+        "Потрібне обстеження",
+    ),
+    "StatusChange": (
+        lambda: _add(StatusChange(appeal=f.make_appeal(), from_status=None, to_status=AppealStatus.REGISTERED)),
+        "comment",
+        "Зареєстровано вручну",
+    ),
     "Executor": (f.make_executor, "head_name", "Коваль О. П."),
-    "ExecutorContact": (lambda: _add(ExecutorContact(executor=f.make_executor(), full_name="Мельник Ганна")),
-                        "phone", "+380671234567"),
+    "ExecutorContact": (
+        lambda: _add(ExecutorContact(executor=f.make_executor(), full_name="Мельник Ганна")),
+        "phone",
+        "+380671234567",
+    ),
     "StructuralUnit": (f.make_unit, "name", "Відділ звернень"),
     "StaffPosition": (f.make_position, "salary", Decimal("15000.00")),
     "Employee": (f.make_employee, "phone", "+380931112233"),
     "Order": (f.make_order, "title", "Про призначення"),
     "BudgetEstimate": (_estimate, "note", "Уточнено"),
     "BudgetLine": (lambda: f.make_line(_estimate()), "m01", Decimal("1500.00")),
-    "BudgetAmendment": (lambda: _add(BudgetAmendment(estimate=_estimate(), number=f"Д-{_n()}", dated=TODAY,
-                                                     reason="Перерозподіл")),
-                        "reason", "Перерозподіл коштів"),
-    "AmendmentLine": (lambda: _add(AmendmentLine(amendment=_add(BudgetAmendment(
-        estimate=(e := _estimate()), number=f"Д-{_n()}", dated=TODAY, reason="Зміни")),
-        line=f.make_line(e), month=3, delta=Decimal("100.00"))),
-        "delta", Decimal("-50.00")),
+    "BudgetAmendment": (
+        lambda: _add(BudgetAmendment(estimate=_estimate(), number=f"Д-{_n()}", dated=TODAY, reason="Перерозподіл")),
+        "reason",
+        "Перерозподіл коштів",
+    ),
+    "AmendmentLine": (
+        lambda: _add(
+            AmendmentLine(
+                amendment=_add(
+                    BudgetAmendment(estimate=(e := _estimate()), number=f"Д-{_n()}", dated=TODAY, reason="Зміни")
+                ),
+                line=f.make_line(e),
+                month=3,
+                delta=Decimal("100.00"),
+            )
+        ),
+        "delta",
+        Decimal("-50.00"),
+    ),
     "Expenditure": (lambda: f.make_expenditure(f.make_line(_estimate())), "description", "Картриджі"),
     "User": (f.make_user, "full_name", "Шевченко Тарас"),
     "Direction": (f.make_direction, "signer_title", "Секретар ради"),
     "Topic": (f.make_topic, "name", "Благоустрій"),
     "SocialStatus": (lambda: _add(SocialStatus(code=f"S{_n()}", name="Пенсіонер")), "name", "Студент"),
-    "PrivilegeCategory": (lambda: _add(PrivilegeCategory(code=f"P{_n()}", name="Ветеран праці")),
-                          "name", "Ветеран війни"),
+    "PrivilegeCategory": (
+        lambda: _add(PrivilegeCategory(code=f"P{_n()}", name="Ветеран праці")),
+        "name",
+        "Ветеран війни",
+    ),
     "ResultCode": (lambda: _add(ResultCode(code=f"R{_n()}", name="Роз'яснено")), "name", "Вирішено позитивно"),
     "Kekv": (lambda: _add(Kekv(code=f"9{_n():03d}", name="Інші видатки")), "name", "Інші поточні видатки"),
 }
@@ -137,10 +193,22 @@ BUILDERS = {
 
 def test_every_business_model_is_audited_and_bookkeeping_is_not(app):
     names = {c.__name__ for c in audit.audited_models()}
-    assert audit.NOT_AUDITED == {"AuditLog", "RegistrationCounter", "ReportRun"}
+    assert {"AuditLog", "RegistrationCounter", "ReportRun"} == audit.NOT_AUDITED
     assert names.isdisjoint(audit.NOT_AUDITED)
-    assert {"Appeal", "Applicant", "Assignment", "StatusChange", "Executor", "StructuralUnit", "Employee",
-            "Order", "BudgetEstimate", "BudgetLine", "Expenditure", "User"} <= names
+    assert {
+        "Appeal",
+        "Applicant",
+        "Assignment",
+        "StatusChange",
+        "Executor",
+        "StructuralUnit",
+        "Employee",
+        "Order",
+        "BudgetEstimate",
+        "BudgetLine",
+        "Expenditure",
+        "User",
+    } <= names
 
 
 def test_every_audited_model_has_a_create_edit_delete_test(app):
@@ -200,15 +268,23 @@ def test_foreign_keys_are_logged_with_the_labels_of_both_rows(app):
     appeal.topic = second
     db.session.commit()
     (updated,) = entries("Appeal", appeal.id, AuditAction.UPDATE)
-    assert updated.changes == {"topic_id": [{"id": first.id, "label": str(first)},
-                                            {"id": second.id, "label": str(second)}]}
+    assert updated.changes == {
+        "topic_id": [{"id": first.id, "label": str(first)}, {"id": second.id, "label": str(second)}]
+    }
 
 
 def test_a_row_referenced_in_the_same_flush_is_labelled_without_reloading_it(app):
     topic = f.make_topic()
     applicant = Applicant(full_name="Нова Заявниця", address="м. Дніпро")
-    appeal = Appeal(reg_number=f"N-{_n()}", channel="phone", appeal_type="complaint", summary="Сміття",
-                      due_date=TODAY, applicant=applicant, topic=topic)
+    appeal = Appeal(
+        reg_number=f"N-{_n()}",
+        channel="phone",
+        appeal_type="complaint",
+        summary="Сміття",
+        due_date=TODAY,
+        applicant=applicant,
+        topic=topic,
+    )
     db.session.add(appeal)
     db.session.commit()  # one flush inserts both: the applicant's label comes from the new object
     (created,) = entries("Appeal", appeal.id)
@@ -251,7 +327,7 @@ def test_setting_the_same_values_again_writes_no_entry(app):
     before = last_id()
     appeal.summary = "Без змін"
     appeal.due_date = date(2026, 11, 20)
-    appeal.updated_at = datetime.now(timezone.utc)  # timestamps alone are not a change
+    appeal.updated_at = datetime.now(UTC)  # timestamps alone are not a change
     db.session.commit()
     assert last_id() == before
 
@@ -271,8 +347,9 @@ def test_a_transaction_failing_at_commit_leaves_no_entry(app):
     db.session.commit()
     before = last_id()
     f.make_applicant(full_name="Залишиться без запису")
-    db.session.add(Appeal(reg_number=first.reg_number, channel="post", appeal_type="complaint",
-                          summary="Дубль", due_date=TODAY))
+    db.session.add(
+        Appeal(reg_number=first.reg_number, channel="post", appeal_type="complaint", summary="Дубль", due_date=TODAY)
+    )
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -286,8 +363,11 @@ def test_a_committed_change_always_has_its_entry_in_the_same_transaction(app):
     db.session.commit()
     # read through a separate connection: the entry was committed with the change
     with db.engine.connect() as conn:
-        rows = conn.execute(sa.select(AuditLog.action, AuditLog.changes).where(
-            AuditLog.model == "Executor", AuditLog.record_id == str(executor.id))).all()
+        rows = conn.execute(
+            sa.select(AuditLog.action, AuditLog.changes).where(
+                AuditLog.model == "Executor", AuditLog.record_id == str(executor.id)
+            )
+        ).all()
     assert [r.action for r in rows] == [AuditAction.INSERT, AuditAction.UPDATE]
 
 
@@ -316,6 +396,7 @@ def test_deleting_a_record_logs_its_cascaded_parts(app):
 
 # --- who ----------------------------------------------------------------------------------------
 
+
 def test_changes_made_in_a_request_name_the_user_role_and_address(app):
     user = f.make_user(Role.CLERK)
     db.session.commit()
@@ -341,12 +422,18 @@ def test_changes_made_by_a_command_or_job_name_their_actor(app):
 
 # --- bulk statements -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("statement", [
-    lambda: sa.update(Appeal).values(summary="x"),
-    lambda: sa.delete(Appeal),
-    lambda: sa.insert(Appeal).values(reg_number="B-1", channel="post", appeal_type="complaint", summary="x",
-                                     due_date=TODAY),
-], ids=["update", "delete", "insert"])
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        lambda: sa.update(Appeal).values(summary="x"),
+        lambda: sa.delete(Appeal),
+        lambda: sa.insert(Appeal).values(
+            reg_number="B-1", channel="post", appeal_type="complaint", summary="x", due_date=TODAY
+        ),
+    ],
+    ids=["update", "delete", "insert"],
+)
 def test_bulk_statements_on_audited_tables_are_refused(app, statement):
     f.make_appeal()
     db.session.commit()
@@ -390,6 +477,7 @@ def test_bookkeeping_tables_may_be_updated_in_bulk(app):
 
 # --- the log cannot be changed -------------------------------------------------------------------
 
+
 @pytest.fixture
 def entry(app):
     audit.log_event_now(AuditAction.LOGIN, model="User", label="someone")
@@ -410,10 +498,14 @@ def test_the_orm_refuses_to_delete_an_entry(entry):
     db.session.rollback()
 
 
-@pytest.mark.parametrize("statement", [
-    lambda: sa.update(AuditLog).values(detail="forged"),
-    lambda: sa.delete(AuditLog),
-], ids=["update", "delete"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        lambda: sa.update(AuditLog).values(detail="forged"),
+        lambda: sa.delete(AuditLog),
+    ],
+    ids=["update", "delete"],
+)
 def test_bulk_statements_on_the_log_are_refused_even_inside_bulk_operation(entry, statement):
     with audit.bulk_operation("AuditLog", "cleanup"), pytest.raises(audit.AuditLogImmutableError):
         db.session.execute(statement())
@@ -422,9 +514,8 @@ def test_bulk_statements_on_the_log_are_refused_even_inside_bulk_operation(entry
 
 @pytest.mark.parametrize("sql", ["UPDATE audit_log SET detail = 'forged'", "DELETE FROM audit_log"])
 def test_the_database_refuses_raw_sql_changes_to_the_log(entry, sql):
-    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(sql))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(sa.text(sql))
     assert db.session.get(AuditLog, entry.id).detail == ""
 
 
@@ -438,8 +529,11 @@ def test_an_event_written_now_survives_the_rollback_of_the_request(app):
 
 # --- readable diffs --------------------------------------------------------------------------------
 
+
 def test_diffs_read_in_ukrainian_with_labels_dates_and_enum_names(app):
-    appeal = f.make_appeal(due_date=date(2026, 12, 1), status=AppealStatus.REGISTERED, topic=f.make_topic(name="Опалення"))
+    appeal = f.make_appeal(
+        due_date=date(2026, 12, 1), status=AppealStatus.REGISTERED, topic=f.make_topic(name="Опалення")
+    )
     db.session.commit()
     appeal.due_date = date(2026, 12, 16)
     appeal.status = AppealStatus.ON_RESOLUTION

@@ -1,10 +1,11 @@
 """The audit screens: changes through the admin are logged, auditors browse the log and each
 record's History tab, nobody can change an entry by any route, exports stream or run as a job,
 and the non-data events (logins, denials, exports, personal-data views) are logged."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -36,9 +37,14 @@ def listed_ids(html: str) -> list[int]:
 
 def add_entry(**values) -> int:
     """An entry written directly (inserts are the one thing the log accepts)."""
-    row = audit._entry(audit.Actor(values.pop("user_id", None), values.pop("username", "someone"), "clerk", ""),
-                       values.pop("action", AuditAction.UPDATE), values.pop("model", "Appeal"),
-                       values.pop("record_id", "1"), values.pop("label", "№ 1"), values.pop("changes", None))
+    row = audit._entry(
+        audit.Actor(values.pop("user_id", None), values.pop("username", "someone"), "clerk", ""),
+        values.pop("action", AuditAction.UPDATE),
+        values.pop("model", "Appeal"),
+        values.pop("record_id", "1"),
+        values.pop("label", "№ 1"),
+        values.pop("changes", None),
+    )
     row.update(values)
     db.session.execute(AuditLog.__table__.insert(), [row])
     db.session.commit()
@@ -47,10 +53,10 @@ def add_entry(**values) -> int:
 
 # --- changes through the admin forms ----------------------------------------------------------
 
+
 def test_creating_editing_and_deleting_an_order_in_the_admin_is_logged_with_diffs(client, auth):
     director = auth.as_role(Role.DIRECTOR)
-    form = {"number": "17-к", "issued_on": "2026-11-20", "order_type": "general", "title": "Про чергування",
-            "text": ""}
+    form = {"number": "17-к", "issued_on": "2026-11-20", "order_type": "general", "title": "Про чергування", "text": ""}
     assert post_form(client, "/admin/order/new/", form).status_code == 302
     order = db.session.execute(sa.select(Order).filter_by(number="17-к")).scalar_one()
     (created,) = entries("Order", order.id)
@@ -71,20 +77,34 @@ def test_creating_editing_and_deleting_an_order_in_the_admin_is_logged_with_diff
 
 def test_an_executor_and_its_inline_contact_are_logged_as_record_and_part(client, auth):
     auth.as_role(Role.DIRECTOR)
-    form = {"name": "Департамент ЖКГ", "short_name": "ДЖКГ", "kind": "external", "head_name": "", "phone": "",
-            "email": "", "address": "", "is_active": "y",
-            "contacts-0-full_name": "Мельник Ганна", "contacts-0-position": "", "contacts-0-phone": "",
-            "contacts-0-email": ""}
+    form = {
+        "name": "Департамент ЖКГ",
+        "short_name": "ДЖКГ",
+        "kind": "external",
+        "head_name": "",
+        "phone": "",
+        "email": "",
+        "address": "",
+        "is_active": "y",
+        "contacts-0-full_name": "Мельник Ганна",
+        "contacts-0-position": "",
+        "contacts-0-phone": "",
+        "contacts-0-email": "",
+    }
     response = post_form(client, "/admin/executor/new/", form)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     executor = db.session.execute(sa.select(Executor).filter_by(name="Департамент ЖКГ")).scalar_one()
     contact_entries = entries("ExecutorContact")
     assert [e.action for e in entries("Executor", executor.id)] == [AuditAction.INSERT]
     assert [(e.action, e.parent_model, e.parent_id) for e in contact_entries] == [
-        (AuditAction.INSERT, "Executor", str(executor.id))]
+        (AuditAction.INSERT, "Executor", str(executor.id))
+    ]
 
-    response = post_form(client, f"/admin/executor/edit/?id={executor.id}",
-                         {**form, "phone": "+380561234567", "contacts-0-id": contact_entries[0].record_id})
+    response = post_form(
+        client,
+        f"/admin/executor/edit/?id={executor.id}",
+        {**form, "phone": "+380561234567", "contacts-0-id": contact_entries[0].record_id},
+    )
     assert response.status_code == 302
     (updated,) = entries("Executor", executor.id, AuditAction.UPDATE)
     assert updated.changes == {"phone": ["", "+380561234567"]}
@@ -172,8 +192,7 @@ WRITE_ROUTES = [
 
 
 @pytest.mark.parametrize("role", [Role.DIRECTOR, Role.AUDITOR, Role.ADMIN])
-@pytest.mark.parametrize("method,path,data", WRITE_ROUTES,
-                         ids=[f"{m} {p.split('/')[3]}" for m, p, _ in WRITE_ROUTES])
+@pytest.mark.parametrize("method,path,data", WRITE_ROUTES, ids=[f"{m} {p.split('/')[3]}" for m, p, _ in WRITE_ROUTES])
 def test_nobody_can_change_or_delete_an_entry_by_any_route(client, auth, role, method, path, data):
     target = add_entry(detail="original")
     auth.as_role(role)
@@ -202,6 +221,7 @@ def test_the_list_offers_no_edit_delete_or_bulk_action(client, auth):
 
 # --- browsing the log -------------------------------------------------------------------------
 
+
 def test_the_list_is_newest_first_and_never_counts_rows(app, client, auth):
     ids = [add_entry(record_id=str(n)) for n in range(3)]
     auth.as_role(Role.AUDITOR)
@@ -221,13 +241,16 @@ def test_the_list_is_newest_first_and_never_counts_rows(app, client, auth):
     assert not [s for s in statements if "audit_log" in s and "count(" in s]
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("flt0_model=Order", {"order"}),
-    ("flt0_model=Appeal&flt1_record=7", {"appeal-7"}),
-    ("flt0_user=ivan", {"ivan"}),
-    ("flt0_action=delete", {"deleted"}),
-    ("flt0_object=Appeal:7", {"appeal-7", "assignment-of-7"}),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("flt0_model=Order", {"order"}),
+        ("flt0_model=Appeal&flt1_record=7", {"appeal-7"}),
+        ("flt0_user=ivan", {"ivan"}),
+        ("flt0_action=delete", {"deleted"}),
+        ("flt0_object=Appeal:7", {"appeal-7", "assignment-of-7"}),
+    ],
+)
 def test_filters_by_user_model_record_and_action(client, auth, query, expected):
     marks = {
         "order": add_entry(model="Order", record_id="7"),
@@ -243,7 +266,7 @@ def test_filters_by_user_model_record_and_action(client, auth, query, expected):
 
 
 def test_the_date_range_filter_uses_kyiv_calendar_days(client, auth):
-    utc = timezone.utc
+    utc = UTC
     before = add_entry(at=datetime(2026, 11, 19, 21, 30, tzinfo=utc))  # 19.11 23:30 in Kyiv
     first = add_entry(at=datetime(2026, 11, 19, 22, 30, tzinfo=utc))  # 20.11 00:30 in Kyiv
     last = add_entry(at=datetime(2026, 11, 20, 21, 30, tzinfo=utc))  # 20.11 23:30 in Kyiv
@@ -286,6 +309,7 @@ def test_roles_without_the_log_cannot_open_it(client, auth):
 
 
 # --- exports --------------------------------------------------------------------------------------
+
 
 def test_a_small_export_streams_a_csv_with_readable_diffs(client, auth):
     appeal = f.make_appeal(summary="Було")
@@ -332,6 +356,7 @@ def test_a_large_export_runs_as_a_background_job_into_a_report(app, client, auth
 
 
 # --- non-data events ------------------------------------------------------------------------------
+
 
 def test_logins_failures_and_logouts_are_logged(client, auth):
     user = f.make_user(Role.CLERK)

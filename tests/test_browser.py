@@ -1,8 +1,9 @@
 """End to end in a real browser: log in through the form, open the appeals list and the weekly analysis."""
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,8 +12,10 @@ from portal.models.enums import AppealStatus, Role
 from tests.browser_support import browser_page, chromium_missing_reason, live_server, login, screenshot
 from tests.factories import PASSWORD, make_appeal, make_assignment, make_executor, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_missing_reason() is not None,
-                                                      reason=chromium_missing_reason() or "")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_missing_reason() is not None, reason=chromium_missing_reason() or ""),
+]
 
 
 @pytest.fixture
@@ -20,11 +23,11 @@ def site(app):
     """A director and a few appeals, served live."""
     director = make_user(role=Role.DIRECTOR, username="director", full_name="Поліщук Надія Олегівна")
     executor = make_executor(name="КП «Водоканал»", short_name="Водоканал")
-    now = datetime.now(timezone.utc)
-    for i, (summary, days_ago) in enumerate([("Відсутнє гаряче водопостачання", 3), ("Ремонт дороги", 40),
-                                             ("Вуличне освітлення", 10)]):
-        appeal = make_appeal(summary=summary, registered_at=now - timedelta(days=days_ago),
-                             status=AppealStatus.IN_WORK)
+    now = datetime.now(UTC)
+    for _i, (summary, days_ago) in enumerate(
+        [("Відсутнє гаряче водопостачання", 3), ("Ремонт дороги", 40), ("Вуличне освітлення", 10)]
+    ):
+        appeal = make_appeal(summary=summary, registered_at=now - timedelta(days=days_ago), status=AppealStatus.IN_WORK)
         make_assignment(appeal, executor)
     db.session.commit()
     with live_server(app) as url:

@@ -1,4 +1,5 @@
 """Budget rules (portal.services.budget) as specifications: the plan, approval, amendments, spending."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -45,9 +46,13 @@ def line_of(estimate, code) -> BudgetLine:
 
 def amendment(estimate, *changes, number="1") -> BudgetAmendment:
     """A draft amendment with changes given as (line, month, delta)."""
-    item = BudgetAmendment(estimate=estimate, number=number, dated=date(YEAR, 3, 1), reason="Перерозподіл",
-                           changes=[AmendmentLine(line=line, month=month, delta=D(delta))
-                                    for line, month, delta in changes])
+    item = BudgetAmendment(
+        estimate=estimate,
+        number=number,
+        dated=date(YEAR, 3, 1),
+        reason="Перерозподіл",
+        changes=[AmendmentLine(line=line, month=month, delta=D(delta)) for line, month, delta in changes],
+    )
     db.session.add(item)
     return item
 
@@ -98,10 +103,17 @@ def test_an_estimate_has_one_line_per_kekv(app):
 
 
 # --- approval ---------------------------------------------------------------------------
-@pytest.mark.parametrize("role, approves", [
-    (Role.DIRECTOR, True), (Role.ACCOUNTANT, False), (Role.AUDITOR, False), (Role.CLERK, False),
-    (Role.SIGNER, False), (Role.ADMIN, False),
-])
+@pytest.mark.parametrize(
+    "role, approves",
+    [
+        (Role.DIRECTOR, True),
+        (Role.ACCOUNTANT, False),
+        (Role.AUDITOR, False),
+        (Role.CLERK, False),
+        (Role.SIGNER, False),
+        (Role.ADMIN, False),
+    ],
+)
 def test_only_the_director_approves_an_estimate(app, role, approves):
     estimate = make_estimate()
     make_line(estimate)
@@ -172,8 +184,12 @@ def test_a_zero_line_may_be_added_to_an_approved_estimate_for_a_later_amendment(
     zero = BudgetLine(estimate=estimate, kekv=kekv("2240"))
     db.session.add(zero)
     budget.validate_line(zero)
-    funded = BudgetLine(estimate=estimate, kekv=kekv("2250"), annual_amount=D("12"),
-                        **{column: D("1") for column in budget.MONTH_COLUMNS})
+    funded = BudgetLine(
+        estimate=estimate,
+        kekv=kekv("2250"),
+        annual_amount=D("12"),
+        **{column: D("1") for column in budget.MONTH_COLUMNS},
+    )
     db.session.add(funded)
     with pytest.raises(DomainError):
         budget.validate_line(funded)

@@ -1,4 +1,5 @@
 """Budget screens: the estimate rules hold through the admin forms, approvals, deletes and bulk actions."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,8 @@ def text(response) -> str:
 
 def field_value(html: str, name: str) -> str | None:
     match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', html) or re.search(
-        rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', html)
+        rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', html
+    )
     return match.group(1) if match else None
 
 
@@ -45,9 +47,13 @@ def lines_by_code(estimate) -> dict[str, BudgetLine]:
 
 def draft_amendment(estimate, *changes) -> BudgetAmendment:
     """A saved draft amendment with changes given as (line, month, delta)."""
-    amendment = BudgetAmendment(estimate=estimate, number="1", dated=date(YEAR, 2, 1), reason="Перерозподіл",
-                                changes=[AmendmentLine(line=line, month=month, delta=D(delta))
-                                         for line, month, delta in changes])
+    amendment = BudgetAmendment(
+        estimate=estimate,
+        number="1",
+        dated=date(YEAR, 2, 1),
+        reason="Перерозподіл",
+        changes=[AmendmentLine(line=line, month=month, delta=D(delta)) for line, month, delta in changes],
+    )
     db.session.add(amendment)
     db.session.commit()
     return amendment
@@ -55,7 +61,7 @@ def draft_amendment(estimate, *changes) -> BudgetAmendment:
 
 def line_form(estimate, code="2210", annual="12000", monthly="1000", **months) -> dict:
     data = {"estimate": str(estimate.id), "kekv": str(kekv(code).id), "annual_amount": annual}
-    data.update({column: monthly for column in MONTH_COLUMNS})
+    data.update(dict.fromkeys(MONTH_COLUMNS, monthly))
     data.update(months)
     return data
 
@@ -85,8 +91,9 @@ def test_the_line_form_saves_a_plan_that_adds_up(client, auth):
 def test_a_line_of_an_approved_estimate_is_not_edited_through_the_form(client, auth):
     auth.as_role(Role.ACCOUNTANT)
     line = approved(("2210", 1000)).lines[0]
-    response = post_form(client, f"/admin/budget_line/edit/?id={line.id}",
-                         line_form(line.estimate, m01="1500", m02="500"))
+    response = post_form(
+        client, f"/admin/budget_line/edit/?id={line.id}", line_form(line.estimate, m01="1500", m02="500")
+    )
     assert response.status_code == 200
     assert "лише затвердженою довідкою про зміни" in text(response)
     db.session.expire_all()
@@ -97,18 +104,22 @@ def test_a_line_of_an_approved_estimate_is_not_deleted_one_by_one_or_in_bulk(cli
     auth.as_role(Role.ACCOUNTANT)
     line = approved(("2210", 1000)).lines[0]
     single = post_form(client, "/admin/budget_line/delete/", {"id": str(line.id)}, follow_redirects=True)
-    bulk = post_form(client, "/admin/budget_line/action/", {"action": "delete", "rowid": [str(line.id)]},
-                     follow_redirects=True)
+    bulk = post_form(
+        client, "/admin/budget_line/action/", {"action": "delete", "rowid": [str(line.id)]}, follow_redirects=True
+    )
     assert "його рядки не можна видаляти" in text(single) and "його рядки не можна видаляти" in text(bulk)
     assert db.session.get(BudgetLine, line.id) is not None
 
 
 # --- approval: only the director --------------------------------------------------------------
-@pytest.mark.parametrize("role, status, state", [
-    (Role.DIRECTOR, 302, DocumentState.APPROVED),
-    (Role.ACCOUNTANT, 403, DocumentState.DRAFT),
-    (Role.AUDITOR, 403, DocumentState.DRAFT),
-])
+@pytest.mark.parametrize(
+    "role, status, state",
+    [
+        (Role.DIRECTOR, 302, DocumentState.APPROVED),
+        (Role.ACCOUNTANT, 403, DocumentState.DRAFT),
+        (Role.AUDITOR, 403, DocumentState.DRAFT),
+    ],
+)
 def test_only_the_director_approves_an_estimate_through_the_screen(client, auth, role, status, state):
     auth.as_role(role)
     estimate = make_estimate()
@@ -147,8 +158,12 @@ def test_the_bulk_approve_action_goes_through_the_same_rules(client, auth):
     good, empty = make_estimate(), make_estimate(year=YEAR + 1)
     make_line(good)
     db.session.commit()
-    response = post_form(client, "/admin/budget_estimate/action/", {
-        "action": "approve", "rowid": [str(good.id), str(empty.id)]}, follow_redirects=True)
+    response = post_form(
+        client,
+        "/admin/budget_estimate/action/",
+        {"action": "approve", "rowid": [str(good.id), str(empty.id)]},
+        follow_redirects=True,
+    )
     assert "немає рядків" in text(response)
     db.session.expire_all()
     assert db.session.get(BudgetEstimate, good.id).state == DocumentState.APPROVED
@@ -169,11 +184,22 @@ def test_the_accountant_drafts_an_amendment_through_the_form_but_cannot_approve_
     estimate = approved(("2210", 1000), ("2240", 500))
     supplies, services = lines_by_code(estimate)["2210"], lines_by_code(estimate)["2240"]
     auth.as_role(Role.ACCOUNTANT)
-    response = post_form(client, "/admin/budget_amendment/new/", {
-        "estimate": str(estimate.id), "number": "7", "dated": f"{YEAR}-04-01", "reason": "Перерозподіл",
-        "changes-0-line": str(supplies.id), "changes-0-month": "6", "changes-0-delta": "-300",
-        "changes-1-line": str(services.id), "changes-1-month": "6", "changes-1-delta": "300",
-    })
+    response = post_form(
+        client,
+        "/admin/budget_amendment/new/",
+        {
+            "estimate": str(estimate.id),
+            "number": "7",
+            "dated": f"{YEAR}-04-01",
+            "reason": "Перерозподіл",
+            "changes-0-line": str(supplies.id),
+            "changes-0-month": "6",
+            "changes-0-delta": "-300",
+            "changes-1-line": str(services.id),
+            "changes-1-month": "6",
+            "changes-1-delta": "300",
+        },
+    )
     assert response.status_code == 302, text(response)
     amendment = db.session.execute(db.select(BudgetAmendment)).scalar_one()
     assert amendment.state == DocumentState.DRAFT and len(amendment.changes) == 2
@@ -203,8 +229,11 @@ def test_an_approved_amendment_is_not_edited_through_the_form(client, auth):
     budget.approve_amendment(amendment, make_user(role=Role.DIRECTOR))
     db.session.commit()
     auth.as_role(Role.ACCOUNTANT)
-    response = post_form(client, f"/admin/budget_amendment/edit/?id={amendment.id}", {
-        "estimate": str(estimate.id), "number": "1", "dated": f"{YEAR}-02-01", "reason": "Інша підстава"})
+    response = post_form(
+        client,
+        f"/admin/budget_amendment/edit/?id={amendment.id}",
+        {"estimate": str(estimate.id), "number": "1", "dated": f"{YEAR}-02-01", "reason": "Інша підстава"},
+    )
     assert response.status_code == 200
     assert "змінити її не можна" in text(response)
 
@@ -215,10 +244,19 @@ def test_the_amendment_form_refuses_a_month_below_what_is_spent(client, auth):
     db.session.add(Expenditure(line=line, spent_on=date(YEAR, 1, 20), amount=D("900"), description="Папір"))
     db.session.commit()
     auth.as_role(Role.ACCOUNTANT)
-    response = post_form(client, "/admin/budget_amendment/new/", {
-        "estimate": str(estimate.id), "number": "2", "dated": f"{YEAR}-02-01", "reason": "Зменшення",
-        "changes-0-line": str(line.id), "changes-0-month": "1", "changes-0-delta": "-100.01",
-    })
+    response = post_form(
+        client,
+        "/admin/budget_amendment/new/",
+        {
+            "estimate": str(estimate.id),
+            "number": "2",
+            "dated": f"{YEAR}-02-01",
+            "reason": "Зменшення",
+            "changes-0-line": str(line.id),
+            "changes-0-month": "1",
+            "changes-0-delta": "-100.01",
+        },
+    )
     assert response.status_code == 200
     assert "менше за вже використані 900.00" in text(response)
 
@@ -262,9 +300,18 @@ def test_the_staff_position_form_refuses_a_fund_beyond_line_2111(client, auth):
     approved(("2111", 10000))
     position = make_position(posts=D("1"), salary=D("10000"))
     db.session.commit()
-    response = post_form(client, f"/admin/staff_position/edit/?id={position.id}", {
-        "unit": str(position.unit_id), "title": position.title, "posts": "1.5", "salary": "10000",
-        "allowances": "0", "supplements": "0"})
+    response = post_form(
+        client,
+        f"/admin/staff_position/edit/?id={position.id}",
+        {
+            "unit": str(position.unit_id),
+            "title": position.title,
+            "posts": "1.5",
+            "salary": "10000",
+            "allowances": "0",
+            "supplements": "0",
+        },
+    )
     assert response.status_code == 200
     assert "перевищує рядок 2111" in text(response)
     assert field_value(text(response), "posts") == "1.5"

@@ -1,7 +1,8 @@
 """CLI data commands: seed-demo (consistent demo data), create-user (rules), generate-data (bulk)."""
+
 import shutil
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -50,10 +51,20 @@ S = AppealStatus
 
 
 def _appeals() -> list[Appeal]:
-    query = sa.select(Appeal).order_by(Appeal.id).options(
-        joinedload(Appeal.applicant), selectinload(Appeal.transitions), selectinload(Appeal.resolutions),
-        selectinload(Appeal.assignments), selectinload(Appeal.answers), selectinload(Appeal.feedback),
-        selectinload(Appeal.attachments), selectinload(Appeal.extensions))
+    query = (
+        sa.select(Appeal)
+        .order_by(Appeal.id)
+        .options(
+            joinedload(Appeal.applicant),
+            selectinload(Appeal.transitions),
+            selectinload(Appeal.resolutions),
+            selectinload(Appeal.assignments),
+            selectinload(Appeal.answers),
+            selectinload(Appeal.feedback),
+            selectinload(Appeal.attachments),
+            selectinload(Appeal.extensions),
+        )
+    )
     return list(db.session.execute(query).scalars())
 
 
@@ -98,6 +109,7 @@ def seeded(demo_app):
 
 # --- seed-demo ------------------------------------------------------------------------------------
 
+
 def test_seed_demo_creates_a_user_for_every_role(seeded):
     roles = {Role(r) for r in db.session.execute(sa.select(User.role)).scalars()}
     assert roles == set(Role)
@@ -121,8 +133,11 @@ def test_seed_demo_on_a_database_with_data_changes_nothing(seeded):
 
 
 def test_seed_demo_is_recorded_in_the_history_as_seed_demo(seeded):
-    authors = set(db.session.execute(
-        sa.select(AuditLog.username).where(AuditLog.model.in_(["Appeal", "User", "BudgetLine"]))).scalars())
+    authors = set(
+        db.session.execute(
+            sa.select(AuditLog.username).where(AuditLog.model.in_(["Appeal", "User", "BudgetLine"]))
+        ).scalars()
+    )
     assert authors == {"seed-demo"}
 
 
@@ -132,7 +147,7 @@ def test_seed_demo_puts_appeals_in_every_state(seeded):
 
 
 def test_seed_demo_history_walks_the_workflow_to_the_current_state(seeded):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for appeal in _appeals():
         steps = appeal.transitions
         assert steps[0].from_status is None and AppealStatus(steps[0].to_status) == S.REGISTERED
@@ -272,8 +287,11 @@ def test_seed_demo_staff_are_appointed_by_orders_and_some_posts_are_vacant(seede
     employees = db.session.execute(sa.select(Employee)).scalars().all()
     assert all(e.appointment_order is not None and e.appointment_order.employee_id == e.id for e in employees)
     assert any(e.dismissed_on and e.dismissal_order for e in employees)
-    vacant = [p for p in db.session.execute(sa.select(StaffPosition)).scalars()
-              if sum(1 for e in p.employees if e.dismissed_on is None) < p.posts]
+    vacant = [
+        p
+        for p in db.session.execute(sa.select(StaffPosition)).scalars()
+        if sum(1 for e in p.employees if e.dismissed_on is None) < p.posts
+    ]
     assert vacant
 
 
@@ -292,9 +310,10 @@ def test_seed_demo_executor_bodies_have_contacts_and_topics(seeded):
 
 # (tests below use the per-test database; on PostgreSQL they must follow every ``seeded`` test)
 
+
 @pytest.mark.skipif(bool(PG_URL), reason="needs two databases")
 def test_seed_demo_is_deterministic_for_a_seed(_template_db, redis_url, tmp_path):
-    moment = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     fingerprints = []
     for name in ("one", "two"):
         path = tmp_path / f"{name}.sqlite"
@@ -302,12 +321,24 @@ def test_seed_demo_is_deterministic_for_a_seed(_template_db, redis_url, tmp_path
         other = create_app(_config(f"sqlite:///{path}", redis_url, tmp_path / name))
         with other.app_context():
             demo.seed_demo(seed=7, appeals=30, now=moment)
-            fingerprints.append((
-                db.session.execute(sa.select(Appeal.reg_number, Appeal.registered_at, Appeal.status, Appeal.summary,
-                                             Appeal.content, Appeal.due_date).order_by(Appeal.id)).all(),
-                db.session.execute(sa.select(User.username, User.full_name).order_by(User.id)).all(),
-                db.session.execute(sa.select(StatusChange.to_status, StatusChange.at).order_by(StatusChange.id)).all(),
-            ))
+            fingerprints.append(
+                (
+                    db.session.execute(
+                        sa.select(
+                            Appeal.reg_number,
+                            Appeal.registered_at,
+                            Appeal.status,
+                            Appeal.summary,
+                            Appeal.content,
+                            Appeal.due_date,
+                        ).order_by(Appeal.id)
+                    ).all(),
+                    db.session.execute(sa.select(User.username, User.full_name).order_by(User.id)).all(),
+                    db.session.execute(
+                        sa.select(StatusChange.to_status, StatusChange.at).order_by(StatusChange.id)
+                    ).all(),
+                )
+            )
             db.session.remove()
             db.engine.dispose()
     assert fingerprints[0] == fingerprints[1]
@@ -332,6 +363,7 @@ def test_demo_password_satisfies_the_password_policy(app):
 
 # --- create-user ----------------------------------------------------------------------------------
 
+
 def test_create_user_rejects_a_weak_password(runner):
     result = runner.invoke(args=["create-user", "ivan", "--role", "clerk", "--password", "short"])
     assert result.exit_code != 0
@@ -348,8 +380,18 @@ def test_create_user_rejects_an_executor_without_an_executor_body(runner):
 def test_create_user_binds_an_executor_to_its_body(runner):
     executor = factories.make_executor()
     db.session.commit()
-    result = runner.invoke(args=["create-user", "ivan", "--role", "executor", "--password", "Kharkiv2026ab",
-                                 "--executor", str(executor.id)])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "ivan",
+            "--role",
+            "executor",
+            "--password",
+            "Kharkiv2026ab",
+            "--executor",
+            str(executor.id),
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.execute(sa.select(User).filter_by(username="ivan")).scalar_one()
     assert user.executor_id == executor.id
@@ -357,18 +399,41 @@ def test_create_user_binds_an_executor_to_its_body(runner):
 
 # --- generate-data --------------------------------------------------------------------------------
 
+
 def _fingerprint(first_id: int, last_id: int) -> list:
     """What a run wrote, without ids and numbers (which continue from the database)."""
     in_run = Appeal.id.between(first_id, last_id)
-    rows = [db.session.execute(sa.select(
-        Appeal.registered_at, Appeal.status, Appeal.channel, Appeal.appeal_type, Appeal.topic_id, Appeal.summary,
-        Appeal.content, Appeal.due_date, Appeal.closed_at, Appeal.result_code_id, Applicant.full_name,
-    ).outerjoin(Applicant, Appeal.applicant_id == Applicant.id).where(in_run).order_by(Appeal.id)).all()]
-    for model, columns in ((Assignment, ("executor_id", "executor_role", "status", "accepted_at")),
-                           (Answer, ("kind", "signed_at")),
-                           (StatusChange, ("from_status", "to_status", "at"))):
-        query = (sa.select(Appeal.id - first_id, *(getattr(model, c) for c in columns))
-                 .join(model, model.appeal_id == Appeal.id).where(in_run).order_by(model.id))
+    rows = [
+        db.session.execute(
+            sa.select(
+                Appeal.registered_at,
+                Appeal.status,
+                Appeal.channel,
+                Appeal.appeal_type,
+                Appeal.topic_id,
+                Appeal.summary,
+                Appeal.content,
+                Appeal.due_date,
+                Appeal.closed_at,
+                Appeal.result_code_id,
+                Applicant.full_name,
+            )
+            .outerjoin(Applicant, Appeal.applicant_id == Applicant.id)
+            .where(in_run)
+            .order_by(Appeal.id)
+        ).all()
+    ]
+    for model, columns in (
+        (Assignment, ("executor_id", "executor_role", "status", "accepted_at")),
+        (Answer, ("kind", "signed_at")),
+        (StatusChange, ("from_status", "to_status", "at")),
+    ):
+        query = (
+            sa.select(Appeal.id - first_id, *(getattr(model, c) for c in columns))
+            .join(model, model.appeal_id == Appeal.id)
+            .where(in_run)
+            .order_by(model.id)
+        )
         rows.append(db.session.execute(query).all())
     return rows
 
@@ -425,13 +490,17 @@ def test_rows_can_be_added_normally_after_generate_data(runner):
     before = {m: _count(m) for m in models}
     appeal = factories.make_appeal()  # and its applicant
     signer = db.session.execute(sa.select(User).filter_by(role=Role.SIGNER)).scalars().first()
-    resolution = Resolution(appeal=appeal, signer_id=signer.id, text="Розглянути", resolved_on=kyiv_today(),
-                            deadline=appeal.due_date)
-    db.session.add_all([
-        resolution, StatusChange(appeal=appeal, from_status=None, to_status=S.REGISTERED),
-        FeedbackProof(appeal=appeal, method="phone", contacted_at=datetime.now(timezone.utc), result="ok"),
-        Answer(appeal=appeal, kind=AnswerKind.TO_APPLICANT, body="Відповідь"),
-    ])
+    resolution = Resolution(
+        appeal=appeal, signer_id=signer.id, text="Розглянути", resolved_on=kyiv_today(), deadline=appeal.due_date
+    )
+    db.session.add_all(
+        [
+            resolution,
+            StatusChange(appeal=appeal, from_status=None, to_status=S.REGISTERED),
+            FeedbackProof(appeal=appeal, method="phone", contacted_at=datetime.now(UTC), result="ok"),
+            Answer(appeal=appeal, kind=AnswerKind.TO_APPLICANT, body="Відповідь"),
+        ]
+    )
     factories.make_assignment(appeal, resolution=resolution)
     db.session.commit()
     assert {m: _count(m) for m in models} == {m: n + 1 for m, n in before.items()}

@@ -1,4 +1,5 @@
 """The home page: what waits for each user, counted within their scope."""
+
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,14 @@ def _queues(user) -> dict[str, int]:
 
 def test_clerk_sees_appeals_to_route_dispatch_and_close(app):
     clerk = make_user(Role.CLERK)
-    for status in (AppealStatus.REGISTERED, AppealStatus.REGISTERED, AppealStatus.SIGNED, AppealStatus.SENT,
-                   AppealStatus.FORWARDED, AppealStatus.CLOSED):
+    for status in (
+        AppealStatus.REGISTERED,
+        AppealStatus.REGISTERED,
+        AppealStatus.SIGNED,
+        AppealStatus.SENT,
+        AppealStatus.FORWARDED,
+        AppealStatus.CLOSED,
+    ):
         make_appeal(status=status)
     assert _queues(clerk) == {"to_route": 2, "to_dispatch": 1, "to_close": 1, "forwarded_to_close": 1}
 

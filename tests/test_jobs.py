@@ -1,9 +1,10 @@
 """Report jobs on a real Redis: progress, final states, retries, dead workers, lost jobs, the schedule."""
+
 from __future__ import annotations
 
 import os
 import signal
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from rq import Queue
@@ -154,7 +155,6 @@ def test_running_a_report_again_rewrites_its_file(app):
 
 def test_request_without_redis_fails_the_run_and_says_so(app):
     import redis
-
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
@@ -173,7 +173,7 @@ WEDNESDAY = datetime(2026, 11, 18, 10, 0, tzinfo=KYIV)
 def test_monday_run_time_is_seven_in_the_morning_kyiv_time(app):
     upcoming = reports.monday_run_time(WEDNESDAY)
     assert upcoming.astimezone(KYIV).isoformat() == "2026-11-23T07:00:00+02:00"
-    assert upcoming.tzinfo == timezone.utc
+    assert upcoming.tzinfo == UTC
 
 
 def test_the_next_monday_is_scheduled_once_however_many_workers_start(app, monkeypatch):

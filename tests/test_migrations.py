@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -8,10 +9,14 @@ from portal.extensions import db
 
 
 def test_migrations_match_models(tmp_path, redis_url):
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "x", "REDIS_URL": redis_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'migrated.sqlite'}",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'migrated.sqlite'}",
+        }
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -24,10 +29,14 @@ def test_init_db_installs_reference_data_and_audit_triggers(tmp_path, redis_url)
     import pytest
     import sqlalchemy as sa
 
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "x", "REDIS_URL": redis_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'init.sqlite'}",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'init.sqlite'}",
+        }
+    )
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     with app.app_context():

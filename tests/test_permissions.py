@@ -1,4 +1,5 @@
 """The permission table as a specification: role × area × action, checked without HTTP."""
+
 import pytest
 
 from portal.auth import permissions as p
@@ -14,9 +15,15 @@ ALL_WORKFLOW = p.APPEAL_WORKFLOW
 EXPECTED = {
     Role.DIRECTOR: {
         "appeal": CRUD | ALL_WORKFLOW | {"view_personal_data"},
-        "executor": CRUD, "structural_unit": CRUD, "employee": CRUD, "staff_position": CRUD, "order": CRUD,
-        "budget_estimate": CRUD | {"approve"}, "budget_amendment": CRUD | {"approve"},
-        "budget_line": CRUD, "expenditure": CRUD,
+        "executor": CRUD,
+        "structural_unit": CRUD,
+        "employee": CRUD,
+        "staff_position": CRUD,
+        "order": CRUD,
+        "budget_estimate": CRUD | {"approve"},
+        "budget_amendment": CRUD | {"approve"},
+        "budget_line": CRUD,
+        "expenditure": CRUD,
         "report": R | {"create", "download"},
         "audit_log": RE,
         "user": USERS,
@@ -27,8 +34,19 @@ EXPECTED = {
         "report": R | {"create", "download"},
     },
     Role.CLERK: {
-        "appeal": RE | {"create", "edit", "view_personal_data", "route", "return_to_applicant", "not_consider",
-                        "forward", "dispatch", "close", "attach"},
+        "appeal": RE
+        | {
+            "create",
+            "edit",
+            "view_personal_data",
+            "route",
+            "return_to_applicant",
+            "not_consider",
+            "forward",
+            "dispatch",
+            "close",
+            "attach",
+        },
         "executor": RE,
         "report": R | {"create", "download"},
     },
@@ -36,13 +54,16 @@ EXPECTED = {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
     },
     Role.ACCOUNTANT: {
-        "structural_unit": R, "staff_position": RE,
-        "budget_estimate": RE | {"create", "edit"}, "budget_amendment": CRUD,
-        "budget_line": CRUD, "expenditure": CRUD,
+        "structural_unit": R,
+        "staff_position": RE,
+        "budget_estimate": RE | {"create", "edit"},
+        "budget_amendment": CRUD,
+        "budget_line": CRUD,
+        "expenditure": CRUD,
         "report": R | {"create", "download"},
     },
     Role.AUDITOR: {
-        **{area: RE for area in p.AREAS},
+        **dict.fromkeys(p.AREAS, RE),
         "appeal": RE | {"view_personal_data"},
         "report": R | {"download"},
     },
@@ -110,20 +131,24 @@ def test_role_names_and_users_are_accepted():
     assert p.can(FakeUser(), "appeal", "create")
 
 
-@pytest.mark.parametrize("role,kinds", [
-    (Role.DIRECTOR, set(ReportKind)),
-    (Role.AUDITOR, set(ReportKind)),
-    (Role.SIGNER, {ReportKind.WEEKLY, ReportKind.QUARTERLY}),
-    (Role.CLERK, {ReportKind.WEEKLY, ReportKind.QUARTERLY}),
-    (Role.ACCOUNTANT, {ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
-    (Role.EXECUTOR, set()),
-    (Role.ADMIN, set()),
-])
+@pytest.mark.parametrize(
+    "role,kinds",
+    [
+        (Role.DIRECTOR, set(ReportKind)),
+        (Role.AUDITOR, set(ReportKind)),
+        (Role.SIGNER, {ReportKind.WEEKLY, ReportKind.QUARTERLY}),
+        (Role.CLERK, {ReportKind.WEEKLY, ReportKind.QUARTERLY}),
+        (Role.ACCOUNTANT, {ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
+        (Role.EXECUTOR, set()),
+        (Role.ADMIN, set()),
+    ],
+)
 def test_report_kinds_per_role(role, kinds):
     assert {k for k in ReportKind if p.can_report(role, k)} == kinds
 
 
 # --- who may grant which role ---------------------------------------------------------
+
 
 class Actor:
     is_authenticated = True
@@ -132,12 +157,15 @@ class Actor:
         self.role, self.id = role, id
 
 
-@pytest.mark.parametrize("actor_role,grantable", [
-    (Role.DIRECTOR, set(Role)),
-    (Role.ADMIN, set(Role) - {Role.DIRECTOR}),
-    (Role.AUDITOR, set()),
-    (Role.CLERK, set()),
-])
+@pytest.mark.parametrize(
+    "actor_role,grantable",
+    [
+        (Role.DIRECTOR, set(Role)),
+        (Role.ADMIN, set(Role) - {Role.DIRECTOR}),
+        (Role.AUDITOR, set()),
+        (Role.CLERK, set()),
+    ],
+)
 def test_roles_an_actor_may_grant(actor_role, grantable):
     assert set(p.assignable_roles(actor_role)) == grantable
 

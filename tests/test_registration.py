@@ -1,7 +1,8 @@
 """Registration: number, due date, derived flags, Art. 5 completeness, repeat detection."""
+
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,13 +14,21 @@ from portal.services import registration
 from tests.conftest import PG_URL
 from tests.factories import make_appeal, make_applicant, make_direction, make_topic, make_user
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _register(applicant=None, *, topic=None, subject=AppealSubject.INDIVIDUAL, channel=Channel.GOVERNMENT,
-              registered_at=NOW, **kw):
-    fields = dict(channel=channel, appeal_type=AppealType.STATEMENT, subject=subject, topic=topic,
-                  summary="Відсутнє опалення", content="Прошу вжити заходів.", applicant=applicant)
+def _register(
+    applicant=None, *, topic=None, subject=AppealSubject.INDIVIDUAL, channel=Channel.GOVERNMENT, registered_at=NOW, **kw
+):
+    fields = {
+        "channel": channel,
+        "appeal_type": AppealType.STATEMENT,
+        "subject": subject,
+        "topic": topic,
+        "summary": "Відсутнє опалення",
+        "content": "Прошу вжити заходів.",
+        "applicant": applicant,
+    }
     fields.update(kw.pop("fields", {}))
     result = registration.register_appeal(registered_at=registered_at, **fields, **kw)
     db.session.flush()
@@ -43,7 +52,7 @@ def test_collective_and_anonymous_appeals_carry_their_letters(app, subject, pref
 
 def test_the_sequence_restarts_each_year_in_kyiv_time(app):
     _register(make_applicant(full_name="Бойко Ольга Іванівна"))
-    new_year_in_kyiv = datetime(2026, 12, 31, 22, 30, tzinfo=timezone.utc)  # 00:30 on 1 January 2027
+    new_year_in_kyiv = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)  # 00:30 on 1 January 2027
     appeal = _register(make_applicant(full_name="Бойко Ольга Іванівна"), registered_at=new_year_in_kyiv).appeal
     assert appeal.reg_number == "Б-000001/27"
     counters = dict(db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all())
@@ -82,14 +91,17 @@ def test_a_complete_appeal_has_nothing_missing(app):
     assert _register(make_applicant()).missing == []
 
 
-@pytest.mark.parametrize("applicant_kw, appeal_kw, expected", [
-    ({"full_name": "Петренко Петро"}, {}, "name"),
-    ({"address": ""}, {}, "address"),
-    ({}, {"summary": " ", "content": ""}, "substance"),
-    ({"email": ""}, {"channel": Channel.WEB}, "email"),
-    ({}, {"channel": Channel.AUTHORISED, "signed_by_applicant": False}, "signature"),
-    ({"email": ""}, {"channel": Channel.POST, "signed_by_applicant": False}, "signature_or_email"),
-])
+@pytest.mark.parametrize(
+    "applicant_kw, appeal_kw, expected",
+    [
+        ({"full_name": "Петренко Петро"}, {}, "name"),
+        ({"address": ""}, {}, "address"),
+        ({}, {"summary": " ", "content": ""}, "substance"),
+        ({"email": ""}, {"channel": Channel.WEB}, "email"),
+        ({}, {"channel": Channel.AUTHORISED, "signed_by_applicant": False}, "signature"),
+        ({"email": ""}, {"channel": Channel.POST, "signed_by_applicant": False}, "signature_or_email"),
+    ],
+)
 def test_art5_lists_what_is_missing(app, applicant_kw, appeal_kw, expected):
     channel = appeal_kw.pop("channel", Channel.GOVERNMENT)
     result = _register(make_applicant(**applicant_kw), channel=channel, fields=appeal_kw)
@@ -115,6 +127,7 @@ def test_an_anonymous_appeal_is_flagged_for_art8(app):
 
 # --- repeat detection ---------------------------------------------------------------------------
 
+
 def test_same_applicant_same_topic_within_a_year_is_proposed_as_repeated(app):
     topic = make_topic()
     applicant = make_applicant()
@@ -135,8 +148,11 @@ def test_another_record_with_the_same_name_and_phone_is_the_same_applicant(app):
 
 def test_the_same_name_and_e_mail_is_the_same_applicant(app):
     topic = make_topic()
-    earlier = _register(make_applicant(full_name="Коваль Марія Петрівна", phone="", email="Maria@Example.com"),
-                        topic=topic, registered_at=NOW - timedelta(days=3)).appeal
+    earlier = _register(
+        make_applicant(full_name="Коваль Марія Петрівна", phone="", email="Maria@Example.com"),
+        topic=topic,
+        registered_at=NOW - timedelta(days=3),
+    ).appeal
     again = make_applicant(full_name="Коваль Марія Петрівна", phone="", email="maria@example.com")
     assert _register(again, topic=topic).repeat_of == earlier
 
@@ -148,10 +164,8 @@ def test_not_a_repeat(app, case):
     when = NOW - timedelta(days=400 if case == "older_than_a_year" else 10)
     _register(first, topic=other_topic if case == "other_topic" else topic, registered_at=when)
     second = {
-        "namesake_other_phone": make_applicant(full_name="Шевченко Тарас Григорович", phone="+380509999999",
-                                               email=""),
-        "same_phone_other_name": make_applicant(full_name="Шевченко Олена Тарасівна", phone="+380501112233",
-                                                email=""),
+        "namesake_other_phone": make_applicant(full_name="Шевченко Тарас Григорович", phone="+380509999999", email=""),
+        "same_phone_other_name": make_applicant(full_name="Шевченко Олена Тарасівна", phone="+380501112233", email=""),
     }.get(case, first)
     result = _register(second, topic=topic)
     assert result.repeat_of is None
@@ -169,10 +183,17 @@ def test_a_sign_chosen_by_the_clerk_is_kept_when_a_repeat_is_found(app):
 
 # --- normalisation and search ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("067 123 45 67", "+380671234567"), ("380671234567", "+380671234567"), ("(067)123-45-67", "+380671234567"),
-    ("671234567", "+380671234567"), ("1545", "1545"),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("067 123 45 67", "+380671234567"),
+        ("380671234567", "+380671234567"),
+        ("(067)123-45-67", "+380671234567"),
+        ("671234567", "+380671234567"),
+        ("1545", "1545"),
+    ],
+)
 def test_phones_are_stored_in_one_form(raw, expected):
     assert registration.normalise_phone(raw) == expected
 
@@ -182,15 +203,17 @@ def test_search_finds_an_appeal_by_its_numbers_and_the_applicants_name(app, term
     topic = make_topic()
     for i in range(6):
         _register(make_applicant(full_name=f"Сидоренко Сидір {i}"), topic=topic)
-    target = _register(make_applicant(full_name="Петренко Петро Петрович"), topic=topic,
-                       fields={"ukc_number": "UKC-555"}).appeal
+    target = _register(
+        make_applicant(full_name="Петренко Петро Петрович"), topic=topic, fields={"ukc_number": "UKC-555"}
+    ).appeal
     found = db.session.execute(sa.select(Appeal.id).where(registration.search_clause(term))).scalars().all()
     assert found == [target.id]
 
 
 def test_register_builds_the_appeal_from_fields_when_none_is_given(app):
-    result = registration.register_appeal(channel=Channel.PHONE, appeal_type=AppealType.PROPOSAL,
-                                          summary="Пропозиція", applicant=make_applicant())
+    result = registration.register_appeal(
+        channel=Channel.PHONE, appeal_type=AppealType.PROPOSAL, summary="Пропозиція", applicant=make_applicant()
+    )
     db.session.flush()
     assert isinstance(result.appeal, Appeal) and result.appeal.id is not None
     assert db.session.get(Applicant, result.appeal.applicant_id) is not None

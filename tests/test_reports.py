@@ -1,4 +1,5 @@
 """Reports: the weekly analysis on a crafted week, the other workbooks, the report screens and downloads."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,16 @@ from portal.auth.permissions import can, can_report
 from portal.extensions import db
 from portal.i18n import KYIV
 from portal.models.audit import AuditLog
-from portal.models.enums import AppealStatus, AppealType, AuditAction, Channel, DocumentState, JobState, ReportKind, Role
+from portal.models.enums import (
+    AppealStatus,
+    AppealType,
+    AuditAction,
+    Channel,
+    DocumentState,
+    JobState,
+    ReportKind,
+    Role,
+)
 from portal.models.reports import ReportRun
 from portal.services import reports, weekly
 from portal.services.errors import DomainError
@@ -55,8 +65,10 @@ def kyiv(day: int, hh: int = 12, mm: int = 0, month: int = 11) -> datetime:
 @pytest.fixture
 def week_data(app):
     """Eleven appeals around week 2026-W47; the comments give what each one counts as."""
-    a, b = make_executor(name="Водоканал", short_name="Водоканал"), make_executor(name="Служба доріг",
-                                                                                    short_name="Дороги")
+    a, b = (
+        make_executor(name="Водоканал", short_name="Водоканал"),
+        make_executor(name="Служба доріг", short_name="Дороги"),
+    )
     t1, t2 = make_topic(name="Водопостачання"), make_topic(name="Дороги")
 
     def appeal(name, executor=None, **kw):
@@ -66,42 +78,83 @@ def week_data(app):
         return row
 
     # received in W47, closed on time
-    appeal("a1", a, registered_at=kyiv(16, 10), channel=Channel.GOVERNMENT, appeal_type=AppealType.STATEMENT,
-           topic=t1, due_date=date(2026, 12, 16), status=AppealStatus.CLOSED, closed_at=kyiv(18))
+    appeal(
+        "a1",
+        a,
+        registered_at=kyiv(16, 10),
+        channel=Channel.GOVERNMENT,
+        appeal_type=AppealType.STATEMENT,
+        topic=t1,
+        due_date=date(2026, 12, 16),
+        status=AppealStatus.CLOSED,
+        closed_at=kyiv(18),
+    )
     # received on Sunday 23:30 (still W47), open within term
-    appeal("a2", b, registered_at=kyiv(22, 23, 30), channel=Channel.PHONE, appeal_type=AppealType.COMPLAINT,
-           topic=t2, due_date=date(2026, 12, 22), status=AppealStatus.IN_WORK)
+    appeal(
+        "a2",
+        b,
+        registered_at=kyiv(22, 23, 30),
+        channel=Channel.PHONE,
+        appeal_type=AppealType.COMPLAINT,
+        topic=t2,
+        due_date=date(2026, 12, 22),
+        status=AppealStatus.IN_WORK,
+    )
     # registered Monday 00:30 of the next week: not in W47 at all
     appeal("a3", a, registered_at=kyiv(23, 0, 30), due_date=date(2026, 12, 23))
     # received in W46 (Sunday 23:59); closed in W47 late on its due day: on time
-    appeal("a4", a, registered_at=kyiv(15, 23, 59), due_date=date(2026, 11, 20), status=AppealStatus.CLOSED,
-           closed_at=kyiv(20, 23, 30))
+    appeal(
+        "a4",
+        a,
+        registered_at=kyiv(15, 23, 59),
+        due_date=date(2026, 11, 20),
+        status=AppealStatus.CLOSED,
+        closed_at=kyiv(20, 23, 30),
+    )
     # due Thursday, closed Friday 00:30 Kyiv (still Thursday in UTC): late
-    appeal("a5", b, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 19), status=AppealStatus.CLOSED,
-           closed_at=kyiv(20, 0, 30))
+    appeal(
+        "a5",
+        b,
+        registered_at=kyiv(1, month=10),
+        due_date=date(2026, 11, 19),
+        status=AppealStatus.CLOSED,
+        closed_at=kyiv(20, 0, 30),
+    )
     # open and overdue at the week's end
     appeal("a6", a, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 10), status=AppealStatus.IN_WORK)
     # due on Sunday and still open when the week ended: overdue
     appeal("a7", b, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 22), status=AppealStatus.ASSIGNED)
     # closed after the week, no executor named: overdue at the week's end, "not assigned"
-    appeal("a8", None, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 10), status=AppealStatus.CLOSED,
-           closed_at=kyiv(25))
+    appeal(
+        "a8",
+        None,
+        registered_at=kyiv(1, month=10),
+        due_date=date(2026, 11, 10),
+        status=AppealStatus.CLOSED,
+        closed_at=kyiv(25),
+    )
     # not considered (Art. 8): never open
-    appeal("a9", None, registered_at=kyiv(1, month=10), due_date=date(2026, 10, 31),
-           status=AppealStatus.NOT_CONSIDERED)
+    appeal("a9", None, registered_at=kyiv(1, month=10), due_date=date(2026, 10, 31), status=AppealStatus.NOT_CONSIDERED)
     # open within term
     appeal("a10", a, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 30), status=AppealStatus.IN_WORK)
     # closed on time in W46
-    appeal("a11", a, registered_at=kyiv(1), due_date=date(2026, 12, 1), status=AppealStatus.CLOSED,
-           closed_at=kyiv(12))
+    appeal("a11", a, registered_at=kyiv(1), due_date=date(2026, 12, 1), status=AppealStatus.CLOSED, closed_at=kyiv(12))
     db.session.commit()
     return {"a": a, "b": b}
 
 
 # --- weeks -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, first_day", [("2026-W47", date(2026, 11, 16)), ("2026-W01", date(2025, 12, 29)),
-                                             ("2026-W53", date(2026, 12, 28)), (" 2027-W5 ", date(2027, 2, 1))])
+
+@pytest.mark.parametrize(
+    "text, first_day",
+    [
+        ("2026-W47", date(2026, 11, 16)),
+        ("2026-W01", date(2025, 12, 29)),
+        ("2026-W53", date(2026, 12, 28)),
+        (" 2027-W5 ", date(2027, 2, 1)),
+    ],
+)
 def test_week_parses_iso_weeks(text, first_day):
     assert Week.parse(text).first_day == first_day
 
@@ -120,6 +173,7 @@ def test_week_bounds_are_kyiv_midnights_in_utc():
 
 
 # --- the weekly figures --------------------------------------------------------------------------
+
 
 def test_weekly_summary_counts_received_closed_and_open(week_data):
     s = weekly.summary(W47)
@@ -181,6 +235,7 @@ def test_weekly_workbook_has_its_sheets_figures_and_charts(week_data, tmp_path):
 
 # --- budget execution and staff list --------------------------------------------------------------------
 
+
 def test_budget_execution_compares_plan_and_actual_by_kekv(app, tmp_path):
     estimate = make_estimate(year=2026, state=DocumentState.APPROVED)
     line = make_line(estimate, code="2210", monthly=Decimal("1000"))
@@ -210,8 +265,9 @@ def test_budget_execution_needs_an_approved_estimate(app, tmp_path):
 
 def test_staff_list_totals_posts_funds_and_vacancies(app, tmp_path):
     unit = make_unit(name="Відділ звернень", code="01")
-    position = make_position(unit=unit, title="Спеціаліст", posts=Decimal("2"), salary=Decimal("10000"),
-                             allowances=Decimal("1000"))
+    position = make_position(
+        unit=unit, title="Спеціаліст", posts=Decimal("2"), salary=Decimal("10000"), allowances=Decimal("1000")
+    )
     make_employee(position=position, rate=Decimal("1"))
     db.session.commit()
     run = ReportRun(job_id="s1", kind=ReportKind.STAFF_LIST, params={}, title="s")
@@ -220,8 +276,14 @@ def test_staff_list_totals_posts_funds_and_vacancies(app, tmp_path):
     path = str(tmp_path / "s.xlsx")
     reports.build_staff_list(run, path, lambda pct: None)
     ws = load_workbook(path).active
-    assert [ws.cell(row=5, column=c).value for c in (2, 3, 7, 8, 9, 10)] == ["Спеціаліст", 2.0, 22000.0, 264000.0,
-                                                                               1.0, 1.0]
+    assert [ws.cell(row=5, column=c).value for c in (2, 3, 7, 8, 9, 10)] == [
+        "Спеціаліст",
+        2.0,
+        22000.0,
+        264000.0,
+        1.0,
+        1.0,
+    ]
     assert ws.cell(row=ws.max_row, column=8).value == 264000.0
 
 
@@ -235,11 +297,19 @@ def post_form(client, path, data):
 
 # --- the screens ---------------------------------------------------------------------------------------
 
+
 def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
     path = tmp_path / f"{kind.value}.xlsx"
     path.write_bytes(b"PK fake xlsx")
-    run = ReportRun(job_id=f"job-{kind.value}", kind=kind, params={"week": "2026-W47"} if kind == ReportKind.WEEKLY
-                    else {}, title=f"{kind.value} run", state=JobState.FINISHED, progress=100, file_path=str(path))
+    run = ReportRun(
+        job_id=f"job-{kind.value}",
+        kind=kind,
+        params={"week": "2026-W47"} if kind == ReportKind.WEEKLY else {},
+        title=f"{kind.value} run",
+        state=JobState.FINISHED,
+        progress=100,
+        file_path=str(path),
+    )
     db.session.add(run)
     db.session.commit()
     return run
@@ -255,8 +325,9 @@ def test_report_download_is_allowed_only_to_roles_that_see_its_data(client, auth
         response.close()
         answers[kind] = response.status_code
     # no download right at all: 403 (logged); a kind whose data the role may not see: not found
-    expected = {kind: (200 if can_report(role, kind) else 404) if can(role, "report", "download") else 403
-                for kind in runs}
+    expected = {
+        kind: (200 if can_report(role, kind) else 404) if can(role, "report", "download") else 403 for kind in runs
+    }
     assert answers == expected
 
 
@@ -289,8 +360,12 @@ def test_report_form_queues_a_weekly_run(client, auth, app):
     response = post_form(client, "/admin/report/new/", {"kind": "weekly", "week": "2026-W47"})
     assert response.status_code == 302
     run = db.session.execute(db.select(ReportRun)).scalar_one()
-    assert (run.kind, run.params, run.state, run.requested_by_id) == (ReportKind.WEEKLY, {"week": "2026-W47"},
-                                                                      JobState.QUEUED, user.id)
+    assert (run.kind, run.params, run.state, run.requested_by_id) == (
+        ReportKind.WEEKLY,
+        {"week": "2026-W47"},
+        JobState.QUEUED,
+        user.id,
+    )
 
 
 def test_report_form_keeps_a_bad_week_and_says_why(client, auth, app):
@@ -312,7 +387,8 @@ def test_report_status_gives_progress_as_json(client, auth, app, tmp_path):
     run = _finished_run(app, ReportKind.WEEKLY, tmp_path)
     auth.as_role(Role.SIGNER)
     assert client.get(f"/admin/report/status/?ids={run.id}").get_json() == {
-        str(run.id): {"state": "finished", "progress": 100, "message": ""}}
+        str(run.id): {"state": "finished", "progress": 100, "message": ""}
+    }
 
 
 def test_weekly_page_shows_the_figures_in_ukrainian(client, auth, week_data):
@@ -329,6 +405,7 @@ def test_weekly_page_is_denied_to_roles_without_the_weekly_report(client, auth, 
 
 
 # --- the CLI ----------------------------------------------------------------------------------------------
+
 
 def test_cli_report_weekly_wait_prints_the_xlsx_path(runner, week_data):
     result = runner.invoke(args=["report", "weekly", "--week", "2026-W47", "--wait"])

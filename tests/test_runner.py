@@ -1,4 +1,5 @@
 """``python -m portal.runner`` (what ``make run`` starts): it serves, and Ctrl-C stops everything it started."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,14 @@ def runner_env(tmp_path):
 
 
 def start(env, *args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "portal.runner", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.runner", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -50,8 +57,9 @@ def test_runner_serves_healthz_and_sigint_stops_every_process_it_started(runner_
             try:
                 answer = get_json(url)
                 children = psutil.Process(process.pid).children(recursive=True)
-                if answer == (200, {"db": "ok", "redis": "ok"}) and any("worker" in " ".join(c.cmdline())
-                                                                           for c in children):
+                if answer == (200, {"db": "ok", "redis": "ok"}) and any(
+                    "worker" in " ".join(c.cmdline()) for c in children
+                ):
                     break
             except (OSError, psutil.Error):
                 pass

@@ -1,5 +1,6 @@
 """Row-level scope: an executor sees only its own body's appeals, a signer only their area's —
 in lists, counts, details, edits, deletes, bulk actions, inline edits, exports, pickers and downloads."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,8 @@ from werkzeug.datastructures import FileStorage
 from admin_views.base import PortalModelView
 from portal.extensions import db
 from portal.models import Assignment, Executor
-from portal.models.enums import AppealStatus, AuditAction, Role
 from portal.models.audit import AuditLog
+from portal.models.enums import AppealStatus, AuditAction, Role
 from portal.services import attachments
 from portal.services.errors import DomainError
 from tests import factories as f
@@ -30,8 +31,7 @@ def world():
     f.make_assignment(foreign, theirs)
     loose = f.make_appeal(reg_number="LOOSE-3/26", direction=away)
     db.session.commit()
-    return {"mine": mine, "theirs": theirs, "home": home, "away": away, "own": own, "foreign": foreign,
-            "loose": loose}
+    return {"mine": mine, "theirs": theirs, "home": home, "away": away, "own": own, "foreign": foreign, "loose": loose}
 
 
 def _numbers(html: str) -> set[str]:
@@ -43,6 +43,7 @@ def _appeal_view(app):
 
 
 # --- the executor ------------------------------------------------------------------------------
+
 
 def test_executor_list_shows_only_own_body_appeals(client, auth, world):
     auth.as_role(Role.EXECUTOR, executor=world["mine"])
@@ -122,6 +123,7 @@ def test_executor_downloads_a_file_of_own_appeal(client, auth, world):
 
 # --- the signer -------------------------------------------------------------------------------
 
+
 def test_signer_list_shows_only_appeals_of_their_area(client, auth, world):
     auth.as_role(Role.SIGNER, direction=world["away"])
     assert _numbers(client.get("/admin/appeal/").get_data(as_text=True)) == {"FOREIGN-2/26", "LOOSE-3/26"}
@@ -148,11 +150,11 @@ def test_signer_cannot_act_outside_their_area(client, auth, world):
 
 def test_clerk_sees_every_appeal(client, auth, world):
     auth.as_role(Role.CLERK)
-    assert _numbers(client.get("/admin/appeal/").get_data(as_text=True)) == {"OWN-1/26", "FOREIGN-2/26",
-                                                                             "LOOSE-3/26"}
+    assert _numbers(client.get("/admin/appeal/").get_data(as_text=True)) == {"OWN-1/26", "FOREIGN-2/26", "LOOSE-3/26"}
 
 
 # --- the mechanism: every Flask-Admin path of the base view reads through scope_query -----------
+
 
 class OwnBodyView(PortalModelView):
     """A test screen of executor bodies where every action is allowed but each user sees only
@@ -227,16 +229,18 @@ def test_scoped_inline_edit_refuses_other_rows(client, own_body):
 
 
 def test_inline_edit_of_own_row_saves(client, own_body):
-    response = post_form(client, "/admin/own_body/ajax/update/",
-                         {"list_form_pk": own_body["mine"].id, "email": "new@example.com"})
+    response = post_form(
+        client, "/admin/own_body/ajax/update/", {"list_form_pk": own_body["mine"].id, "email": "new@example.com"}
+    )
     assert response.status_code == 200
     assert _email(own_body["mine"]) == "new@example.com"
 
 
 def test_inline_edit_breaking_a_rule_answers_400_with_the_message(client, own_body):
     before = own_body["mine"].email
-    response = post_form(client, "/admin/own_body/ajax/update/",
-                         {"list_form_pk": own_body["mine"].id, "email": "bad@example.com"})
+    response = post_form(
+        client, "/admin/own_body/ajax/update/", {"list_form_pk": own_body["mine"].id, "email": "bad@example.com"}
+    )
     assert response.status_code == 400
     assert "Ця адреса не підходить." in response.get_data(as_text=True)
     assert _email(own_body["mine"]) == before

@@ -1,5 +1,6 @@
 """Hardening: CSRF, login throttling and lockout, password policy, sessions, cookies, headers,
 templates without inline handlers, export caps and formula neutralisation, read-only auditors."""
+
 from __future__ import annotations
 
 import html
@@ -27,6 +28,7 @@ def _entries(action) -> list[AuditLog]:
 
 
 # --- CSRF: one token for every state-changing request ----------------------------------------
+
 
 @pytest.fixture
 def target():
@@ -110,6 +112,7 @@ def test_logout_takes_a_post_with_the_token(client, auth):
 
 # --- login throttling and lockout (real Redis) ------------------------------------------------
 
+
 @pytest.fixture
 def victim():
     user = f.make_user(Role.CLERK, username="victim")
@@ -190,14 +193,18 @@ def test_a_disabled_account_cannot_log_in(auth, victim):
 
 # --- password policy ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("password,reason", [
-    ("Short1", "at least"),
-    ("onlyletterslong", "letters and digits"),
-    ("1234567890123", "letters and digits"),
-    ("victim-2026-pass", "user name"),
-    ("Password123", "too common"),
-    ("a1" * 70, "at most"),
-])
+
+@pytest.mark.parametrize(
+    "password,reason",
+    [
+        ("Short1", "at least"),
+        ("onlyletterslong", "letters and digits"),
+        ("1234567890123", "letters and digits"),
+        ("victim-2026-pass", "user name"),
+        ("Password123", "too common"),
+        ("a1" * 70, "at most"),
+    ],
+)
 def test_weak_passwords_are_refused_with_the_reason(app, password, reason):
     with app.test_request_context("/?lang=en"):
         problems = " ".join(str(p) for p in accounts.password_problems(password, "victim"))
@@ -214,6 +221,7 @@ def test_set_password_applies_the_policy(app, victim):
 
 
 # --- sessions ------------------------------------------------------------------------------------
+
 
 def test_login_renews_the_session_and_its_csrf_token(client, victim):
     page = client.get("/login").get_data(as_text=True)
@@ -272,6 +280,7 @@ def test_secure_cookie_setting_covers_the_remember_cookie(monkeypatch, tmp_path)
 
 # --- headers and templates ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/login", "/admin/", "/admin/executor/"])
 def test_security_headers(client, auth, path):
     auth.as_role(Role.DIRECTOR)
@@ -294,8 +303,11 @@ def test_admin_pages_have_no_inline_handlers_and_only_nonced_scripts(app, client
     f.make_executor()
     db.session.commit()
     views = [v for v in app.extensions["admin"][0]._views if getattr(v, "area", None)]
-    paths = ["/admin/"] + [f"/admin/{v.endpoint}/" for v in views] + [
-        f"/admin/{v.endpoint}/new/" for v in views if can(Role.DIRECTOR, v.area, "create")]
+    paths = (
+        ["/admin/"]
+        + [f"/admin/{v.endpoint}/" for v in views]
+        + [f"/admin/{v.endpoint}/new/" for v in views if can(Role.DIRECTOR, v.area, "create")]
+    )
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path
@@ -317,25 +329,29 @@ def test_forbidden_page_is_a_403_in_ukrainian_and_logged(client, auth):
 
 # --- exports -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,expected", [
-    ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
-    ("+380671234567 call", "'+380671234567 call"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"),
-    ("-120.50", "-120.50"),
-    ("+5", "+5"),
-    ("Департамент", "Департамент"),
-    (42, 42),
-    (None, None),
-])
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+380671234567 call", "'+380671234567 call"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("-120.50", "-120.50"),
+        ("+5", "+5"),
+        ("Департамент", "Департамент"),
+        (42, 42),
+        (None, None),
+    ],
+)
 def test_spreadsheet_formulas_are_neutralised(value, expected):
     assert neutralise_formula(value) == expected
 
 
 def test_csv_lines_start_with_a_bom_and_quote_cells():
     lines = list(csv_lines([["a", "b,c"], [None, 1]]))
-    assert lines == ["\ufeff", "a,\"b,c\"\r\n", ",1\r\n"]
+    assert lines == ["\ufeff", 'a,"b,c"\r\n', ",1\r\n"]
 
 
 def test_export_is_streamed_capped_and_neutralised(app, client, auth):
@@ -361,6 +377,7 @@ def test_refused_export_is_not_logged_as_an_export(client, auth):
 
 
 # --- auditors never write ------------------------------------------------------------------
+
 
 def test_auditor_attempted_writes_change_no_row(client, auth, target):
     auth.as_role(Role.AUDITOR)

@@ -1,10 +1,23 @@
 """The director opens every screen of DESIGN §8 without error, in Ukrainian."""
+
 import pytest
 
 from portal.models.enums import Role
 
-ENDPOINTS = ["appeal", "executor", "structural_unit", "employee", "staff_position", "order",
-             "budget_estimate", "budget_line", "expenditure", "report", "audit_log", "user"]
+ENDPOINTS = [
+    "appeal",
+    "executor",
+    "structural_unit",
+    "employee",
+    "staff_position",
+    "order",
+    "budget_estimate",
+    "budget_line",
+    "expenditure",
+    "report",
+    "audit_log",
+    "user",
+]
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

@@ -1,4 +1,5 @@
 """Organisation rules (portal.services.staff) as specifications: orders, posts, the unit tree, executors."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -54,8 +55,9 @@ def test_appointment_by_an_appointment_order_links_the_order_and_dates_the_hire(
     assert order.employee is employee and order.position is position
 
 
-@pytest.mark.parametrize("order_type", [OrderType.DISMISSAL, OrderType.GENERAL, OrderType.REGULATION,
-                                        OrderType.TRANSFER])
+@pytest.mark.parametrize(
+    "order_type", [OrderType.DISMISSAL, OrderType.GENERAL, OrderType.REGULATION, OrderType.TRANSFER]
+)
 def test_a_first_appointment_needs_an_order_of_type_appointment(app, order_type):
     with pytest.raises(DomainError):
         staff.appoint(Employee(full_name="Коваль Олена"), make_position(), make_order(order_type=order_type))
@@ -248,8 +250,9 @@ def test_a_regulation_without_an_order_is_refused(app):
         staff.validate_unit(unit)
 
 
-@pytest.mark.parametrize("order_type, accepted", [(OrderType.REGULATION, True), (OrderType.GENERAL, False),
-                                                  (OrderType.APPOINTMENT, False)])
+@pytest.mark.parametrize(
+    "order_type, accepted", [(OrderType.REGULATION, True), (OrderType.GENERAL, False), (OrderType.APPOINTMENT, False)]
+)
 def test_a_regulation_is_approved_by_an_order_of_type_regulation(app, order_type, accepted):
     unit, order = make_unit(), make_order(order_type=order_type)
     if accepted:
@@ -298,10 +301,15 @@ def test_an_unused_order_may_be_corrected(app):
     staff.check_order_deletable(order)
 
 
-@pytest.mark.parametrize("kind, with_unit, valid", [
-    (ExecutorKind.INTERNAL, True, True), (ExecutorKind.INTERNAL, False, False),
-    (ExecutorKind.EXTERNAL, False, True), (ExecutorKind.EXTERNAL, True, False),
-])
+@pytest.mark.parametrize(
+    "kind, with_unit, valid",
+    [
+        (ExecutorKind.INTERNAL, True, True),
+        (ExecutorKind.INTERNAL, False, False),
+        (ExecutorKind.EXTERNAL, False, True),
+        (ExecutorKind.EXTERNAL, True, False),
+    ],
+)
 def test_an_internal_executor_is_a_unit_and_an_external_body_is_not(app, kind, with_unit, valid):
     executor = Executor(name="Департамент ЖКГ", kind=kind, unit=make_unit() if with_unit else None)
     if valid:

@@ -1,5 +1,6 @@
 """User administration: create, disable, reset a password, change a role, bind an executor body.
 Nobody raises their own role; an administrator sees only accounts; hashes are never shown."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,19 +21,35 @@ def _user(username: str) -> User | None:
 
 
 def _new_account(client, **fields):
-    data = {"username": "newbie", "full_name": "Новенький Іван", "email": "", "role": "clerk",
-            "password": STRONG, "password_confirm": STRONG, "active": "y", **fields}
+    data = {
+        "username": "newbie",
+        "full_name": "Новенький Іван",
+        "email": "",
+        "role": "clerk",
+        "password": STRONG,
+        "password_confirm": STRONG,
+        "active": "y",
+        **fields,
+    }
     return post_form(client, "/admin/user/new/", data)
 
 
 def _edit(client, user: User, **fields):
-    data = {"username": user.username, "full_name": user.full_name, "email": user.email,
-            "role": user.role.value, "active": "y" if user.active else "",
-            "executor": str(user.executor_id or "__None"), "direction": str(user.direction_id or "__None"), **fields}
+    data = {
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "role": user.role.value,
+        "active": "y" if user.active else "",
+        "executor": str(user.executor_id or "__None"),
+        "direction": str(user.direction_id or "__None"),
+        **fields,
+    }
     return post_form(client, f"/admin/user/edit/?id={user.id}", data)
 
 
 # --- what the administrator sees ---------------------------------------------------------------
+
 
 def test_admin_menu_offers_only_user_accounts(client, auth):
     auth.as_role(Role.ADMIN)
@@ -45,8 +62,13 @@ def test_admin_menu_offers_only_user_accounts(client, auth):
 def test_password_hashes_are_never_shown(client, auth):
     admin = auth.as_role(Role.ADMIN)
     prefix = admin.password_hash.split("$")[0]
-    for path in ("/admin/user/", f"/admin/user/details/?id={admin.id}", f"/admin/user/edit/?id={admin.id}",
-                 "/admin/user/new/", "/admin/user/export/csv/"):
+    for path in (
+        "/admin/user/",
+        f"/admin/user/details/?id={admin.id}",
+        f"/admin/user/edit/?id={admin.id}",
+        "/admin/user/new/",
+        "/admin/user/export/csv/",
+    ):
         page = client.get(path).get_data(as_text=True)
         assert prefix not in page and "password_hash" not in page and "Хеш пароля" not in page, path
 
@@ -60,6 +82,7 @@ def test_accounts_are_disabled_never_deleted(client, auth, role):
 
 
 # --- creating accounts ------------------------------------------------------------------------
+
 
 def test_admin_creates_an_account_with_an_initial_password(client, auth):
     auth.as_role(Role.ADMIN)
@@ -95,8 +118,12 @@ def test_a_user_name_is_taken_once(client, auth):
     db.session.commit()
     auth.as_role(Role.ADMIN)
     assert _new_account(client, username="NEWBIE").status_code == 200
-    assert db.session.execute(db.select(db.func.count()).select_from(User)
-                              .filter(db.func.lower(User.username) == "newbie")).scalar() == 1
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(User).filter(db.func.lower(User.username) == "newbie")
+        ).scalar()
+        == 1
+    )
 
 
 def test_an_executor_account_needs_an_executor_body(client, auth):
@@ -137,6 +164,7 @@ def test_director_creates_a_director(client, auth):
 
 # --- changing accounts ------------------------------------------------------------------------
 
+
 def test_admin_changes_the_role_of_an_account(client, auth):
     clerk = f.make_user(Role.CLERK)
     db.session.commit()
@@ -145,8 +173,9 @@ def test_admin_changes_the_role_of_an_account(client, auth):
     assert _user(clerk.username).role == Role.ACCOUNTANT
 
 
-@pytest.mark.parametrize("role,wanted", [(Role.ADMIN, "director"), (Role.ADMIN, "clerk"),
-                                         (Role.DIRECTOR, "admin"), (Role.CLERK, "director")])
+@pytest.mark.parametrize(
+    "role,wanted", [(Role.ADMIN, "director"), (Role.ADMIN, "clerk"), (Role.DIRECTOR, "admin"), (Role.CLERK, "director")]
+)
 def test_nobody_changes_their_own_role(client, auth, role, wanted):
     me = auth.as_role(role)
     _edit(client, me, role=wanted)
@@ -172,6 +201,7 @@ def test_admin_cannot_touch_a_director_account(client, auth):
 
 
 # --- disabling ---------------------------------------------------------------------------------
+
 
 def test_disabling_an_account_ends_its_sessions(app, client, auth):
     clerk = f.make_user(Role.CLERK)
@@ -211,18 +241,25 @@ def test_nobody_disables_their_own_account(client, auth):
 
 # --- resetting a password ------------------------------------------------------------------------
 
+
 def test_admin_resets_a_password(app, client, auth):
     clerk = f.make_user(Role.CLERK)
     db.session.commit()
     auth.as_role(Role.ADMIN)
     assert client.get(f"/admin/user/password/?id={clerk.id}").status_code == 200
-    response = post_form(client, f"/admin/user/password/?id={clerk.id}",
-                         {"password": STRONG, "password_confirm": STRONG})
+    response = post_form(
+        client, f"/admin/user/password/?id={clerk.id}", {"password": STRONG, "password_confirm": STRONG}
+    )
     assert response.status_code == 302
     user = _user(clerk.username)
     assert user.check_password(STRONG) and user.session_version == 2 and user.password_changed_at is not None
-    entry = db.session.execute(db.select(AuditLog).filter_by(action=AuditAction.UPDATE, model="User",
-                                                             record_id=str(clerk.id))).scalars().all()[-1]
+    entry = (
+        db.session.execute(
+            db.select(AuditLog).filter_by(action=AuditAction.UPDATE, model="User", record_id=str(clerk.id))
+        )
+        .scalars()
+        .all()[-1]
+    )
     assert entry.changes["password_hash"] == ["***", "***"]
 
 
@@ -231,7 +268,9 @@ def test_a_weak_reset_password_is_refused_with_the_reason(client, auth):
     db.session.commit()
     old_hash = clerk.password_hash
     auth.as_role(Role.ADMIN)
-    response = post_form(client, f"/admin/user/password/?id={clerk.id}", {"password": "weak", "password_confirm": "weak"})
+    response = post_form(
+        client, f"/admin/user/password/?id={clerk.id}", {"password": "weak", "password_confirm": "weak"}
+    )
     assert response.status_code == 200 and "щонайменше" in response.get_data(as_text=True)
     assert _user(clerk.username).password_hash == old_hash
 
@@ -245,10 +284,12 @@ def test_resetting_ones_own_password_keeps_one_logged_in(client, auth):
 
 # --- the command line ------------------------------------------------------------------------
 
+
 def test_cli_create_user_binds_an_executor_body(runner):
     body = f.make_executor()
     db.session.commit()
-    ok = runner.invoke(args=["create-user", "cliexec", "--role", "executor", "--password", STRONG,
-                             "--executor", str(body.id)])
+    ok = runner.invoke(
+        args=["create-user", "cliexec", "--role", "executor", "--password", STRONG, "--executor", str(body.id)]
+    )
     assert ok.exit_code == 0, ok.output
     assert _user("cliexec").executor_id == body.id

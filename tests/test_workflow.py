@@ -1,4 +1,5 @@
 """The appeal state machine: who may take which step, from which state, and what each step records."""
+
 from datetime import timedelta
 
 import pytest
@@ -54,8 +55,16 @@ class World:
         self.body = make_executor()
         self.other_body = make_executor()
         self.users = {
-            role: make_user(role, **({"direction": self.direction} if role == Role.SIGNER else
-                                     {"executor": self.body} if role == Role.EXECUTOR else {}))
+            role: make_user(
+                role,
+                **(
+                    {"direction": self.direction}
+                    if role == Role.SIGNER
+                    else {"executor": self.body}
+                    if role == Role.EXECUTOR
+                    else {}
+                ),
+            )
             for role in Role
         }
 
@@ -70,11 +79,21 @@ class World:
         if status in DRAFTED:
             for kind in AnswerKind:
                 db.session.add(Answer(appeal=appeal, kind=kind, body="Текст відповіді"))
-            db.session.add(FeedbackProof(appeal=appeal, method=FeedbackMethod.PHONE,
-                                         contacted_at=utcnow(), result="Заявник задоволений"))
+            db.session.add(
+                FeedbackProof(
+                    appeal=appeal, method=FeedbackMethod.PHONE, contacted_at=utcnow(), result="Заявник задоволений"
+                )
+            )
         if status in (S.SIGNED, S.SENT, S.CLOSED):
-            db.session.add(Attachment(appeal=appeal, kind=AttachmentKind.SCAN, filename="scan.pdf",
-                                      storage_key=f"test/{appeal.id}", size=10))
+            db.session.add(
+                Attachment(
+                    appeal=appeal,
+                    kind=AttachmentKind.SCAN,
+                    filename="scan.pdf",
+                    storage_key=f"test/{appeal.id}",
+                    size=10,
+                )
+            )
         db.session.flush()
         db.session.refresh(appeal)
         return appeal
@@ -96,15 +115,23 @@ def params_for(action: str, world: World, appeal) -> dict:
         "forward": {"body": "Головне управління Держгеокадастру", "notified_on": today},
         "resolve": {"text": "Розглянути та надати відповідь", "executors": [world.body.id, world.other_body.id]},
         "accept": {},
-        "draft": {"to_regional_center": "Додаток 1", "to_applicant": "Додаток 2", "feedback_method": "phone",
-                  "contacted_at": utcnow() - timedelta(minutes=5), "feedback_result": "Роз'яснено"},
+        "draft": {
+            "to_regional_center": "Додаток 1",
+            "to_applicant": "Додаток 2",
+            "feedback_method": "phone",
+            "contacted_at": utcnow() - timedelta(minutes=5),
+            "feedback_result": "Роз'яснено",
+        },
         "submit": {},
         "sign": {},
         "rework": {"reason": "Уточнити строки ремонту"},
         "dispatch": {"outgoing_number": "01-14/123"},
         "close": {"result_code": result_code("positive")},
-        "extend_term": {"new_due_date": appeal.due_date + timedelta(days=10), "reason": "Потрібна перевірка",
-                        "notified_on": today},
+        "extend_term": {
+            "new_due_date": appeal.due_date + timedelta(days=10),
+            "reason": "Потрібна перевірка",
+            "notified_on": today,
+        },
     }[action]
 
 
@@ -124,8 +151,20 @@ EXPECTED_TABLE = {
     (S.SIGNED, "dispatch"): S.SENT,
     (S.SENT, "close"): S.CLOSED,
     (S.FORWARDED, "close"): S.CLOSED,
-    **{(s, "extend_term"): s for s in (S.REGISTERED, S.ON_RESOLUTION, S.ASSIGNED, S.IN_WORK, S.ANSWER_DRAFTED,
-                                       S.ON_SIGNING, S.SIGNED, S.SENT, S.FORWARDED)},
+    **{
+        (s, "extend_term"): s
+        for s in (
+            S.REGISTERED,
+            S.ON_RESOLUTION,
+            S.ASSIGNED,
+            S.IN_WORK,
+            S.ANSWER_DRAFTED,
+            S.ON_SIGNING,
+            S.SIGNED,
+            S.SENT,
+            S.FORWARDED,
+        )
+    },
 }
 
 
@@ -141,8 +180,13 @@ def _transient_appeal(status: AppealStatus) -> Appeal:
 
 
 def _transient_user(role: Role) -> User:
-    return User(id=1, role=role, active=True, executor_id=5 if role == Role.EXECUTOR else None,
-                direction_id=10 if role == Role.SIGNER else None)
+    return User(
+        id=1,
+        role=role,
+        active=True,
+        executor_id=5 if role == Role.EXECUTOR else None,
+        direction_id=10 if role == Role.SIGNER else None,
+    )
 
 
 @pytest.mark.parametrize("status", list(AppealStatus))
@@ -243,22 +287,26 @@ def test_a_signer_acts_on_an_appeal_routed_to_them_outside_their_direction(world
     assert appeal.status == S.ASSIGNED
 
 
-@pytest.mark.parametrize("role, status, expected", [
-    (Role.CLERK, S.REGISTERED, ["route", "return_to_applicant", "not_consider", "forward"]),
-    (Role.SIGNER, S.REGISTERED, ["extend_term"]),
-    (Role.SIGNER, S.ON_SIGNING, ["sign", "rework", "extend_term"]),
-    (Role.EXECUTOR, S.ASSIGNED, ["accept"]),
-    (Role.EXECUTOR, S.IN_WORK, ["draft"]),
-    (Role.CLERK, S.SIGNED, ["dispatch"]),
-    (Role.CLERK, S.FORWARDED, ["close"]),
-    (Role.AUDITOR, S.REGISTERED, []),
-    (Role.DIRECTOR, S.CLOSED, []),
-])
+@pytest.mark.parametrize(
+    "role, status, expected",
+    [
+        (Role.CLERK, S.REGISTERED, ["route", "return_to_applicant", "not_consider", "forward"]),
+        (Role.SIGNER, S.REGISTERED, ["extend_term"]),
+        (Role.SIGNER, S.ON_SIGNING, ["sign", "rework", "extend_term"]),
+        (Role.EXECUTOR, S.ASSIGNED, ["accept"]),
+        (Role.EXECUTOR, S.IN_WORK, ["draft"]),
+        (Role.CLERK, S.SIGNED, ["dispatch"]),
+        (Role.CLERK, S.FORWARDED, ["close"]),
+        (Role.AUDITOR, S.REGISTERED, []),
+        (Role.DIRECTOR, S.CLOSED, []),
+    ],
+)
 def test_available_actions(world, role, status, expected):
     assert workflow.available_actions(world.users[role], world.appeal(status)) == expected
 
 
 # --- what each step does ------------------------------------------------------------------------------
+
 
 def test_every_step_records_who_when_and_the_comment(world):
     appeal = world.appeal(S.ON_SIGNING)
@@ -267,7 +315,11 @@ def test_every_step_records_who_when_and_the_comment(world):
     db.session.flush()
     change = db.session.execute(sa.select(StatusChange).filter_by(appeal_id=appeal.id)).scalar_one()
     assert (change.from_status, change.to_status, change.user_id, change.comment) == (
-        S.ON_SIGNING, S.IN_WORK, signer.id, "Додати графік робіт")
+        S.ON_SIGNING,
+        S.IN_WORK,
+        signer.id,
+        "Додати графік робіт",
+    )
     assert change.at is not None
 
 
@@ -296,9 +348,14 @@ def test_route_to_a_signer_of_another_direction_is_refused(world):
 def test_resolve_names_executors_in_order_the_first_responsible(world):
     appeal = world.appeal(S.ON_RESOLUTION)
     third = make_executor()
-    workflow.resolve(world.users[Role.SIGNER], appeal, text="Розглянути",
-                     executors=[world.body.id, world.other_body.id], for_information=[third.id],
-                     deadline=appeal.due_date - timedelta(days=5))
+    workflow.resolve(
+        world.users[Role.SIGNER],
+        appeal,
+        text="Розглянути",
+        executors=[world.body.id, world.other_body.id],
+        for_information=[third.id],
+        deadline=appeal.due_date - timedelta(days=5),
+    )
     db.session.flush()
     rows = db.session.execute(sa.select(Assignment).filter_by(appeal_id=appeal.id).order_by(Assignment.position))
     assert [(a.position, a.executor_id, a.executor_role, a.status, a.due_date) for a in rows.scalars()] == [
@@ -311,18 +368,21 @@ def test_resolve_names_executors_in_order_the_first_responsible(world):
     assert appeal.main_executor_id == world.body.id
 
 
-@pytest.mark.parametrize("case", ["deadline_after_due", "no_executors", "executor_twice", "no_text",
-                                  "informed_is_also_executor"])
+@pytest.mark.parametrize(
+    "case", ["deadline_after_due", "no_executors", "executor_twice", "no_text", "informed_is_also_executor"]
+)
 def test_resolve_is_refused(world, case):
     appeal = world.appeal(S.ON_RESOLUTION)
     kw = params_for("resolve", world, appeal)
-    kw.update({
-        "deadline_after_due": {"deadline": appeal.due_date + timedelta(days=1)},
-        "no_executors": {"executors": []},
-        "executor_twice": {"executors": [world.body.id, world.body.id]},
-        "no_text": {"text": " "},
-        "informed_is_also_executor": {"for_information": [world.body.id]},
-    }[case])
+    kw.update(
+        {
+            "deadline_after_due": {"deadline": appeal.due_date + timedelta(days=1)},
+            "no_executors": {"executors": []},
+            "executor_twice": {"executors": [world.body.id, world.body.id]},
+            "no_text": {"text": " "},
+            "informed_is_also_executor": {"for_information": [world.body.id]},
+        }[case]
+    )
     with pytest.raises(DomainError):
         workflow.resolve(world.users[Role.SIGNER], appeal, **kw)
     assert appeal.status == S.ON_RESOLUTION
@@ -367,7 +427,10 @@ def test_dispatch_records_the_outgoing_answer(world):
     appeal = world.appeal(S.SIGNED)
     workflow.dispatch(world.users[Role.CLERK], appeal, outgoing_number="01-14/77", paper_copy_sent=True)
     assert (appeal.outgoing_number, appeal.delivery_status, appeal.paper_copy_sent) == (
-        "01-14/77", DeliveryStatus.PENDING, True)
+        "01-14/77",
+        DeliveryStatus.PENDING,
+        True,
+    )
     assert appeal.sent_at is not None
 
 
@@ -414,22 +477,51 @@ def test_extension_keeps_the_state_and_records_the_extension(world):
 def test_extension_beyond_45_days_is_refused(world):
     appeal = world.appeal(S.IN_WORK)
     with pytest.raises(DomainError):
-        workflow.extend_term(world.users[Role.SIGNER], appeal, new_due_date=appeal.due_date + timedelta(days=20),
-                             reason="Перевірка", notified_on=kyiv_today())
+        workflow.extend_term(
+            world.users[Role.SIGNER],
+            appeal,
+            new_due_date=appeal.due_date + timedelta(days=20),
+            reason="Перевірка",
+            notified_on=kyiv_today(),
+        )
 
 
 def test_the_whole_way_from_registration_to_closing(world):
     appeal = world.appeal(S.REGISTERED)
-    steps = [("route", Role.CLERK), ("resolve", Role.SIGNER), ("accept", Role.EXECUTOR), ("draft", Role.EXECUTOR),
-             ("submit", Role.EXECUTOR), ("sign", Role.SIGNER), ("dispatch", Role.CLERK), ("close", Role.CLERK)]
+    steps = [
+        ("route", Role.CLERK),
+        ("resolve", Role.SIGNER),
+        ("accept", Role.EXECUTOR),
+        ("draft", Role.EXECUTOR),
+        ("submit", Role.EXECUTOR),
+        ("sign", Role.SIGNER),
+        ("dispatch", Role.CLERK),
+        ("close", Role.CLERK),
+    ]
     for action, role in steps:
         if action == "dispatch":
-            db.session.add(Attachment(appeal=appeal, kind=AttachmentKind.SCAN, filename="scan.pdf",
-                                      storage_key="test/walk", size=1))
+            db.session.add(
+                Attachment(
+                    appeal=appeal, kind=AttachmentKind.SCAN, filename="scan.pdf", storage_key="test/walk", size=1
+                )
+            )
             db.session.flush()
         workflow.perform(world.users[role], appeal, action, **params_for(action, world, appeal))
         db.session.flush()
-    history = db.session.execute(sa.select(StatusChange.to_status).filter_by(appeal_id=appeal.id)
-                                 .order_by(StatusChange.at, StatusChange.id)).scalars().all()
-    assert history == [S.ON_RESOLUTION, S.ASSIGNED, S.IN_WORK, S.ANSWER_DRAFTED, S.ON_SIGNING, S.SIGNED, S.SENT,
-                       S.CLOSED]
+    history = (
+        db.session.execute(
+            sa.select(StatusChange.to_status).filter_by(appeal_id=appeal.id).order_by(StatusChange.at, StatusChange.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert history == [
+        S.ON_RESOLUTION,
+        S.ASSIGNED,
+        S.IN_WORK,
+        S.ANSWER_DRAFTED,
+        S.ON_SIGNING,
+        S.SIGNED,
+        S.SENT,
+        S.CLOSED,
+    ]

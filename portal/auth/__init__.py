@@ -1,4 +1,5 @@
 """Authentication (login, logout, session checks) and the permission table."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -88,9 +89,9 @@ def init_app(app) -> None:
     @app.before_request
     def _require_login():
         # no page is reachable without login, except these
-        if request.endpoint in (None, "static", "auth.login", "health.healthz") or (
-            request.endpoint or ""
-        ).endswith(".static"):
+        if request.endpoint in (None, "static", "auth.login", "health.healthz") or (request.endpoint or "").endswith(
+            ".static"
+        ):
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()

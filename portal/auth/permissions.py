@@ -6,6 +6,7 @@ actions of each area. Row-level scope (executor's own body, signer's own directi
 is applied on top of this table by ``portal.services.scope``; who may grant which role
 is decided here too (:func:`may_assign_role`, :func:`may_manage_account`).
 """
+
 from __future__ import annotations
 
 from portal.models.enums import ReportKind, Role
@@ -15,16 +16,40 @@ READ_EXPORT = READ | {"export"}
 CRUD = frozenset({"list", "details", "create", "edit", "delete", "export"})
 
 AREAS = (
-    "appeal", "executor", "structural_unit", "employee", "staff_position", "order",
-    "budget_estimate", "budget_line", "expenditure", "report", "audit_log", "user",
+    "appeal",
+    "executor",
+    "structural_unit",
+    "employee",
+    "staff_position",
+    "order",
+    "budget_estimate",
+    "budget_line",
+    "expenditure",
+    "report",
+    "audit_log",
+    "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
-APPEAL_WORKFLOW = frozenset({
-    "route", "return_to_applicant", "not_consider", "forward", "resolve", "accept",
-    "draft", "submit", "sign", "rework", "dispatch", "close", "extend_term", "attach",
-})
+APPEAL_WORKFLOW = frozenset(
+    {
+        "route",
+        "return_to_applicant",
+        "not_consider",
+        "forward",
+        "resolve",
+        "accept",
+        "draft",
+        "submit",
+        "sign",
+        "rework",
+        "dispatch",
+        "close",
+        "extend_term",
+        "attach",
+    }
+)
 # Account administration: accounts are disabled, never deleted (their history stays readable).
 USER_ADMIN = READ_EXPORT | {"create", "edit", "reset_password"}
 
@@ -53,8 +78,19 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
     },
     Role.CLERK: {
-        "appeal": READ_EXPORT | {"create", "edit", "view_personal_data", "route", "return_to_applicant",
-                                 "not_consider", "forward", "dispatch", "close", "attach"},
+        "appeal": READ_EXPORT
+        | {
+            "create",
+            "edit",
+            "view_personal_data",
+            "route",
+            "return_to_applicant",
+            "not_consider",
+            "forward",
+            "dispatch",
+            "close",
+            "attach",
+        },
         "executor": READ_EXPORT,
         "report": READ | {"create", "download"},
     },
@@ -72,7 +108,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
     },
     Role.AUDITOR: {
-        **{area: READ_EXPORT for area in AREAS},
+        **dict.fromkeys(AREAS, READ_EXPORT),
         "appeal": READ_EXPORT | {"view_personal_data"},
         "report": READ | {"download"},  # running a report is a write
     },

@@ -1,8 +1,8 @@
 """Citizens' appeals and everything under them."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -40,18 +40,18 @@ class Applicant(TimestampMixin, db.Model):
     phone2: Mapped[str] = mapped_column(sa.String(50), default="", info={"label": _l("Second phone")})
     email: Mapped[str] = mapped_column(sa.String(200), default="", index=True, info={"label": _l("E-mail")})
     sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, info={"label": _l("Sex")})
-    social_status_id: Mapped[Optional[int]] = mapped_column(
+    social_status_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("social_status.id"), info={"label": _l("Social status")}
     )
-    privilege_category_id: Mapped[Optional[int]] = mapped_column(
+    privilege_category_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("privilege_category.id"), info={"label": _l("Privilege category")}
     )
 
-    social_status: Mapped[Optional["SocialStatus"]] = relationship(info={"label": _l("Social status")})  # noqa: F821
-    privilege_category: Mapped[Optional["PrivilegeCategory"]] = relationship(  # noqa: F821
+    social_status: Mapped[SocialStatus | None] = relationship(info={"label": _l("Social status")})  # noqa: F821
+    privilege_category: Mapped[PrivilegeCategory | None] = relationship(  # noqa: F821
         info={"label": _l("Privilege category")}
     )
-    appeals: Mapped[list["Appeal"]] = relationship(back_populates="applicant", info={"label": _l("Appeals")})
+    appeals: Mapped[list[Appeal]] = relationship(back_populates="applicant", info={"label": _l("Appeals")})
 
     def __str__(self) -> str:
         return self.full_name
@@ -88,7 +88,7 @@ class Appeal(TimestampMixin, db.Model):
     regional_number: Mapped[str] = mapped_column(
         sa.String(32), default="", index=True, info={"label": _l("Regional center No.")}
     )  # обласний КЦ
-    applicant_id: Mapped[Optional[int]] = mapped_column(
+    applicant_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("applicant.id"), index=True, info={"label": _l("Applicant")}
     )
     appeal_type: Mapped[AppealType] = mapped_column(enum_column(AppealType), info={"label": _l("Appeal type")})
@@ -98,8 +98,8 @@ class Appeal(TimestampMixin, db.Model):
     sign: Mapped[ReceiptSign] = mapped_column(
         enum_column(ReceiptSign), default=ReceiptSign.PRIMARY, info={"label": _l("Receipt sign")}
     )
-    topic_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"), index=True, info={"label": _l("Topic")})
-    direction_id: Mapped[Optional[int]] = mapped_column(
+    topic_id: Mapped[int | None] = mapped_column(sa.ForeignKey("topic.id"), index=True, info={"label": _l("Topic")})
+    direction_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("direction.id"), index=True, info={"label": _l("Direction")}
     )
     summary: Mapped[str] = mapped_column(sa.String(500), info={"label": _l("Summary")})  # короткий зміст
@@ -115,66 +115,70 @@ class Appeal(TimestampMixin, db.Model):
     )  # copied from the applicant
     term_days: Mapped[int] = mapped_column(default=30, info={"label": _l("Term, days")})
     due_date: Mapped[date] = mapped_column(sa.Date, index=True, info={"label": _l("Due date")})
-    repeat_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("appeal.id"), info={"label": _l("Repeat of")})
-    signer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), index=True, info={"label": _l("Signer")})
+    repeat_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeal.id"), info={"label": _l("Repeat of")})
+    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True, info={"label": _l("Signer")})
     rework_count: Mapped[int] = mapped_column(default=0, info={"label": _l("Reworks")})
     decision_reason: Mapped[str] = mapped_column(
         sa.Text, default="", info={"label": _l("Reason of the decision")}
     )  # Art. 5 return / Art. 8 refusal
     forwarded_to: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Forwarded to")})
-    applicant_notified_on: Mapped[Optional[date]] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
+    applicant_notified_on: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
     outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Outgoing No.")})
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Sent at")})
-    delivery_status: Mapped[Optional[DeliveryStatus]] = mapped_column(
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Sent at")})
+    delivery_status: Mapped[DeliveryStatus | None] = mapped_column(
         enum_column(DeliveryStatus), info={"label": _l("Delivery status")}
     )
     paper_copy_sent: Mapped[bool] = mapped_column(default=False, info={"label": _l("Paper copy sent")})
-    result_code_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("result_code.id"), info={"label": _l("Result")})
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Closed at")})
-    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Registered by")})
+    result_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("result_code.id"), info={"label": _l("Result")})
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Closed at")})
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Registered by")})
     # the sequence part of reg_number, so that a clerk typing "125" finds "П-000125/26" by index
-    reg_seq: Mapped[Optional[int]] = mapped_column(index=True, info={"label": _l("Sequence No.")})
+    reg_seq: Mapped[int | None] = mapped_column(index=True, info={"label": _l("Sequence No.")})
     # the responsible (first) executor of the current resolution, denormalised for lists and filters
-    main_executor_id: Mapped[Optional[int]] = mapped_column(
+    main_executor_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("executor.id"), index=True, info={"label": _l("Executor of record")}
     )
 
-    applicant: Mapped[Optional[Applicant]] = relationship(back_populates="appeals", info={"label": _l("Applicant")})
-    topic: Mapped[Optional["Topic"]] = relationship(info={"label": _l("Topic")})  # noqa: F821
-    direction: Mapped[Optional["Direction"]] = relationship(info={"label": _l("Direction")})  # noqa: F821
-    repeat_of: Mapped[Optional["Appeal"]] = relationship(remote_side=[id], info={"label": _l("Repeat of")})
-    signer: Mapped[Optional["User"]] = relationship(  # noqa: F821
+    applicant: Mapped[Applicant | None] = relationship(back_populates="appeals", info={"label": _l("Applicant")})
+    topic: Mapped[Topic | None] = relationship(info={"label": _l("Topic")})  # noqa: F821
+    direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})  # noqa: F821
+    repeat_of: Mapped[Appeal | None] = relationship(remote_side=[id], info={"label": _l("Repeat of")})
+    signer: Mapped[User | None] = relationship(  # noqa: F821
         foreign_keys=[signer_id], info={"label": _l("Signer")}
     )
-    created_by: Mapped[Optional["User"]] = relationship(  # noqa: F821
+    created_by: Mapped[User | None] = relationship(  # noqa: F821
         foreign_keys=[created_by_id], info={"label": _l("Registered by")}
     )
-    result_code: Mapped[Optional["ResultCode"]] = relationship(info={"label": _l("Result")})  # noqa: F821
-    main_executor: Mapped[Optional["Executor"]] = relationship(info={"label": _l("Executor of record")})  # noqa: F821
-    issues: Mapped[list["AppealIssue"]] = relationship(
+    result_code: Mapped[ResultCode | None] = relationship(info={"label": _l("Result")})  # noqa: F821
+    main_executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor of record")})  # noqa: F821
+    issues: Mapped[list[AppealIssue]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Issues")}
     )
-    resolutions: Mapped[list["Resolution"]] = relationship(
+    resolutions: Mapped[list[Resolution]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Resolutions")}
     )
-    assignments: Mapped[list["Assignment"]] = relationship(
-        back_populates="appeal", cascade="all, delete-orphan", order_by="Assignment.position",
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="appeal",
+        cascade="all, delete-orphan",
+        order_by="Assignment.position",
         info={"label": _l("Assignments")},
     )
-    answers: Mapped[list["Answer"]] = relationship(
+    answers: Mapped[list[Answer]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Answers")}
     )
-    attachments: Mapped[list["Attachment"]] = relationship(
+    attachments: Mapped[list[Attachment]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Attachments")}
     )
-    feedback: Mapped[list["FeedbackProof"]] = relationship(
+    feedback: Mapped[list[FeedbackProof]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Feedback with the applicant")}
     )
-    extensions: Mapped[list["TermExtension"]] = relationship(
+    extensions: Mapped[list[TermExtension]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Term extensions")}
     )
-    transitions: Mapped[list["StatusChange"]] = relationship(
-        back_populates="appeal", cascade="all, delete-orphan", order_by="StatusChange.at",
+    transitions: Mapped[list[StatusChange]] = relationship(
+        back_populates="appeal",
+        cascade="all, delete-orphan",
+        order_by="StatusChange.at",
         info={"label": _l("Workflow history")},
     )
 
@@ -198,7 +202,7 @@ class AppealIssue(db.Model):
     text: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Text")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="issues", info={"label": _l("Appeal")})
-    topic: Mapped["Topic"] = relationship(info={"label": _l("Topic")})  # noqa: F821
+    topic: Mapped[Topic] = relationship(info={"label": _l("Topic")})  # noqa: F821
 
     def __str__(self) -> str:
         return str(self.topic) if self.topic else f"#{self.id}"
@@ -218,10 +222,8 @@ class Resolution(TimestampMixin, db.Model):
     deadline: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Deadline")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="resolutions", info={"label": _l("Appeal")})
-    signer: Mapped["User"] = relationship(info={"label": _l("Signer")})  # noqa: F821
-    assignments: Mapped[list["Assignment"]] = relationship(
-        back_populates="resolution", info={"label": _l("Assignments")}
-    )
+    signer: Mapped[User] = relationship(info={"label": _l("Signer")})  # noqa: F821
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="resolution", info={"label": _l("Assignments")})
 
     def __str__(self) -> str:
         return f"{self.appeal}: {self.resolved_on:%d.%m.%Y}" if self.resolved_on else str(self.appeal)
@@ -236,9 +238,7 @@ class Assignment(TimestampMixin, db.Model):
     appeal_id: Mapped[int] = mapped_column(
         sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
     )
-    resolution_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("resolution.id"), info={"label": _l("Resolution")}
-    )
+    resolution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resolution.id"), info={"label": _l("Resolution")})
     executor_id: Mapped[int] = mapped_column(sa.ForeignKey("executor.id"), info={"label": _l("Executor")})
     position: Mapped[int] = mapped_column(default=1, info={"label": _l("No. in order")})
     executor_role: Mapped[ExecutorRole] = mapped_column(
@@ -248,14 +248,12 @@ class Assignment(TimestampMixin, db.Model):
         enum_column(AssignmentStatus), default=AssignmentStatus.NEW, info={"label": _l("Status")}
     )
     due_date: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Due date")})
-    accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Accepted at")})
-    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Answered at")})
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Accepted at")})
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Answered at")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="assignments", info={"label": _l("Appeal")})
-    resolution: Mapped[Optional[Resolution]] = relationship(
-        back_populates="assignments", info={"label": _l("Resolution")}
-    )
-    executor: Mapped["Executor"] = relationship(info={"label": _l("Executor")})  # noqa: F821
+    resolution: Mapped[Resolution | None] = relationship(back_populates="assignments", info={"label": _l("Resolution")})
+    executor: Mapped[Executor] = relationship(info={"label": _l("Executor")})  # noqa: F821
 
     @property
     def is_main(self) -> bool:
@@ -273,22 +271,20 @@ class Answer(TimestampMixin, db.Model):
     appeal_id: Mapped[int] = mapped_column(
         sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
     )
-    assignment_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("assignment.id"), info={"label": _l("Assignment")}
-    )
+    assignment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assignment.id"), info={"label": _l("Assignment")})
     kind: Mapped[AnswerKind] = mapped_column(enum_column(AnswerKind), info={"label": _l("Addressee")})
     body: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Text")})
-    drafted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Drafted by")})
-    signed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Signed by")})
-    signed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Signed at")})
+    drafted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Drafted by")})
+    signed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Signed by")})
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Signed at")})
     outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Outgoing No.")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="answers", info={"label": _l("Appeal")})
-    assignment: Mapped[Optional[Assignment]] = relationship(info={"label": _l("Assignment")})
-    drafted_by: Mapped[Optional["User"]] = relationship(  # noqa: F821
+    assignment: Mapped[Assignment | None] = relationship(info={"label": _l("Assignment")})
+    drafted_by: Mapped[User | None] = relationship(  # noqa: F821
         foreign_keys=[drafted_by_id], info={"label": _l("Drafted by")}
     )
-    signed_by: Mapped[Optional["User"]] = relationship(  # noqa: F821
+    signed_by: Mapped[User | None] = relationship(  # noqa: F821
         foreign_keys=[signed_by_id], info={"label": _l("Signed by")}
     )
 
@@ -315,10 +311,10 @@ class Attachment(TimestampMixin, db.Model):
     storage_key: Mapped[str] = mapped_column(
         sa.String(255), unique=True, info={"label": _l("Storage key")}
     )  # path under FILES_DIR
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Uploaded by")})
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Uploaded by")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="attachments", info={"label": _l("Appeal")})
-    uploaded_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Uploaded by")})  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})  # noqa: F821
 
     def __str__(self) -> str:
         return self.filename
@@ -335,12 +331,12 @@ class FeedbackProof(TimestampMixin, db.Model):
     method: Mapped[FeedbackMethod] = mapped_column(enum_column(FeedbackMethod), info={"label": _l("Feedback method")})
     contacted_at: Mapped[datetime] = mapped_column(UTCDateTime, info={"label": _l("Contacted at")})
     result: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Feedback result")})
-    attachment_id: Mapped[Optional[int]] = mapped_column(
+    attachment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("attachment.id"), info={"label": _l("Supporting file")}
     )
 
     appeal: Mapped[Appeal] = relationship(back_populates="feedback", info={"label": _l("Appeal")})
-    attachment: Mapped[Optional[Attachment]] = relationship(info={"label": _l("Supporting file")})
+    attachment: Mapped[Attachment | None] = relationship(info={"label": _l("Supporting file")})
 
     def __str__(self) -> str:
         return f"{self.method} {self.contacted_at:%d.%m.%Y}" if self.contacted_at else str(self.method)
@@ -358,10 +354,10 @@ class TermExtension(TimestampMixin, db.Model):
     new_due_date: Mapped[date] = mapped_column(sa.Date, info={"label": _l("New due date")})
     reason: Mapped[str] = mapped_column(sa.Text, info={"label": _l("Reason")})
     applicant_notified_on: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
-    extended_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Extended by")})
+    extended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Extended by")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="extensions", info={"label": _l("Appeal")})
-    extended_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Extended by")})  # noqa: F821
+    extended_by: Mapped[User | None] = relationship(info={"label": _l("Extended by")})  # noqa: F821
 
     def __str__(self) -> str:
         return f"{self.old_due_date:%d.%m.%Y} → {self.new_due_date:%d.%m.%Y}"
@@ -375,18 +371,18 @@ class StatusChange(db.Model):
     appeal_id: Mapped[int] = mapped_column(
         sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True, info={"label": _l("Appeal")}
     )
-    from_status: Mapped[Optional[AppealStatus]] = mapped_column(
+    from_status: Mapped[AppealStatus | None] = mapped_column(
         enum_column(AppealStatus, name="from_status"), info={"label": _l("From state")}
     )
     to_status: Mapped[AppealStatus] = mapped_column(
         enum_column(AppealStatus, name="to_status"), info={"label": _l("To state")}
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True, info={"label": _l("When")})
-    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Who")})
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Who")})
     comment: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Comment")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="transitions", info={"label": _l("Appeal")})
-    user: Mapped[Optional["User"]] = relationship(info={"label": _l("Who")})  # noqa: F821
+    user: Mapped[User | None] = relationship(info={"label": _l("Who")})  # noqa: F821
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"

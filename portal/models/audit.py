@@ -1,8 +1,8 @@
 """The append-only audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -38,7 +38,7 @@ class AuditLog(db.Model):
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, info={"label": _l("Entry No.")})
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"label": _l("Time")})
-    user_id: Mapped[Optional[int]] = mapped_column(info={"label": _l("User ID")})  # no FK: entries outlive accounts
+    user_id: Mapped[int | None] = mapped_column(info={"label": _l("User ID")})  # no FK: entries outlive accounts
     username: Mapped[str] = mapped_column(sa.String(64), default="", info={"label": _l("User")})
     role: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Role")})
     ip: Mapped[str] = mapped_column(sa.String(64), default="", info={"label": _l("Client address")})
@@ -48,7 +48,7 @@ class AuditLog(db.Model):
     record_label: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Record")})
     parent_model: Mapped[str] = mapped_column(sa.String(64), default="", info={"label": _l("Belongs to")})
     parent_id: Mapped[str] = mapped_column(sa.String(64), default="", info={"label": _l("Belongs to (ID)")})
-    changes: Mapped[Optional[dict]] = mapped_column(sa.JSON, info={"label": _l("Changes")})  # {field: [old, new]}
+    changes: Mapped[dict | None] = mapped_column(sa.JSON, info={"label": _l("Changes")})  # {field: [old, new]}
     detail: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Details")})
 
     def __str__(self) -> str:

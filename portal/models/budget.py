@@ -1,9 +1,9 @@
 """Budget estimate (кошторис): lines by КЕКВ with a 12-month plan, amendments, expenditures."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,8 +16,18 @@ from portal.models.enums import DocumentState, Fund
 MONTHS = tuple(range(1, 13))
 MONTH_COLUMNS = tuple(f"m{m:02d}" for m in MONTHS)
 MONTH_NAMES = (
-    _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"),
-    _l("July"), _l("August"), _l("September"), _l("October"), _l("November"), _l("December"),
+    _l("January"),
+    _l("February"),
+    _l("March"),
+    _l("April"),
+    _l("May"),
+    _l("June"),
+    _l("July"),
+    _l("August"),
+    _l("September"),
+    _l("October"),
+    _l("November"),
+    _l("December"),
 )
 
 
@@ -36,15 +46,15 @@ class BudgetEstimate(TimestampMixin, db.Model):
     state: Mapped[DocumentState] = mapped_column(
         enum_column(DocumentState), default=DocumentState.DRAFT, active_history=True, info={"label": _l("State")}
     )
-    approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Approved at")})
-    approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Approved by")})
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Approved at")})
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Approved by")})
     note: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Note")})
 
-    approved_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Approved by")})  # noqa: F821
-    lines: Mapped[list["BudgetLine"]] = relationship(
+    approved_by: Mapped[User | None] = relationship(info={"label": _l("Approved by")})  # noqa: F821
+    lines: Mapped[list[BudgetLine]] = relationship(
         back_populates="estimate", cascade="all, delete-orphan", info={"label": _l("Budget lines")}
     )
-    amendments: Mapped[list["BudgetAmendment"]] = relationship(
+    amendments: Mapped[list[BudgetAmendment]] = relationship(
         back_populates="estimate", cascade="all, delete-orphan", info={"label": _l("Amendments")}
     )
 
@@ -85,8 +95,8 @@ class BudgetLine(TimestampMixin, db.Model):
     estimate: Mapped[BudgetEstimate] = relationship(
         back_populates="lines", active_history=True, info={"label": _l("Budget estimate")}
     )
-    kekv: Mapped["Kekv"] = relationship(info={"label": _l("KEKV")})  # noqa: F821
-    expenditures: Mapped[list["Expenditure"]] = relationship(back_populates="line", info={"label": _l("Expenditures")})
+    kekv: Mapped[Kekv] = relationship(info={"label": _l("KEKV")})  # noqa: F821
+    expenditures: Mapped[list[Expenditure]] = relationship(back_populates="line", info={"label": _l("Expenditures")})
 
     def month_plan(self) -> list[Decimal]:
         return [getattr(self, c) or Decimal("0") for c in MONTH_COLUMNS]
@@ -109,14 +119,14 @@ class BudgetAmendment(TimestampMixin, db.Model):
     state: Mapped[DocumentState] = mapped_column(
         enum_column(DocumentState), default=DocumentState.DRAFT, active_history=True, info={"label": _l("State")}
     )
-    approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Approved at")})
-    approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Approved by")})
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Approved at")})
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Approved by")})
 
     estimate: Mapped[BudgetEstimate] = relationship(
         back_populates="amendments", active_history=True, info={"label": _l("Budget estimate")}
     )
-    approved_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Approved by")})  # noqa: F821
-    changes: Mapped[list["AmendmentLine"]] = relationship(
+    approved_by: Mapped[User | None] = relationship(info={"label": _l("Approved by")})  # noqa: F821
+    changes: Mapped[list[AmendmentLine]] = relationship(
         back_populates="amendment", cascade="all, delete-orphan", info={"label": _l("Changes")}
     )
 
@@ -157,12 +167,12 @@ class Expenditure(TimestampMixin, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money, active_history=True, info={"label": _l("Amount, UAH")})
     description: Mapped[str] = mapped_column(sa.String(500), info={"label": _l("Description")})
     document_ref: Mapped[str] = mapped_column(sa.String(100), default="", info={"label": _l("Supporting document")})
-    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Recorded by")})
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Recorded by")})
 
     line: Mapped[BudgetLine] = relationship(
         back_populates="expenditures", active_history=True, info={"label": _l("Budget line")}
     )
-    created_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Recorded by")})  # noqa: F821
+    created_by: Mapped[User | None] = relationship(info={"label": _l("Recorded by")})  # noqa: F821
 
     def __str__(self) -> str:
         return f"{self.amount} — {self.description[:40]}"

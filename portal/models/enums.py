@@ -1,4 +1,5 @@
 """Fixed classifications from the law and the design (labels live in ``portal.labels``)."""
+
 from __future__ import annotations
 
 from portal.models.base import LabeledEnum
@@ -70,7 +71,8 @@ class AppealStatus(LabeledEnum):
 
 
 OPEN_STATUSES = frozenset(
-    s for s in AppealStatus
+    s
+    for s in AppealStatus
     if s not in (AppealStatus.CLOSED, AppealStatus.RETURNED_TO_APPLICANT, AppealStatus.NOT_CONSIDERED)
 )
 

@@ -1,9 +1,9 @@
 """The organisation: structural units, staff list, employees, orders, executors."""
+
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -34,19 +34,19 @@ class Order(TimestampMixin, db.Model):
     )
     title: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Order title")})
     text: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Order text")})
-    employee_id: Mapped[Optional[int]] = mapped_column(
+    employee_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("employee.id", use_alter=True), info={"label": _l("Employee")}
     )
-    position_id: Mapped[Optional[int]] = mapped_column(
+    position_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_position.id", use_alter=True), info={"label": _l("Staff position")}
     )
 
     # post_update: an employee row refers to its orders and an order to its employee; the
     # order's side is written after both rows exist
-    employee: Mapped[Optional["Employee"]] = relationship(
+    employee: Mapped[Employee | None] = relationship(
         foreign_keys=[employee_id], post_update=True, info={"label": _l("Employee")}
     )
-    position: Mapped[Optional["StaffPosition"]] = relationship(
+    position: Mapped[StaffPosition | None] = relationship(
         foreign_keys=[position_id], post_update=True, info={"label": _l("Staff position")}
     )
 
@@ -61,33 +61,28 @@ class StructuralUnit(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Unit name")})
     code: Mapped[str] = mapped_column(sa.String(16), unique=True, info={"label": _l("Code")})
-    parent_id: Mapped[Optional[int]] = mapped_column(
+    parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("structural_unit.id"), info={"label": _l("Parent unit")}
     )
-    head_id: Mapped[Optional[int]] = mapped_column(
+    head_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("employee.id", use_alter=True), info={"label": _l("Head")}
     )
-    regulation_order_id: Mapped[Optional[int]] = mapped_column(
+    regulation_order_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("order.id"), info={"label": _l("Regulation approved by order")}
     )
     regulation: Mapped[str] = mapped_column(sa.Text, default="", active_history=True, info={"label": _l("Regulation")})
 
-    parent: Mapped[Optional["StructuralUnit"]] = relationship(
+    parent: Mapped[StructuralUnit | None] = relationship(
         remote_side=[id], back_populates="children", info={"label": _l("Parent unit")}
     )
-    children: Mapped[list["StructuralUnit"]] = relationship(
-        back_populates="parent", info={"label": _l("Subunits")}
-    )
-    head: Mapped[Optional["Employee"]] = relationship(
-        foreign_keys=[head_id], post_update=True, info={"label": _l("Head")}
-    )
-    regulation_order: Mapped[Optional[Order]] = relationship(
-        foreign_keys=[regulation_order_id], active_history=True,
+    children: Mapped[list[StructuralUnit]] = relationship(back_populates="parent", info={"label": _l("Subunits")})
+    head: Mapped[Employee | None] = relationship(foreign_keys=[head_id], post_update=True, info={"label": _l("Head")})
+    regulation_order: Mapped[Order | None] = relationship(
+        foreign_keys=[regulation_order_id],
+        active_history=True,
         info={"label": _l("Regulation approved by order")},
     )
-    positions: Mapped[list["StaffPosition"]] = relationship(
-        back_populates="unit", info={"label": _l("Staff positions")}
-    )
+    positions: Mapped[list[StaffPosition]] = relationship(back_populates="unit", info={"label": _l("Staff positions")})
 
     def __str__(self) -> str:
         return self.name
@@ -116,7 +111,7 @@ class StaffPosition(TimestampMixin, db.Model):
     )
 
     unit: Mapped[StructuralUnit] = relationship(back_populates="positions", info={"label": _l("Structural unit")})
-    employees: Mapped[list["Employee"]] = relationship(
+    employees: Mapped[list[Employee]] = relationship(
         back_populates="position", foreign_keys="Employee.position_id", info={"label": _l("Employees")}
     )
 
@@ -143,7 +138,7 @@ class Employee(TimestampMixin, db.Model):
     __tablename__ = "employee"
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(sa.String(200), index=True, info={"label": _l("Full name")})
-    position_id: Mapped[Optional[int]] = mapped_column(
+    position_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_position.id"), index=True, info={"label": _l("Staff position")}
     )
     rate: Mapped[Decimal] = mapped_column(  # share of a post
@@ -151,26 +146,26 @@ class Employee(TimestampMixin, db.Model):
     )
     phone: Mapped[str] = mapped_column(sa.String(50), default="", info={"label": _l("Phone")})
     email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("E-mail")})
-    hired_on: Mapped[Optional[date]] = mapped_column(sa.Date, active_history=True, info={"label": _l("Appointed on")})
-    dismissed_on: Mapped[Optional[date]] = mapped_column(
-        sa.Date, active_history=True, info={"label": _l("Dismissed on")}
-    )
-    appointment_order_id: Mapped[Optional[int]] = mapped_column(
+    hired_on: Mapped[date | None] = mapped_column(sa.Date, active_history=True, info={"label": _l("Appointed on")})
+    dismissed_on: Mapped[date | None] = mapped_column(sa.Date, active_history=True, info={"label": _l("Dismissed on")})
+    appointment_order_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("order.id"), info={"label": _l("Appointment order")}
     )
-    dismissal_order_id: Mapped[Optional[int]] = mapped_column(
+    dismissal_order_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("order.id"), info={"label": _l("Dismissal order")}
     )
 
     # active_history: the staff service compares old and new placement before the flush
-    position: Mapped[Optional[StaffPosition]] = relationship(
-        back_populates="employees", foreign_keys=[position_id], active_history=True,
+    position: Mapped[StaffPosition | None] = relationship(
+        back_populates="employees",
+        foreign_keys=[position_id],
+        active_history=True,
         info={"label": _l("Staff position")},
     )
-    appointment_order: Mapped[Optional[Order]] = relationship(
+    appointment_order: Mapped[Order | None] = relationship(
         foreign_keys=[appointment_order_id], active_history=True, info={"label": _l("Appointment order")}
     )
-    dismissal_order: Mapped[Optional[Order]] = relationship(
+    dismissal_order: Mapped[Order | None] = relationship(
         foreign_keys=[dismissal_order_id], active_history=True, info={"label": _l("Dismissal order")}
     )
 
@@ -192,7 +187,7 @@ class Executor(TimestampMixin, db.Model):
     kind: Mapped[ExecutorKind] = mapped_column(
         enum_column(ExecutorKind), default=ExecutorKind.EXTERNAL, info={"label": _l("Executor kind")}
     )
-    unit_id: Mapped[Optional[int]] = mapped_column(
+    unit_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("structural_unit.id"), info={"label": _l("Structural unit")}
     )
     head_name: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Head of the body")})
@@ -201,11 +196,11 @@ class Executor(TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Address")})
     is_active: Mapped[bool] = mapped_column(default=True, info={"label": _l("Active")})
 
-    unit: Mapped[Optional[StructuralUnit]] = relationship(info={"label": _l("Structural unit")})
-    topics: Mapped[list["Topic"]] = relationship(  # noqa: F821
+    unit: Mapped[StructuralUnit | None] = relationship(info={"label": _l("Structural unit")})
+    topics: Mapped[list[Topic]] = relationship(  # noqa: F821
         secondary=executor_topic, info={"label": _l("Topics covered")}
     )
-    contacts: Mapped[list["ExecutorContact"]] = relationship(
+    contacts: Mapped[list[ExecutorContact]] = relationship(
         back_populates="executor", cascade="all, delete-orphan", info={"label": _l("Contact persons")}
     )
 

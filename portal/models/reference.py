@@ -1,7 +1,6 @@
 """Reference data: topics, Classifier 858 categories, result codes, КЕКВ, directions."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -18,7 +17,7 @@ class Direction(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True, info={"label": _l("Name")})
     signer_title: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Signer's position")})
 
-    topics: Mapped[list["Topic"]] = relationship(back_populates="direction", info={"label": _l("Topics")})
+    topics: Mapped[list[Topic]] = relationship(back_populates="direction", info={"label": _l("Topics")})
 
     def __str__(self) -> str:
         return self.name
@@ -31,16 +30,14 @@ class Topic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(16), unique=True, info={"label": _l("Code")})
     name: Mapped[str] = mapped_column(sa.String(300), info={"label": _l("Name")})
-    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("topic.id"), info={"label": _l("Section")})
-    direction_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("direction.id"), info={"label": _l("Direction")}
-    )
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("topic.id"), info={"label": _l("Section")})
+    direction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("direction.id"), info={"label": _l("Direction")})
 
-    parent: Mapped[Optional["Topic"]] = relationship(
+    parent: Mapped[Topic | None] = relationship(
         remote_side=[id], back_populates="children", info={"label": _l("Section")}
     )
-    children: Mapped[list["Topic"]] = relationship(back_populates="parent", info={"label": _l("Subtopics")})
-    direction: Mapped[Optional[Direction]] = relationship(back_populates="topics", info={"label": _l("Direction")})
+    children: Mapped[list[Topic]] = relationship(back_populates="parent", info={"label": _l("Subtopics")})
+    direction: Mapped[Direction | None] = relationship(back_populates="topics", info={"label": _l("Direction")})
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -1,8 +1,8 @@
 """Report runs: one row per RQ job, keyed by the job id."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -20,15 +20,14 @@ class ReportRun(TimestampMixin, db.Model):
     kind: Mapped[ReportKind] = mapped_column(enum_column(ReportKind), info={"label": _l("Report")})
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict, info={"label": _l("Report parameters")})
     title: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Report title")})
-    state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED,
-                                            info={"label": _l("State")})
+    state: Mapped[JobState] = mapped_column(enum_column(JobState), default=JobState.QUEUED, info={"label": _l("State")})
     progress: Mapped[int] = mapped_column(default=0, info={"label": _l("Progress")})  # percent
     message: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Outcome")})
     file_path: Mapped[str] = mapped_column(sa.String(500), default="", info={"label": _l("Report file")})
-    requested_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Finished at")})
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Finished at")})
 
-    requested_by: Mapped[Optional["User"]] = relationship(info={"label": _l("Requested by")})  # noqa: F821
+    requested_by: Mapped[User | None] = relationship(info={"label": _l("Requested by")})  # noqa: F821
 
     def __str__(self) -> str:
         return self.title or f"{self.kind} #{self.id}"

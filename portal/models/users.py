@@ -1,8 +1,8 @@
 """Portal user accounts: one role each."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -24,18 +24,18 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256), info={"label": _l("Password hash")})
     role: Mapped[Role] = mapped_column(enum_column(Role), info={"label": _l("Role")})
     # an executor user belongs to one executor body; a signer oversees one direction
-    executor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("executor.id"), index=True,
-                                                       info={"label": _l("Executor body")})
-    direction_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("direction.id"), info={"label": _l("Direction")})
+    executor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("executor.id"), index=True, info={"label": _l("Executor body")}
+    )
+    direction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("direction.id"), info={"label": _l("Direction")})
     active: Mapped[bool] = mapped_column(default=True, info={"label": _l("Enabled")})
     # bumped on password change / disable: every older session stops being valid
     session_version: Mapped[int] = mapped_column(default=1, info={"label": _l("Session version")})
-    password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime,
-                                                                     info={"label": _l("Password changed")})
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, info={"label": _l("Last login")})
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Password changed")})
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Last login")})
 
-    executor: Mapped[Optional["Executor"]] = relationship(info={"label": _l("Executor body")})  # noqa: F821
-    direction: Mapped[Optional["Direction"]] = relationship(info={"label": _l("Direction")})  # noqa: F821
+    executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor body")})  # noqa: F821
+    direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})  # noqa: F821
 
     # Flask-Login
     @property

@@ -6,6 +6,7 @@ password in a row (``LOGIN_MAX_FAILURES`` + 1) locks the account for
 within the window is locked as well, whichever accounts it tried. A successful login
 clears the account's count (the address keeps its own).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,10 +27,22 @@ from portal.services import audit
 from portal.services.errors import DomainError
 
 # A few passwords every guessing list starts with; the length rule stops the rest.
-COMMON_PASSWORDS = frozenset({
-    "password1234", "qwerty123456", "1234567890a", "a1234567890", "passw0rd123", "password123",
-    "admin123456", "qwertyuiop1", "1q2w3e4r5t", "1qaz2wsx3edc", "zaq12wsxcde3", "parol12345",
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1234",
+        "qwerty123456",
+        "1234567890a",
+        "a1234567890",
+        "passw0rd123",
+        "password123",
+        "admin123456",
+        "qwertyuiop1",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde3",
+        "parol12345",
+    }
+)
 
 
 class AccountError(DomainError):
@@ -44,6 +57,7 @@ class LoginResult:
 
 
 # --- password policy ------------------------------------------------------------------
+
 
 def password_problems(password: str, username: str = "") -> list:
     """Reasons a password is too weak (empty list when it is acceptable)."""
@@ -80,13 +94,17 @@ def set_password(user: User, password: str) -> None:
 
 def reset_password(actor, user: User, password: str) -> None:
     """An administrator sets someone's password (policy checked, sessions ended)."""
-    if actor is not None and getattr(actor, "id", None) != user.id and not permissions.may_manage_account(
-            actor, user.role):
+    if (
+        actor is not None
+        and getattr(actor, "id", None) != user.id
+        and not permissions.may_manage_account(actor, user.role)
+    ):
         raise AccountError(_l("You cannot manage an account with this role."))
     set_password(user, password)
 
 
 # --- account changes ------------------------------------------------------------------
+
 
 def set_active(user: User, active: bool, actor=None) -> None:
     """Enable or disable an account; disabling ends its sessions. Nobody disables himself."""
@@ -111,8 +129,12 @@ def check_role_grant(actor, user_id: int | None, old_role, new_role) -> None:
     """Raise unless ``actor`` may give ``new_role`` to the account (``None``: a new one)."""
     if actor is None:  # the command line: whoever runs it owns the installation
         return
-    if user_id is not None and getattr(actor, "id", None) == user_id and old_role is not None \
-            and Role(old_role) != Role(new_role):
+    if (
+        user_id is not None
+        and getattr(actor, "id", None) == user_id
+        and old_role is not None
+        and Role(old_role) != Role(new_role)
+    ):
         raise AccountError(_l("You cannot change your own role."))
     if not permissions.may_assign_role(actor, user_id, old_role, new_role):
         raise AccountError(_l("You cannot give the role %(role)s.", role=Role(new_role)))
@@ -137,6 +159,7 @@ def previous_value(obj, key: str):
 
 
 # --- login throttling (Redis: counted per account and per address) -----------------
+
 
 def _keys(username: str, ip: str) -> dict[str, str]:
     name = username.lower()
@@ -227,26 +250,38 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check credentials; log success, failure and lockout. The caller logs the user in."""
     username = (username or "").strip()
     if is_locked(username, ip):
-        audit.log_event_now(AuditAction.LOGIN_FAILED, model="User", label=username,
-                            detail="locked", actor=audit.Actor(None, username, "", ip))
+        audit.log_event_now(
+            AuditAction.LOGIN_FAILED,
+            model="User",
+            label=username,
+            detail="locked",
+            actor=audit.Actor(None, username, "", ip),
+        )
         return LoginResult(None, str(LOCKED_MESSAGE), locked=True)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     if not _check_password(user, password or "") or not user.active:
         locked = _register_failure(username, ip)
         actor = audit.Actor(user.id if user else None, username, str(user.role.value) if user else "", ip)
-        audit.log_event(AuditAction.LOGIN_FAILED, model="User", record_id=user.id if user else None,
-                        label=username, detail="inactive" if user and not user.active else "bad credentials",
-                        actor=actor)
+        audit.log_event(
+            AuditAction.LOGIN_FAILED,
+            model="User",
+            record_id=user.id if user else None,
+            label=username,
+            detail="inactive" if user and not user.active else "bad credentials",
+            actor=actor,
+        )
         if locked:
-            audit.log_event(AuditAction.LOCKOUT, model="User", record_id=user.id if user else None,
-                            label=username, actor=actor)
+            audit.log_event(
+                AuditAction.LOCKOUT, model="User", record_id=user.id if user else None, label=username, actor=actor
+            )
         db.session.commit()
         if locked:
             return LoginResult(None, str(LOCKED_MESSAGE), locked=True)
         return LoginResult(None, str(_l("Wrong user name or password.")))
     _clear_failures(username)
     user.last_login_at = utcnow()
-    audit.log_event(AuditAction.LOGIN, model="User", record_id=user.id, label=username,
-                    actor=audit.actor_for_user(user, ip))
+    audit.log_event(
+        AuditAction.LOGIN, model="User", record_id=user.id, label=username, actor=audit.actor_for_user(user, ip)
+    )
     db.session.commit()
     return LoginResult(user)

@@ -1,4 +1,5 @@
 """Files kept with appeals: stored under FILES_DIR by a random key, never by the uploaded name."""
+
 from __future__ import annotations
 
 import mimetypes
@@ -18,11 +19,38 @@ from portal.services.errors import DomainError
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 64 * 1024
 # documents, scans and mail a contact center receives; nothing a browser would run
-ALLOWED_EXTENSIONS = frozenset({
-    "pdf", "doc", "docx", "odt", "rtf", "txt", "xls", "xlsx", "ods", "csv",
-    "jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "heic",
-    "eml", "msg", "zip", "7z", "p7s", "asice", "mp3", "ogg", "wav", "m4a",
-})
+ALLOWED_EXTENSIONS = frozenset(
+    {
+        "pdf",
+        "doc",
+        "docx",
+        "odt",
+        "rtf",
+        "txt",
+        "xls",
+        "xlsx",
+        "ods",
+        "csv",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "tif",
+        "tiff",
+        "bmp",
+        "heic",
+        "eml",
+        "msg",
+        "zip",
+        "7z",
+        "p7s",
+        "asice",
+        "mp3",
+        "ogg",
+        "wav",
+        "m4a",
+    }
+)
 
 
 def max_bytes() -> int:
@@ -65,8 +93,10 @@ def save_upload(appeal: Appeal, upload, *, kind: AttachmentKind | str = Attachme
         raise DomainError(_l("The file has no usable name."), field="file")
     if extension(filename) not in ALLOWED_EXTENSIONS:
         raise DomainError(
-            _l("Files of this type cannot be attached. Allowed: %(types)s.",
-               types=", ".join(sorted(ALLOWED_EXTENSIONS))),
+            _l(
+                "Files of this type cannot be attached. Allowed: %(types)s.",
+                types=", ".join(sorted(ALLOWED_EXTENSIONS)),
+            ),
             field="file",
         )
     limit = max_bytes()
@@ -95,8 +125,13 @@ def save_upload(appeal: Appeal, upload, *, kind: AttachmentKind | str = Attachme
         raise
     content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     attachment = Attachment(
-        appeal=appeal, kind=AttachmentKind(kind), filename=filename, content_type=content_type[:100],
-        size=size, storage_key=key, uploaded_by_id=getattr(user, "id", None),
+        appeal=appeal,
+        kind=AttachmentKind(kind),
+        filename=filename,
+        content_type=content_type[:100],
+        size=size,
+        storage_key=key,
+        uploaded_by_id=getattr(user, "id", None),
     )
     db.session.add(attachment)
     return attachment

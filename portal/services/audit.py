@@ -15,6 +15,7 @@ How it works:
 * The log itself refuses changes: ORM ``before_update``/``before_delete`` raise, the bulk
   guard refuses statements on it, and database triggers (:data:`TRIGGERS`) refuse raw SQL.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -99,6 +100,7 @@ def current_actor() -> Actor:
 
 # --- which models, and how their values are written ---------------------------------------
 
+
 def is_audited_class(cls) -> bool:
     return cls.__name__ not in NOT_AUDITED and hasattr(cls, "__table__")
 
@@ -109,8 +111,7 @@ def is_audited(obj) -> bool:
 
 def audited_models() -> list[type]:
     """Every mapped class whose changes are logged, by name."""
-    return sorted((m.class_ for m in db.Model.registry.mappers if is_audited_class(m.class_)),
-                  key=lambda c: c.__name__)
+    return sorted((m.class_ for m in db.Model.registry.mappers if is_audited_class(m.class_)), key=lambda c: c.__name__)
 
 
 def to_json(value):
@@ -238,15 +239,14 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         state = inspect(obj)
         if state.key is not None:
             info = _info(state.mapper)
-            missing = [key for key, _c, _t in info.columns
-                       if state.committed_state.get(key, None) is attributes.NO_VALUE]
+            missing = [
+                key for key, _c, _t in info.columns if state.committed_state.get(key, None) is attributes.NO_VALUE
+            ]
             if not missing:
                 continue
             columns = {key: column for key, column, _t in info.columns}
             pk = [c == v for c, v in zip(state.mapper.primary_key, state.key[1])]
-            row = session.connection().execute(
-                sa.select(*[columns[k] for k in missing]).where(*pk)
-            ).first()
+            row = session.connection().execute(sa.select(*[columns[k] for k in missing]).where(*pk)).first()
             if row is not None:
                 originals[state] = dict(zip(missing, row))
     if originals:
@@ -283,8 +283,7 @@ def _column_changes(obj, state, action: AuditAction, info: _MapperInfo, original
                 continue
         elif action is AuditAction.DELETE:
             hist = attributes.get_history(obj, key, passive=attributes.PASSIVE_NO_INITIALIZE)
-            old_v = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged
-                                                          else originals.get(key))
+            old_v = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else originals.get(key))
             new_v = None
             old_v = _normalise(column, old_v)
             if old_v is None or old_v == "":
@@ -303,8 +302,10 @@ def _column_changes(obj, state, action: AuditAction, info: _MapperInfo, original
         if key in SECRET_FIELDS:
             changes[key] = [None if old_v is None else SECRET, None if new_v is None else SECRET]
         elif target is not None:
-            changes[key] = [None if old_v is None else _Ref(target, old_v),
-                            None if new_v is None else _Ref(target, new_v)]
+            changes[key] = [
+                None if old_v is None else _Ref(target, old_v),
+                None if new_v is None else _Ref(target, new_v),
+            ]
         else:
             changes[key] = [to_json(old_v), to_json(new_v)]
     # many-to-many collections (an executor's topics): the members before and after
@@ -348,8 +349,15 @@ def _after_flush(session: Session, flush_context) -> None:
                     value = (hist.deleted or hist.unchanged or [all_originals.get(state, {}).get(info.parent[1])])[0]
                 if value is not None:
                     parent = (info.parent[0], str(value))
-            item = {"action": action, "obj": obj, "model": info.name, "record_id": record_id_of(obj),
-                    "changes": changes, "parent": parent, "label": None}
+            item = {
+                "action": action,
+                "obj": obj,
+                "model": info.name,
+                "record_id": record_id_of(obj),
+                "changes": changes,
+                "parent": parent,
+                "label": None,
+            }
             if action is AuditAction.DELETE:
                 # a deleted object is detached after the flush: label it now
                 with session.no_autoflush, _stored_locale():
@@ -401,8 +409,10 @@ def _json_value(session, value, cache):
 
 
 def _resolve(session: Session, item: dict, cache: dict) -> None:
-    item["changes"] = {key: [_json_value(session, old, cache), _json_value(session, new, cache)]
-                       for key, (old, new) in item["changes"].items()}
+    item["changes"] = {
+        key: [_json_value(session, old, cache), _json_value(session, new, cache)]
+        for key, (old, new) in item["changes"].items()
+    }
     if item["label"] is None:
         item["label"] = label_of(item["obj"])
         if not item["record_id"]:
@@ -425,13 +435,32 @@ def _after_flush_postexec(session: Session, flush_context) -> None:
         for item in pending:
             if item["action"] is not AuditAction.DELETE:
                 _resolve(session, item, cache)
-            rows.append(_entry(actor, item["action"], item["model"], item["record_id"], item["label"],
-                               item["changes"], parent=item["parent"], at=now))
+            rows.append(
+                _entry(
+                    actor,
+                    item["action"],
+                    item["model"],
+                    item["record_id"],
+                    item["label"],
+                    item["changes"],
+                    parent=item["parent"],
+                    at=now,
+                )
+            )
     session.connection().execute(AuditLog.__table__.insert(), rows)
 
 
-def _entry(actor: Actor, action: AuditAction, model: str, record_id, label: str, changes=None, detail="",
-           parent: tuple[str, str] = ("", ""), at=None) -> dict:
+def _entry(
+    actor: Actor,
+    action: AuditAction,
+    model: str,
+    record_id,
+    label: str,
+    changes=None,
+    detail="",
+    parent: tuple[str, str] = ("", ""),
+    at=None,
+) -> dict:
     from portal.models.base import utcnow
 
     return {
@@ -492,11 +521,22 @@ def _guard_bulk(orm_execute_state):
     else:
         count = result.rowcount
     action = {"INSERT": AuditAction.INSERT, "UPDATE": AuditAction.UPDATE, "DELETE": AuditAction.DELETE}[kind]
-    sql = " ".join(str(orm_execute_state.statement.compile(dialect=orm_execute_state.session.get_bind().dialect))
-                   .split())
-    orm_execute_state.session.execute(AuditLog.__table__.insert(), [_entry(
-        current_actor(), action, model, None, f"bulk: {reason}", detail=f"bulk {kind}: {reason}; rows: {count}; {sql[:2000]}",
-    )])
+    sql = " ".join(
+        str(orm_execute_state.statement.compile(dialect=orm_execute_state.session.get_bind().dialect)).split()
+    )
+    orm_execute_state.session.execute(
+        AuditLog.__table__.insert(),
+        [
+            _entry(
+                current_actor(),
+                action,
+                model,
+                None,
+                f"bulk: {reason}",
+                detail=f"bulk {kind}: {reason}; rows: {count}; {sql[:2000]}",
+            )
+        ],
+    )
     return result
 
 
@@ -520,8 +560,17 @@ def _refuse_change(mapper, connection, target):
 
 # --- events that are not data changes --------------------------------------------------------
 
-def log_event(action: AuditAction, *, model: str = "", record_id=None, label: str = "", detail: str = "",
-              actor: Actor | None = None, changes: dict | None = None) -> None:
+
+def log_event(
+    action: AuditAction,
+    *,
+    model: str = "",
+    record_id=None,
+    label: str = "",
+    detail: str = "",
+    actor: Actor | None = None,
+    changes: dict | None = None,
+) -> None:
     """Write a non-data event (login, denial, export, personal-data view) in the current transaction."""
     db.session.execute(
         AuditLog.__table__.insert(),

@@ -12,6 +12,7 @@ Validation functions raise :class:`DomainError`; the caller rolls back. They rea
 database with autoflush off, so the object being validated is compared with what is
 stored, not with itself.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -146,12 +147,16 @@ def check_plan_adds_up(line: BudgetLine) -> None:
     annual = _dec(line.annual_amount)
     total = plan_total(line)
     if total != annual:
-        raise DomainError(_l(
-            "KEKV %(kekv)s: the monthly plan adds up to %(plan)s, but the annual sum is %(annual)s "
-            "(difference %(diff)s). Correct the months or the annual sum.",
-            kekv=_kekv_code(line), plan=format_money(total), annual=format_money(annual),
-            diff=format_money(total - annual),
-        ))
+        raise DomainError(
+            _l(
+                "KEKV %(kekv)s: the monthly plan adds up to %(plan)s, but the annual sum is %(annual)s "
+                "(difference %(diff)s). Correct the months or the annual sum.",
+                kekv=_kekv_code(line),
+                plan=format_money(total),
+                annual=format_money(annual),
+                diff=format_money(total - annual),
+            )
+        )
 
 
 def _check_line_amounts(line: BudgetLine) -> None:
@@ -184,21 +189,33 @@ def validate_line(line: BudgetLine) -> None:
         if _line_changed(line):
             for est in {old_estimate, estimate} - {None}:
                 if est.is_approved and not (is_new and est is estimate and _is_zero_line(line)):
-                    raise DomainError(_l(
-                        "The estimate %(estimate)s is approved: its lines change only through an approved "
-                        "amendment. A new line may be added to it only with zero sums.",
-                        estimate=str(est),
-                    ))
+                    raise DomainError(
+                        _l(
+                            "The estimate %(estimate)s is approved: its lines change only through an approved "
+                            "amendment. A new line may be added to it only with zero sums.",
+                            estimate=str(est),
+                        )
+                    )
         check_plan_adds_up(line)
-        duplicate = db.session.execute(
-            sa.select(BudgetLine.id).where(
-                BudgetLine.estimate_id == estimate.id, BudgetLine.kekv_id == kekv.id,
-                BudgetLine.id != (line.id or 0),
-            )
-        ).first() if estimate.id is not None else None
+        duplicate = (
+            db.session.execute(
+                sa.select(BudgetLine.id).where(
+                    BudgetLine.estimate_id == estimate.id,
+                    BudgetLine.kekv_id == kekv.id,
+                    BudgetLine.id != (line.id or 0),
+                )
+            ).first()
+            if estimate.id is not None
+            else None
+        )
         if duplicate:
-            raise DomainError(_l("The estimate %(estimate)s already has a line for KEKV %(kekv)s.",
-                                 estimate=str(estimate), kekv=kekv.code))
+            raise DomainError(
+                _l(
+                    "The estimate %(estimate)s already has a line for KEKV %(kekv)s.",
+                    estimate=str(estimate),
+                    kekv=kekv.code,
+                )
+            )
 
 
 def _is_zero_line(line: BudgetLine) -> bool:
@@ -208,15 +225,20 @@ def _is_zero_line(line: BudgetLine) -> bool:
 def check_line_deletable(line: BudgetLine) -> None:
     with db.session.no_autoflush:
         if line.estimate is not None and line.estimate.is_approved:
-            raise DomainError(_l(
-                "The estimate %(estimate)s is approved: its lines cannot be deleted; change the sums "
-                "through an amendment.", estimate=str(line.estimate)))
+            raise DomainError(
+                _l(
+                    "The estimate %(estimate)s is approved: its lines cannot be deleted; change the sums "
+                    "through an amendment.",
+                    estimate=str(line.estimate),
+                )
+            )
         if line.id is not None:
             used = db.session.execute(sa.select(sa.func.count()).where(Expenditure.line_id == line.id)).scalar()
             if used:
                 raise DomainError(_l("Expenditures are recorded against this line; it cannot be deleted."))
             in_amendment = db.session.execute(
-                sa.select(sa.func.count()).where(AmendmentLine.line_id == line.id)).scalar()
+                sa.select(sa.func.count()).where(AmendmentLine.line_id == line.id)
+            ).scalar()
             if in_amendment:
                 raise DomainError(_l("Amendments refer to this line; it cannot be deleted."))
 
@@ -240,13 +262,19 @@ def validate_estimate(estimate: BudgetEstimate) -> None:
                     raise DomainError(_l("The year and fund of an approved estimate cannot change."))
         duplicate = db.session.execute(
             sa.select(BudgetEstimate.id).where(
-                BudgetEstimate.year == estimate.year, BudgetEstimate.fund == Fund(estimate.fund),
+                BudgetEstimate.year == estimate.year,
+                BudgetEstimate.fund == Fund(estimate.fund),
                 BudgetEstimate.id != (estimate.id or 0),
             )
         ).first()
         if duplicate:
-            raise DomainError(_l("An estimate for %(year)s (%(fund)s) already exists.",
-                                 year=estimate.year, fund=str(Fund(estimate.fund))))
+            raise DomainError(
+                _l(
+                    "An estimate for %(year)s (%(fund)s) already exists.",
+                    year=estimate.year,
+                    fund=str(Fund(estimate.fund)),
+                )
+            )
 
 
 def check_estimate_deletable(estimate: BudgetEstimate) -> None:
@@ -276,7 +304,8 @@ def approve_estimate(estimate: BudgetEstimate, user) -> None:
 def salary_allocation(estimate: BudgetEstimate) -> Decimal:
     """The annual sum of line 2111 of an estimate (zero without one)."""
     value = db.session.execute(
-        sa.select(BudgetLine.annual_amount).join(Kekv, Kekv.id == BudgetLine.kekv_id)
+        sa.select(BudgetLine.annual_amount)
+        .join(Kekv, Kekv.id == BudgetLine.kekv_id)
         .where(BudgetLine.estimate_id == estimate.id, Kekv.code == SALARY_KEKV)
     ).scalar()
     return _dec(value)
@@ -284,12 +313,17 @@ def salary_allocation(estimate: BudgetEstimate) -> Decimal:
 
 def binding_estimates() -> list[BudgetEstimate]:
     """Approved general-fund estimates the current staff list must fit: this year's and later."""
-    return list(db.session.execute(
-        sa.select(BudgetEstimate).where(
-            BudgetEstimate.state == DocumentState.APPROVED, BudgetEstimate.fund == Fund.GENERAL,
-            BudgetEstimate.year >= _current_year(),
-        ).order_by(BudgetEstimate.year)
-    ).scalars())
+    return list(
+        db.session.execute(
+            sa.select(BudgetEstimate)
+            .where(
+                BudgetEstimate.state == DocumentState.APPROVED,
+                BudgetEstimate.fund == Fund.GENERAL,
+                BudgetEstimate.year >= _current_year(),
+            )
+            .order_by(BudgetEstimate.year)
+        ).scalars()
+    )
 
 
 def _check_staff_fund_against(estimate: BudgetEstimate, allocation: Decimal, fund: Decimal | None = None) -> None:
@@ -300,12 +334,16 @@ def _check_staff_fund_against(estimate: BudgetEstimate, allocation: Decimal, fun
 
         fund = staff_annual_fund()
     if fund > allocation:
-        raise DomainError(_l(
-            "The staff list's annual pay fund (%(fund)s) exceeds line 2111 of the general-fund estimate "
-            "for %(year)s (%(line)s) by %(diff)s.",
-            fund=format_money(fund), year=estimate.year, line=format_money(allocation),
-            diff=format_money(fund - allocation),
-        ))
+        raise DomainError(
+            _l(
+                "The staff list's annual pay fund (%(fund)s) exceeds line 2111 of the general-fund estimate "
+                "for %(year)s (%(line)s) by %(diff)s.",
+                fund=format_money(fund),
+                year=estimate.year,
+                line=format_money(allocation),
+                diff=format_money(fund - allocation),
+            )
+        )
 
 
 def check_staff_fund(fund: Decimal) -> None:
@@ -349,16 +387,27 @@ def check_amendment_result(amendment: BudgetAmendment) -> None:
         plan_cum = spent_cum = ZERO
         for m in MONTHS:
             if months[m - 1] < ZERO:
-                raise DomainError(_l(
-                    "KEKV %(kekv)s, %(month)s: the plan would become negative (%(value)s).",
-                    kekv=_kekv_code(line), month=month_name(m), value=format_money(months[m - 1])))
+                raise DomainError(
+                    _l(
+                        "KEKV %(kekv)s, %(month)s: the plan would become negative (%(value)s).",
+                        kekv=_kekv_code(line),
+                        month=month_name(m),
+                        value=format_money(months[m - 1]),
+                    )
+                )
             plan_cum += months[m - 1]
             spent_cum += spent[m - 1]
             if spent_cum > plan_cum:
-                raise DomainError(_l(
-                    "KEKV %(kekv)s, %(month)s: the plan to date would be %(plan)s, below the %(spent)s "
-                    "already spent.", kekv=_kekv_code(line), month=month_name(m),
-                    plan=format_money(plan_cum), spent=format_money(spent_cum)))
+                raise DomainError(
+                    _l(
+                        "KEKV %(kekv)s, %(month)s: the plan to date would be %(plan)s, below the %(spent)s "
+                        "already spent.",
+                        kekv=_kekv_code(line),
+                        month=month_name(m),
+                        plan=format_money(plan_cum),
+                        spent=format_money(spent_cum),
+                    )
+                )
 
 
 def _new_salary_allocation(amendment: BudgetAmendment) -> Decimal | None:
@@ -380,9 +429,13 @@ def validate_amendment(amendment: BudgetAmendment) -> None:
         if estimate is None:
             raise DomainError(_l("Choose the budget estimate."))
         if not estimate.is_approved:
-            raise DomainError(_l(
-                "The estimate %(estimate)s is a draft: change its lines directly; amendments are for "
-                "approved estimates.", estimate=str(estimate)))
+            raise DomainError(
+                _l(
+                    "The estimate %(estimate)s is a draft: change its lines directly; amendments are for "
+                    "approved estimates.",
+                    estimate=str(estimate),
+                )
+            )
         if not amendment.number or amendment.dated is None:
             raise DomainError(_l("Enter the amendment's number and date."))
         _check_changes(amendment)
@@ -438,7 +491,8 @@ def spent_totals(line_ids: Iterable[int]) -> dict[int, Decimal]:
         return {}
     rows = db.session.execute(
         sa.select(Expenditure.line_id, sa.func.sum(Expenditure.amount))
-        .where(Expenditure.line_id.in_(ids)).group_by(Expenditure.line_id)
+        .where(Expenditure.line_id.in_(ids))
+        .group_by(Expenditure.line_id)
     )
     return {line_id: _dec(total).quantize(KOPECK) for line_id, total in rows}
 
@@ -478,21 +532,32 @@ def validate_expenditure(expenditure: Expenditure) -> None:
             return
         estimate = line.estimate
         if not estimate.is_approved:
-            raise DomainError(_l(
-                "The estimate %(estimate)s is not approved: expenditures are recorded only against an "
-                "approved estimate.", estimate=str(estimate)))
+            raise DomainError(
+                _l(
+                    "The estimate %(estimate)s is not approved: expenditures are recorded only against an "
+                    "approved estimate.",
+                    estimate=str(estimate),
+                )
+            )
         if expenditure.spent_on.year != estimate.year:
-            raise DomainError(_l("The expenditure's date must fall in the estimate's year %(year)s.",
-                                 year=estimate.year))
+            raise DomainError(
+                _l("The expenditure's date must fall in the estimate's year %(year)s.", year=estimate.year)
+            )
         room, month, plan_cum, spent_cum = available(line, expenditure.spent_on.month, expenditure.id)
         if amount > room:
-            raise DomainError(_l(
-                "Refused: the expenditure exceeds the approved estimate. KEKV %(kekv)s: available "
-                "%(available)s (plan to the end of %(month)s %(plan)s, already spent %(spent)s); "
-                "requested %(amount)s.",
-                kekv=_kekv_code(line), available=format_money(max(room, ZERO)), month=month_name(month),
-                plan=format_money(plan_cum), spent=format_money(spent_cum), amount=format_money(amount),
-            ))
+            raise DomainError(
+                _l(
+                    "Refused: the expenditure exceeds the approved estimate. KEKV %(kekv)s: available "
+                    "%(available)s (plan to the end of %(month)s %(plan)s, already spent %(spent)s); "
+                    "requested %(amount)s.",
+                    kekv=_kekv_code(line),
+                    available=format_money(max(room, ZERO)),
+                    month=month_name(month),
+                    plan=format_money(plan_cum),
+                    spent=format_money(spent_cum),
+                    amount=format_money(amount),
+                )
+            )
 
 
 def execution(estimate: BudgetEstimate) -> list[dict]:
@@ -501,9 +566,15 @@ def execution(estimate: BudgetEstimate) -> list[dict]:
     for line in sorted(estimate.lines, key=_kekv_code):
         spent = spent_by_month(line.id) if line.id is not None else [ZERO] * 12
         plan = line.month_plan()
-        rows.append({
-            "line": line, "kekv": line.kekv, "annual": _dec(line.annual_amount), "plan": plan, "spent": spent,
-            "spent_total": sum(spent, ZERO), "remaining": _dec(line.annual_amount) - sum(spent, ZERO),
-        })
+        rows.append(
+            {
+                "line": line,
+                "kekv": line.kekv,
+                "annual": _dec(line.annual_amount),
+                "plan": plan,
+                "spent": spent,
+                "spent_total": sum(spent, ZERO),
+                "remaining": _dec(line.annual_amount) - sum(spent, ZERO),
+            }
+        )
     return rows
-

@@ -3,6 +3,7 @@
 Every count is taken within the user's row scope and only over open appeals, so that it
 stays an index range scan on a table with a million closed ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -60,21 +61,44 @@ def _role_queues(user) -> list[Queue]:
     if role == Role.EXECUTOR and user.executor_id is not None:
         mine = {"flt1_main_executor": str(user.executor_id)}
         queues += [
-            Queue("to_accept", _l("New assignments to accept"),
-                  _count(user, Appeal.status == AppealStatus.ASSIGNED, Appeal.main_executor_id == user.executor_id),
-                  {"flt0_status": AppealStatus.ASSIGNED.value, **mine}),
-            Queue("in_work", _l("In work: answers to draft"),
-                  _count(user, Appeal.status == AppealStatus.IN_WORK, Appeal.main_executor_id == user.executor_id),
-                  {"flt0_status": AppealStatus.IN_WORK.value, **mine}),
-            Queue("reworks", _l("Returned for rework"),
-                  _count(user, Appeal.status == AppealStatus.IN_WORK, Appeal.rework_count > 0,
-                         Appeal.main_executor_id == user.executor_id),
-                  {"flt0_status": AppealStatus.IN_WORK.value, **mine}, urgent=True),
-            Queue("co_execution", _l("Open appeals where your body is a co-executor or informed"),
-                  _count(user, deadlines.open_clause(), sa.exists().where(
-                      Assignment.appeal_id == Appeal.id, Assignment.executor_id == user.executor_id,
-                      Assignment.executor_role != ExecutorRole.RESPONSIBLE)),
-                  {"flt0_open": "1", "flt1_executor": str(user.executor_id)}),
+            Queue(
+                "to_accept",
+                _l("New assignments to accept"),
+                _count(user, Appeal.status == AppealStatus.ASSIGNED, Appeal.main_executor_id == user.executor_id),
+                {"flt0_status": AppealStatus.ASSIGNED.value, **mine},
+            ),
+            Queue(
+                "in_work",
+                _l("In work: answers to draft"),
+                _count(user, Appeal.status == AppealStatus.IN_WORK, Appeal.main_executor_id == user.executor_id),
+                {"flt0_status": AppealStatus.IN_WORK.value, **mine},
+            ),
+            Queue(
+                "reworks",
+                _l("Returned for rework"),
+                _count(
+                    user,
+                    Appeal.status == AppealStatus.IN_WORK,
+                    Appeal.rework_count > 0,
+                    Appeal.main_executor_id == user.executor_id,
+                ),
+                {"flt0_status": AppealStatus.IN_WORK.value, **mine},
+                urgent=True,
+            ),
+            Queue(
+                "co_execution",
+                _l("Open appeals where your body is a co-executor or informed"),
+                _count(
+                    user,
+                    deadlines.open_clause(),
+                    sa.exists().where(
+                        Assignment.appeal_id == Appeal.id,
+                        Assignment.executor_id == user.executor_id,
+                        Assignment.executor_role != ExecutorRole.RESPONSIBLE,
+                    ),
+                ),
+                {"flt0_open": "1", "flt1_executor": str(user.executor_id)},
+            ),
         ]
     return queues
 
@@ -103,7 +127,8 @@ def for_user(user) -> dict:
     today = kyiv_today()
     open_statuses = [s for s in AppealStatus if s in OPEN_STATUSES]
     by_status_query = scope_appeals(
-        sa.select(Appeal.status, sa.func.count()).where(deadlines.open_clause()).group_by(Appeal.status), user,
+        sa.select(Appeal.status, sa.func.count()).where(deadlines.open_clause()).group_by(Appeal.status),
+        user,
         counting=True,
     )
     by_status = {AppealStatus(s): n for s, n in db.session.execute(by_status_query)}

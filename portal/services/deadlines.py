@@ -4,6 +4,7 @@ Terms run in calendar days from the day of registration, which is the registrati
 timestamp's date in Europe/Kyiv. Nothing here touches the database except the SQL
 clauses at the end, which lists and the home page use for "overdue" and "near-due".
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -56,8 +57,15 @@ def latest_due_date(registered_on: date | datetime) -> date:
     return due_date(registered_on, MAX_TERM_DAYS)
 
 
-def check_extension(*, registered_on: date | datetime, current_due: date, new_due: date | None, reason: str,
-                    notified_on: date | None, today: date | None = None) -> int:
+def check_extension(
+    *,
+    registered_on: date | datetime,
+    current_due: date,
+    new_due: date | None,
+    reason: str,
+    notified_on: date | None,
+    today: date | None = None,
+) -> int:
     """Validate a term extension; returns the new term in days from registration.
 
     The head sets it with a reason and the date the applicant was notified, before the
@@ -83,8 +91,11 @@ def check_extension(*, registered_on: date | datetime, current_due: date, new_du
     limit = latest_due_date(reg)
     if new_due > limit:
         raise DomainError(
-            _l("The term cannot exceed %(days)s days from registration (at most until %(date)s).",
-               days=MAX_TERM_DAYS, date=limit.strftime("%d.%m.%Y")),
+            _l(
+                "The term cannot exceed %(days)s days from registration (at most until %(date)s).",
+                days=MAX_TERM_DAYS,
+                date=limit.strftime("%d.%m.%Y"),
+            ),
             field="new_due",
         )
     return (new_due - reg).days
@@ -102,8 +113,11 @@ def check_forwarding(*, registered_on: date | datetime, notified_on: date | None
     limit = forward_deadline(reg)
     if today > limit:
         raise DomainError(
-            _l("An appeal can be forwarded by competence only within %(days)s days of registration "
-               "(until %(date)s).", days=FORWARD_WITHIN_DAYS, date=limit.strftime("%d.%m.%Y"))
+            _l(
+                "An appeal can be forwarded by competence only within %(days)s days of registration (until %(date)s).",
+                days=FORWARD_WITHIN_DAYS,
+                date=limit.strftime("%d.%m.%Y"),
+            )
         )
     if notified_on is None:
         raise DomainError(_l("State the date the applicant was notified of the forwarding."), field="notified_on")
@@ -120,8 +134,10 @@ def check_assignment_deadline(deadline: date | None, *, resolved_on: date, legal
         raise DomainError(_l("State the deadline for the executors."), field="deadline")
     if deadline > legal_due:
         raise DomainError(
-            _l("The executors' deadline cannot be later than the legal due date %(date)s.",
-               date=legal_due.strftime("%d.%m.%Y")),
+            _l(
+                "The executors' deadline cannot be later than the legal due date %(date)s.",
+                date=legal_due.strftime("%d.%m.%Y"),
+            ),
             field="deadline",
         )
     if deadline < resolved_on:
@@ -151,7 +167,7 @@ def is_near_due(due: date | None, status, today: date | None = None) -> bool:
 
 
 def deadline_state(due: date | None, status, today: date | None = None) -> str | None:
-    """"overdue", "near_due" or None: for highlighting in lists and on the home page."""
+    """ "overdue", "near_due" or None: for highlighting in lists and on the home page."""
     today = today or kyiv_today()
     if is_overdue(due, status, today):
         return "overdue"
@@ -186,5 +202,6 @@ def overdue_clause(today: date | None = None, by_exclusion: bool = False):
 def near_due_clause(today: date | None = None, by_exclusion: bool = False):
     """WHERE: open appeals due today or within the next 3 days."""
     today = today or kyiv_today()
-    return sa.and_(open_clause(by_exclusion), Appeal.due_date >= today,
-                   Appeal.due_date <= today + timedelta(days=NEAR_DUE_DAYS))
+    return sa.and_(
+        open_clause(by_exclusion), Appeal.due_date >= today, Appeal.due_date <= today + timedelta(days=NEAR_DUE_DAYS)
+    )

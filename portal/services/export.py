@@ -1,4 +1,5 @@
 """Safe spreadsheet exports: formulas neutralised, CSV streamed line by line."""
+
 from __future__ import annotations
 
 import csv

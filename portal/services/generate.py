@@ -11,6 +11,7 @@ Each appeal gets an applicant (some applicants come back with repeated appeals),
 its state a resolution, assignments (the first one responsible), both answers, a proof of
 feedback, an outgoing number, a result code, and its status history.
 """
+
 from __future__ import annotations
 
 import operator
@@ -18,10 +19,10 @@ import queue
 import random
 import threading
 import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
-from typing import Callable
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -62,11 +63,31 @@ TABLES = ("applicant", "appeal", "resolution", "assignment", "answer", "feedback
 # older appeals are almost all finished; a few stragglers are still in work, long overdue
 OLD_STATES = [(S.CLOSED, 9200), (S.RETURNED_TO_APPLICANT, 250), (S.NOT_CONSIDERED, 250), (S.IN_WORK, 5)]
 # fraction of the span from registration to the last step at which each state is entered
-STEP_AT = {S.REGISTERED: 0.0, S.ON_RESOLUTION: 0.04, S.ASSIGNED: 0.1, S.IN_WORK: 0.16, S.ANSWER_DRAFTED: 0.7,
-           S.ON_SIGNING: 0.77, S.SIGNED: 0.84, S.SENT: 0.9, S.CLOSED: 1.0}
+STEP_AT = {
+    S.REGISTERED: 0.0,
+    S.ON_RESOLUTION: 0.04,
+    S.ASSIGNED: 0.1,
+    S.IN_WORK: 0.16,
+    S.ANSWER_DRAFTED: 0.7,
+    S.ON_SIGNING: 0.77,
+    S.SIGNED: 0.84,
+    S.SENT: 0.9,
+    S.CLOSED: 1.0,
+}
 # (population, cumulative weights) for random.choices
-CHANNELS = ([Channel.GOVERNMENT, Channel.POST, Channel.PHONE, Channel.PERSONAL, Channel.WEB, Channel.OTHER_BODY,
-             Channel.AUTHORISED, Channel.MEDIA], list(accumulate([60, 12, 8, 7, 8, 3, 1, 1])))
+CHANNELS = (
+    [
+        Channel.GOVERNMENT,
+        Channel.POST,
+        Channel.PHONE,
+        Channel.PERSONAL,
+        Channel.WEB,
+        Channel.OTHER_BODY,
+        Channel.AUTHORISED,
+        Channel.MEDIA,
+    ],
+    list(accumulate([60, 12, 8, 7, 8, 3, 1, 1])),
+)
 TYPES = ([AppealType.STATEMENT, AppealType.COMPLAINT, AppealType.PROPOSAL], list(accumulate([62, 30, 8])))
 RESULTS = ([r for r, _ in demo.RESULT_WEIGHTS], list(accumulate(w for _, w in demo.RESULT_WEIGHTS)))
 OLD_STATES_CUM = ([s for s, _ in OLD_STATES], list(accumulate(w for _, w in OLD_STATES)))
@@ -96,8 +117,9 @@ class _Context:
     executor_users: dict[int, int]
 
 
-def generate_appeals(count: int, *, seed: int = 1, batch_size: int = 5_000,
-                     progress: Callable[[int, int, float], None] | None = None) -> GenerateResult:
+def generate_appeals(
+    count: int, *, seed: int = 1, batch_size: int = 5_000, progress: Callable[[int, int, float], None] | None = None
+) -> GenerateResult:
     """Insert ``count`` appeals with their related rows; one audit entry for the whole run."""
     started = clock.perf_counter()
     with audit.acting_as(GENERATE_ACTOR):
@@ -116,8 +138,7 @@ def generate_appeals(count: int, *, seed: int = 1, batch_size: int = 5_000,
         for year, last in generator.last_numbers.items():
             demo.bump_registration_counter(year, last)
         _sync_sequences()
-        audit.log_event(AuditAction.INSERT, model="Appeal",
-                        detail=f"generate-data: {count} appeals, seed {seed}")
+        audit.log_event(AuditAction.INSERT, model="Appeal", detail=f"generate-data: {count} appeals, seed {seed}")
         db.session.commit()
     return GenerateResult(count, seed, clock.perf_counter() - started, dict(generator.rows))
 
@@ -165,9 +186,12 @@ def _ahead(batches, depth: int = 1):
 
 # --- what the generator needs in the database ------------------------------------------------------
 
+
 def _prepare() -> _Context:
-    topics = [(t.id, t.code, t.name, t.direction_id) for t in db.session.execute(
-        sa.select(Topic).where(Topic.parent_id.is_not(None)).order_by(Topic.code)).scalars()]
+    topics = [
+        (t.id, t.code, t.name, t.direction_id)
+        for t in db.session.execute(sa.select(Topic).where(Topic.parent_id.is_not(None)).order_by(Topic.code)).scalars()
+    ]
     if not topics:
         raise DomainError(_l("Load the reference data first (flask init-db)."))
     if not db.session.execute(sa.select(Executor.id).limit(1)).first():
@@ -176,20 +200,25 @@ def _prepare() -> _Context:
         _create_placeholder_signers()
     db.session.commit()
 
-    executor_ids = [e for (e,) in db.session.execute(sa.select(Executor.id).where(Executor.is_active.is_(True))
-                                                     .order_by(Executor.id))]
+    executor_ids = [
+        e
+        for (e,) in db.session.execute(sa.select(Executor.id).where(Executor.is_active.is_(True)).order_by(Executor.id))
+    ]
     if not executor_ids:
         raise DomainError(_l("There are no active executor bodies."))
     from portal.models.org import executor_topic
 
     by_topic: dict[int, list[int]] = {}
     for executor_id, topic_id in db.session.execute(
-            sa.select(executor_topic.c.executor_id, executor_topic.c.topic_id)
-            .order_by(executor_topic.c.topic_id, executor_topic.c.executor_id)):
+        sa.select(executor_topic.c.executor_id, executor_topic.c.topic_id).order_by(
+            executor_topic.c.topic_id, executor_topic.c.executor_id
+        )
+    ):
         if executor_id in executor_ids:
             by_topic.setdefault(topic_id, []).append(executor_id)
-    users = db.session.execute(sa.select(User.id, User.role, User.direction_id, User.executor_id)
-                               .order_by(User.id)).all()
+    users = db.session.execute(
+        sa.select(User.id, User.role, User.direction_id, User.executor_id).order_by(User.id)
+    ).all()
     signers: dict[int | None, int] = {}
     for user_id, role, direction_id, _ in users:
         if Role(role) == Role.SIGNER:
@@ -215,15 +244,22 @@ def _create_executors() -> None:
 
     rng = random.Random(0)
     topics = {t.code: t for t in db.session.execute(sa.select(Topic)).scalars()}
-    for (name, short, head_title, codes, mail), kind in (
-            [(spec, ExecutorKind.EXTERNAL) for spec in demo.EXECUTORS]
-            + [(demo.INTERNAL_EXECUTOR, ExecutorKind.INTERNAL)]):
+    for (name, short, head_title, codes, mail), kind in [(spec, ExecutorKind.EXTERNAL) for spec in demo.EXECUTORS] + [
+        (demo.INTERNAL_EXECUTOR, ExecutorKind.INTERNAL)
+    ]:
         head = demo.person(rng)[0]
-        executor = Executor(name=name, short_name=short, kind=kind, head_name=head,
-                            email=f"{mail}@{demo.EXECUTOR_DOMAIN}", phone=demo.city_phone(rng),
-                            topics=[topics[c] for c in codes if c in topics])
-        executor.contacts.append(ExecutorContact(full_name=head, position=head_title, phone=executor.phone,
-                                                 email=executor.email))
+        executor = Executor(
+            name=name,
+            short_name=short,
+            kind=kind,
+            head_name=head,
+            email=f"{mail}@{demo.EXECUTOR_DOMAIN}",
+            phone=demo.city_phone(rng),
+            topics=[topics[c] for c in codes if c in topics],
+        )
+        executor.contacts.append(
+            ExecutorContact(full_name=head, position=head_title, phone=executor.phone, email=executor.email)
+        )
         db.session.add(executor)
     db.session.flush()
 
@@ -236,9 +272,13 @@ def _create_placeholder_signers() -> None:
     from portal.services.users import create_user
 
     for direction in db.session.execute(sa.select(Direction).order_by(Direction.id)).scalars():
-        user = create_user(username=f"generated.signer{direction.id}", role=Role.SIGNER,
-                           password=f"Gen{secrets.token_hex(12)}x9", full_name=direction.signer_title,
-                           direction_id=direction.id)
+        user = create_user(
+            username=f"generated.signer{direction.id}",
+            role=Role.SIGNER,
+            password=f"Gen{secrets.token_hex(12)}x9",
+            full_name=direction.signer_title,
+            direction_id=direction.id,
+        )
         user.active = False  # nobody logs in as it: it only signs generated resolutions
     db.session.flush()
 
@@ -248,16 +288,20 @@ def _sync_sequences() -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     for table in TABLES:
-        db.session.execute(sa.text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            )
+        )
 
 
 def _kyiv_date(naive_utc: datetime) -> date:
-    return naive_utc.replace(tzinfo=timezone.utc).astimezone(KYIV).date()
+    return naive_utc.replace(tzinfo=UTC).astimezone(KYIV).date()
 
 
 # --- writing ---------------------------------------------------------------------------------------
+
 
 class _Writer:
     """INSERT … executemany at the driver level (COPY on PostgreSQL), values in their stored form.
@@ -323,7 +367,7 @@ class _Writer:
             elif default.is_callable:
                 value = default.arg(None)  # SQLAlchemy wraps zero-argument callables to take a context
                 if isinstance(value, datetime) and value.tzinfo is not None:
-                    value = value.astimezone(timezone.utc).replace(tzinfo=None)
+                    value = value.astimezone(UTC).replace(tzinfo=None)
                 values[column.key] = value
         return values
 
@@ -341,16 +385,16 @@ class _Writer:
 
 # --- the generator --------------------------------------------------------------------------------
 
+
 class _Generator:
     def __init__(self, context: _Context, seed: int, count: int):
         self.c = context
         self.rng = random.Random(seed)
         self.count = count
         self.today = kyiv_today()
-        self.rows: dict[str, int] = {t: 0 for t in TABLES}
+        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.next_id = {t: self._max_id(t) + 1 for t in TABLES}
-        self.numbers = {year: last for year, last in db.session.execute(
-            sa.select(RegistrationCounter.year, RegistrationCounter.last_number))}
+        self.numbers = dict(db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)))
         self.last_numbers: dict[int, int] = {}
         # closed appeals an applicant may come back about (a repeated appeal), oldest first
         self.recent: list[tuple[int, int, int, bool, str, datetime]] = []
@@ -413,8 +457,11 @@ class _Generator:
         day = self.today - timedelta(days=int(age) + 1)
         while day.weekday() >= 5:
             day -= timedelta(days=1)
-        registered = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59)),
-                                      tzinfo=KYIV).astimezone(timezone.utc).replace(tzinfo=None)
+        registered = (
+            datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59)), tzinfo=KYIV)
+            .astimezone(UTC)
+            .replace(tzinfo=None)
+        )
         year = day.year
         seq = self.numbers.get(year, 0) + 1
         self.numbers[year] = seq
@@ -447,20 +494,42 @@ class _Generator:
         else:
             prefix = name[:1].upper() or registration.FALLBACK_PREFIX
         row = {
-            "id": appeal_id, "reg_number": registration.format_reg_number(prefix, seq, year), "reg_seq": seq,
-            "registered_at": registered, "channel": channel,
+            "id": appeal_id,
+            "reg_number": registration.format_reg_number(prefix, seq, year),
+            "reg_seq": seq,
+            "registered_at": registered,
+            "channel": channel,
             "ukc_number": f"{20_000_000 + appeal_id}" if channel is Channel.GOVERNMENT else "",
             "regional_number": f"КЦ-{appeal_id}/{year % 100:02d}" if channel is Channel.GOVERNMENT else "",
-            "applicant_id": applicant_id, "appeal_type": rng.choices(TYPES[0], cum_weights=TYPES[1])[0], "subject": subject,
+            "applicant_id": applicant_id,
+            "appeal_type": rng.choices(TYPES[0], cum_weights=TYPES[1])[0],
+            "subject": subject,
             "sign": ReceiptSign.REPEATED if repeat_of else ReceiptSign.PRIMARY,
-            "topic_id": topic_id, "direction_id": direction_id, "summary": summary, "content": content,
-            "signed_by_applicant": status is not S.RETURNED_TO_APPLICANT, "status": status,
-            "is_privileged": privileged, "term_days": term, "due_date": due, "repeat_of_id": repeat_of,
-            "signer_id": None, "rework_count": 0, "decision_reason": "", "forwarded_to": "",
-            "applicant_notified_on": None, "outgoing_number": "", "sent_at": None, "delivery_status": None,
-            "paper_copy_sent": False, "result_code_id": None, "closed_at": None,
-            "created_by_id": rng.choice(c.clerks), "main_executor_id": None,
-            "created_at": registered, "updated_at": registered,
+            "topic_id": topic_id,
+            "direction_id": direction_id,
+            "summary": summary,
+            "content": content,
+            "signed_by_applicant": status is not S.RETURNED_TO_APPLICANT,
+            "status": status,
+            "is_privileged": privileged,
+            "term_days": term,
+            "due_date": due,
+            "repeat_of_id": repeat_of,
+            "signer_id": None,
+            "rework_count": 0,
+            "decision_reason": "",
+            "forwarded_to": "",
+            "applicant_notified_on": None,
+            "outgoing_number": "",
+            "sent_at": None,
+            "delivery_status": None,
+            "paper_copy_sent": False,
+            "result_code_id": None,
+            "closed_at": None,
+            "created_by_id": rng.choice(c.clerks),
+            "main_executor_id": None,
+            "created_at": registered,
+            "updated_at": registered,
         }
         self.history(out, row, status, age)
         out["appeal"].append(row)
@@ -484,13 +553,21 @@ class _Generator:
             name, sex = demo.person(rng)
             privilege = rng.choice(c.privileges) if c.privileges and rng.random() < 0.15 else None
             status = rng.choice(c.social_statuses) if c.social_statuses and rng.random() < 0.85 else None
-        out["applicant"].append({
-            "id": applicant_id, "full_name": name, "address": demo.home_address(rng),
-            "phone": demo.mobile_phone(rng), "phone2": "",
-            "email": demo.email_for(name, rng) if sex is not Sex.UNKNOWN and rng.random() < 0.3 else "",
-            "sex": sex, "social_status_id": status, "privilege_category_id": privilege,
-            "created_at": registered, "updated_at": registered,
-        })
+        out["applicant"].append(
+            {
+                "id": applicant_id,
+                "full_name": name,
+                "address": demo.home_address(rng),
+                "phone": demo.mobile_phone(rng),
+                "phone2": "",
+                "email": demo.email_for(name, rng) if sex is not Sex.UNKNOWN and rng.random() < 0.3 else "",
+                "sex": sex,
+                "social_status_id": status,
+                "privilege_category_id": privilege,
+                "created_at": registered,
+                "updated_at": registered,
+            }
+        )
         return applicant_id, privilege is not None, name
 
     def history(self, out, row: dict, status: AppealStatus, age: float) -> None:
@@ -506,7 +583,11 @@ class _Generator:
             moments = [registered]
         else:
             if status is S.CLOSED and not via_forward:
-                span = row["term_days"] * rng.uniform(0.4, 0.95) if rng.random() < 0.88 else row["term_days"] + rng.uniform(1, 6)
+                span = (
+                    row["term_days"] * rng.uniform(0.4, 0.95)
+                    if rng.random() < 0.88
+                    else row["term_days"] + rng.uniform(1, 6)
+                )
             elif status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED) or via_forward:
                 span = rng.uniform(0.5, 4.5)
             else:
@@ -534,9 +615,18 @@ class _Generator:
             resolved_on = _kyiv_date(assigned_at)
             deadline = max(resolved_on, row["due_date"] - timedelta(days=rng.choice((0, 0, 1, 2))))
             resolution_id = self._id("resolution")
-            out["resolution"].append({
-                "id": resolution_id, "appeal_id": row["id"], "signer_id": signer, "text": rng.choice(demo.RESOLUTION_TEXTS),
-                "resolved_on": resolved_on, "deadline": deadline, "created_at": assigned_at, "updated_at": assigned_at})
+            out["resolution"].append(
+                {
+                    "id": resolution_id,
+                    "appeal_id": row["id"],
+                    "signer_id": signer,
+                    "text": rng.choice(demo.RESOLUTION_TEXTS),
+                    "resolved_on": resolved_on,
+                    "deadline": deadline,
+                    "created_at": assigned_at,
+                    "updated_at": assigned_at,
+                }
+            )
             candidates = c.executors_by_topic.get(row["topic_id"]) or c.executor_ids
             main = rng.choice(candidates)
             row["main_executor_id"] = main
@@ -548,10 +638,19 @@ class _Generator:
                     named.append((other, ExecutorRole.CO_EXECUTOR))
             for position, (executor_id, role) in enumerate(named, start=1):
                 assignment = {
-                    "id": self._id("assignment"), "appeal_id": row["id"], "resolution_id": resolution_id,
-                    "executor_id": executor_id, "position": position, "executor_role": role,
-                    "status": AssignmentStatus.NEW, "due_date": deadline, "accepted_at": None, "answered_at": None,
-                    "created_at": assigned_at, "updated_at": at.get(S.ANSWER_DRAFTED, assigned_at)}
+                    "id": self._id("assignment"),
+                    "appeal_id": row["id"],
+                    "resolution_id": resolution_id,
+                    "executor_id": executor_id,
+                    "position": position,
+                    "executor_role": role,
+                    "status": AssignmentStatus.NEW,
+                    "due_date": deadline,
+                    "accepted_at": None,
+                    "answered_at": None,
+                    "created_at": assigned_at,
+                    "updated_at": at.get(S.ANSWER_DRAFTED, assigned_at),
+                }
                 if role is ExecutorRole.RESPONSIBLE:
                     main_assignment = assignment
                     if first_in_work is not None:
@@ -567,34 +666,52 @@ class _Generator:
             signed_at = at.get(S.SIGNED)
             action = rng.choice(demo.ACTIONS["positive" if rng.random() < 0.5 else "explained"])
             for kind, text in (
-                    (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {row['reg_number']} повідомляємо: {action}."),
-                    (AnswerKind.TO_APPLICANT, f"Щодо «{row['summary']}» повідомляємо: {action}.")):
-                out["answer"].append({
-                    "id": self._id("answer"), "appeal_id": row["id"], "assignment_id": main_assignment["id"],
-                    "kind": kind, "body": text, "drafted_by_id": executor_user,
-                    "signed_by_id": signer if signed_at else None, "signed_at": signed_at, "outgoing_number": "",
-                    "created_at": drafted, "updated_at": signed_at or drafted})
+                (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {row['reg_number']} повідомляємо: {action}."),
+                (AnswerKind.TO_APPLICANT, f"Щодо «{row['summary']}» повідомляємо: {action}."),
+            ):
+                out["answer"].append(
+                    {
+                        "id": self._id("answer"),
+                        "appeal_id": row["id"],
+                        "assignment_id": main_assignment["id"],
+                        "kind": kind,
+                        "body": text,
+                        "drafted_by_id": executor_user,
+                        "signed_by_id": signer if signed_at else None,
+                        "signed_at": signed_at,
+                        "outgoing_number": "",
+                        "created_at": drafted,
+                        "updated_at": signed_at or drafted,
+                    }
+                )
             contacted = drafted - (drafted - first_in_work) / 4
-            out["feedback_proof"].append({
-                "id": self._id("feedback_proof"), "appeal_id": row["id"],
-                "method": FeedbackMethod.PHONE if rng.random() < 0.75 else FeedbackMethod.EMAIL,
-                "contacted_at": contacted, "result": rng.choice(demo.FEEDBACK_RESULTS), "attachment_id": None,
-                "created_at": drafted, "updated_at": drafted})
+            out["feedback_proof"].append(
+                {
+                    "id": self._id("feedback_proof"),
+                    "appeal_id": row["id"],
+                    "method": FeedbackMethod.PHONE if rng.random() < 0.75 else FeedbackMethod.EMAIL,
+                    "contacted_at": contacted,
+                    "result": rng.choice(demo.FEEDBACK_RESULTS),
+                    "attachment_id": None,
+                    "created_at": drafted,
+                    "updated_at": drafted,
+                }
+            )
 
         if status is S.RETURNED_TO_APPLICANT:
             row["decision_reason"] = demo.RETURN_REASONS[1]
             row["applicant_notified_on"] = _kyiv_date(moments[-1])
         elif status is S.NOT_CONSIDERED:
-            row["decision_reason"] = demo.NOT_CONSIDERED_REASONS[
-                0 if row["subject"] is AppealSubject.ANONYMOUS else 1]
+            row["decision_reason"] = demo.NOT_CONSIDERED_REASONS[0 if row["subject"] is AppealSubject.ANONYMOUS else 1]
         if S.FORWARDED in path:
             row["forwarded_to"] = rng.choice(demo.FORWARD_BODIES)
             row["applicant_notified_on"] = _kyiv_date(at[S.FORWARDED])
         if S.SENT in path:
             self.outgoing += 1
             number = f"Г-{self.outgoing}/05-{at[S.SENT].year % 100:02d}"
-            row.update(outgoing_number=number, sent_at=at[S.SENT], delivery_status=DeliveryStatus.SENT,
-                       paper_copy_sent=True)
+            row.update(
+                outgoing_number=number, sent_at=at[S.SENT], delivery_status=DeliveryStatus.SENT, paper_copy_sent=True
+            )
             for answer in out["answer"][-2:]:
                 answer["outgoing_number"] = number
         if status is S.CLOSED:
@@ -602,13 +719,25 @@ class _Generator:
             row["result_code_id"] = c.results.get(code)
             row["closed_at"] = at[S.CLOSED]
 
-        actor = {S.ASSIGNED: signer, S.SIGNED: signer, S.IN_WORK: executor_user,
-                 S.ANSWER_DRAFTED: executor_user, S.ON_SIGNING: executor_user}
+        actor = {
+            S.ASSIGNED: signer,
+            S.SIGNED: signer,
+            S.IN_WORK: executor_user,
+            S.ANSWER_DRAFTED: executor_user,
+            S.ON_SIGNING: executor_user,
+        }
         previous = None
         for state, moment in zip(path, moments):
             reworked = previous is S.ON_SIGNING and state is S.IN_WORK
-            out["status_change"].append({
-                "id": self._id("status_change"), "appeal_id": row["id"], "from_status": previous, "to_status": state,
-                "at": moment, "user_id": signer if reworked else actor.get(state, clerk),
-                "comment": "Повернуто на доопрацювання." if reworked else ""})
+            out["status_change"].append(
+                {
+                    "id": self._id("status_change"),
+                    "appeal_id": row["id"],
+                    "from_status": previous,
+                    "to_status": state,
+                    "at": moment,
+                    "user_id": signer if reworked else actor.get(state, clerk),
+                    "comment": "Повернуто на доопрацювання." if reworked else "",
+                }
+            )
             previous = state

@@ -4,10 +4,11 @@ Values are stored as written by ``portal.services.audit``: plain JSON values (en
 dates, decimal strings), ``{"id": …, "label": …}`` for foreign keys and lists of those for
 many-to-many collections. Here they become Ukrainian labels, дд.мм.рррр dates and Kyiv times.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -86,6 +87,7 @@ def action_choices() -> list[tuple[str, object]]:
 
 # --- field-level diffs ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DiffRow:
     field: str
@@ -95,7 +97,7 @@ class DiffRow:
 
     @property
     def text(self) -> str:
-        """"old → new" for a change; the value alone for a creation or a deletion."""
+        """ "old → new" for a change; the value alone for a creation or a deletion."""
         if self.action is AuditAction.INSERT:
             return self.new
         if self.action is AuditAction.DELETE:
@@ -163,8 +165,12 @@ def diff_rows(entry: AuditLog) -> list[DiffRow]:
         return []
     model_cls = model_class(entry.model)
     return [
-        DiffRow(field_title(model_cls, key), format_value(model_cls, key, pair[0]),
-                format_value(model_cls, key, pair[1]), entry.action)
+        DiffRow(
+            field_title(model_cls, key),
+            format_value(model_cls, key, pair[0]),
+            format_value(model_cls, key, pair[1]),
+            entry.action,
+        )
         for key, pair in entry.changes.items()
         if isinstance(pair, (list, tuple)) and len(pair) == 2
     ]
@@ -195,7 +201,7 @@ def parse_date(raw) -> date:
 
 def kyiv_day_start(day: date) -> datetime:
     """The UTC instant a Kyiv calendar day begins."""
-    return datetime.combine(day, time.min, tzinfo=KYIV).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=KYIV).astimezone(UTC)
 
 
 def clean_filter(key: str, raw):
@@ -225,10 +231,12 @@ def apply_filter(query, key: str, value):
         return query.filter(AuditLog.record_id == value)
     if key == "object":
         model, record_id = value
-        return query.filter(sa.or_(
-            sa.and_(AuditLog.model == model, AuditLog.record_id == record_id),
-            sa.and_(AuditLog.parent_model == model, AuditLog.parent_id == record_id),
-        ))
+        return query.filter(
+            sa.or_(
+                sa.and_(AuditLog.model == model, AuditLog.record_id == record_id),
+                sa.and_(AuditLog.parent_model == model, AuditLog.parent_id == record_id),
+            )
+        )
     if key == "action":
         return query.filter(AuditLog.action == AuditAction(value))
     if key == "from":
@@ -260,13 +268,17 @@ def first_id_at_or_after(moment: datetime) -> int | None:
     last_at = db.session.execute(sa.select(sa.func.max(AuditLog.at))).scalar()
     while True:
         low, earliest = db.session.execute(
-            sa.select(sa.func.min(AuditLog.id), sa.func.min(AuditLog.at))
-            .where(AuditLog.at >= moment, AuditLog.at < moment + window)
+            sa.select(sa.func.min(AuditLog.id), sa.func.min(AuditLog.at)).where(
+                AuditLog.at >= moment, AuditLog.at < moment + window
+            )
         ).one()
         # every later entry was written after an entry of the window timed WRITE_DELAY before
         # its end (if there is one), so its id is larger than this window's smallest
-        if (earliest is not None and earliest < moment + window - WRITE_DELAY) or last_at is None \
-                or moment + window > last_at:
+        if (
+            (earliest is not None and earliest < moment + window - WRITE_DELAY)
+            or last_at is None
+            or moment + window > last_at
+        ):
             return low
         window *= 4
 
@@ -277,11 +289,15 @@ def last_id_before(moment: datetime) -> int | None:
     first_at = db.session.execute(sa.select(sa.func.min(AuditLog.at))).scalar()
     while True:
         high, latest = db.session.execute(
-            sa.select(sa.func.max(AuditLog.id), sa.func.max(AuditLog.at))
-            .where(AuditLog.at < moment, AuditLog.at >= moment - window)
+            sa.select(sa.func.max(AuditLog.id), sa.func.max(AuditLog.at)).where(
+                AuditLog.at < moment, AuditLog.at >= moment - window
+            )
         ).one()
-        if (latest is not None and latest >= moment - window + WRITE_DELAY) or first_at is None \
-                or moment - window < first_at:
+        if (
+            (latest is not None and latest >= moment - window + WRITE_DELAY)
+            or first_at is None
+            or moment - window < first_at
+        ):
             return high
         window *= 4
 
@@ -304,9 +320,7 @@ def apply_search(query, search: str):
     term = " ".join((search or "").split())
     if not term:
         return query
-    is_user = db.session.execute(
-        sa.select(AuditLog.id).where(AuditLog.username == term).limit(1)
-    ).first() is not None
+    is_user = db.session.execute(sa.select(AuditLog.id).where(AuditLog.username == term).limit(1)).first() is not None
     if is_user:
         return query.filter(AuditLog.username == term)
     variants = dict.fromkeys([term, term.lower(), term[:1].upper() + term[1:], term.upper()])
@@ -330,6 +344,7 @@ def count_at_most(query, limit: int) -> int:
 
 # --- a record's History tab -------------------------------------------------------------------
 
+
 def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[AuditLog], bool]:
     """A record's entries and those of its parts, newest first; and whether there are more.
 
@@ -337,14 +352,26 @@ def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[Au
     however long the log is.
     """
     record_id = str(record_id)
-    own = db.session.execute(
-        sa.select(AuditLog).where(AuditLog.model == model_name, AuditLog.record_id == record_id)
-        .order_by(AuditLog.id.desc()).limit(limit + 1)
-    ).scalars().all()
-    parts = db.session.execute(
-        sa.select(AuditLog).where(AuditLog.parent_model == model_name, AuditLog.parent_id == record_id)
-        .order_by(AuditLog.id.desc()).limit(limit + 1)
-    ).scalars().all()
+    own = (
+        db.session.execute(
+            sa.select(AuditLog)
+            .where(AuditLog.model == model_name, AuditLog.record_id == record_id)
+            .order_by(AuditLog.id.desc())
+            .limit(limit + 1)
+        )
+        .scalars()
+        .all()
+    )
+    parts = (
+        db.session.execute(
+            sa.select(AuditLog)
+            .where(AuditLog.parent_model == model_name, AuditLog.parent_id == record_id)
+            .order_by(AuditLog.id.desc())
+            .limit(limit + 1)
+        )
+        .scalars()
+        .all()
+    )
     merged = sorted({e.id: e for e in own + parts}.values(), key=lambda e: e.id, reverse=True)
     return merged[:limit], len(merged) > limit
 
@@ -375,11 +402,24 @@ def record_history(model, limit: int = 20):
 
 # --- exports ------------------------------------------------------------------------------------
 
+
 def export_header() -> list[str]:
-    return [str(h) for h in (
-        _l("Entry No."), _l("Time"), _l("User"), _l("Role"), _l("Client address"), _l("Action"),
-        _l("Object type"), _l("Record ID"), _l("Record"), _l("Changes"), _l("Details"),
-    )]
+    return [
+        str(h)
+        for h in (
+            _l("Entry No."),
+            _l("Time"),
+            _l("User"),
+            _l("Role"),
+            _l("Client address"),
+            _l("Action"),
+            _l("Object type"),
+            _l("Record ID"),
+            _l("Record"),
+            _l("Changes"),
+            _l("Details"),
+        )
+    ]
 
 
 def export_row(entry: AuditLog) -> list:
@@ -392,8 +432,19 @@ def export_row(entry: AuditLog) -> list:
         role = str(enum_label(Role(role))) if role else ""
     except ValueError:
         pass
-    values = [entry.id, format_datetime(entry.at), entry.username, role, entry.ip, str(enum_label(entry.action)),
-              model_label(entry.model), entry.record_id, entry.record_label, changes_text(entry), entry.detail]
+    values = [
+        entry.id,
+        format_datetime(entry.at),
+        entry.username,
+        role,
+        entry.ip,
+        str(enum_label(entry.action)),
+        model_label(entry.model),
+        entry.record_id,
+        entry.record_label,
+        changes_text(entry),
+        entry.detail,
+    ]
     return [neutralise_formula(v) for v in values]
 
 

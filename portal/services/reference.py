@@ -1,4 +1,5 @@
 """Database set-up and reference data (КЕКВ, Classifier 858 categories, topics, result codes)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -39,10 +40,14 @@ def load_reference_data() -> None:
     _upsert(Direction, "name", [{"name": n, "signer_title": t} for n, t in data.DIRECTIONS])
     db.session.flush()
     directions = {d.name: d.id for d in db.session.execute(db.select(Direction)).scalars()}
-    _upsert(Topic, "code", [
-        {"code": code, "name": name, "direction_id": directions.get(direction)}
-        for code, name, direction in data.TOPICS
-    ])
+    _upsert(
+        Topic,
+        "code",
+        [
+            {"code": code, "name": name, "direction_id": directions.get(direction)}
+            for code, name, direction in data.TOPICS
+        ],
+    )
     db.session.flush()
     topics = {t.code: t for t in db.session.execute(db.select(Topic)).scalars()}
     for code, topic in topics.items():

@@ -6,6 +6,7 @@ year — ``П-000125/26``; collective appeals carry ``КО`` and anonymous ones 
 the letter (``КО-000126/26``, ``БП-000127/26``). One sequence per year serves every prefix,
 so the number alone identifies the appeal within its year.
 """
+
 from __future__ import annotations
 
 import re
@@ -105,6 +106,7 @@ def normalise_email(email: str | None) -> str:
 
 # --- registration number -----------------------------------------------------------------
 
+
 def registration_prefix(appeal: Appeal) -> str:
     """КО for collective, БП for anonymous, else the initial of the applicant's surname."""
     subject = AppealSubject(appeal.subject or AppealSubject.INDIVIDUAL)
@@ -126,8 +128,10 @@ def _insert_counter_if_missing(year: int) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(RegistrationCounter.__table__).values(year=year, last_number=0).on_conflict_do_nothing(
-        index_elements=["year"]
+    stmt = (
+        insert(RegistrationCounter.__table__)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
     )
     db.session.execute(stmt)
 
@@ -204,6 +208,7 @@ def not_considered_reason(appeal: Appeal):
 
 # --- repeat detection ------------------------------------------------------------------------
 
+
 def _same_person(a: Applicant, b: Applicant) -> bool:
     if a is b or (a.id is not None and a.id == b.id):
         return True
@@ -262,6 +267,7 @@ def find_repeat(appeal: Appeal) -> Appeal | None:
 
 # --- derived fields ---------------------------------------------------------------------------
 
+
 def refresh_derived(appeal: Appeal) -> None:
     """Direction from the topic, the privileged flag from the applicant's category."""
     topic = appeal.topic
@@ -272,17 +278,29 @@ def refresh_derived(appeal: Appeal) -> None:
     )
 
 
-def new_applicant(*, full_name: str, address: str = "", phone: str = "", phone2: str = "", email: str = "",
-                  **extra) -> Applicant:
+def new_applicant(
+    *, full_name: str, address: str = "", phone: str = "", phone2: str = "", email: str = "", **extra
+) -> Applicant:
     """An applicant as typed at registration, with phones in one canonical form for matching."""
-    return Applicant(full_name=_SPACES.sub(" ", full_name or "").strip(), address=(address or "").strip(),
-                     phone=normalise_phone(phone), phone2=normalise_phone(phone2),
-                     email=(email or "").strip(), **extra)
+    return Applicant(
+        full_name=_SPACES.sub(" ", full_name or "").strip(),
+        address=(address or "").strip(),
+        phone=normalise_phone(phone),
+        phone2=normalise_phone(phone2),
+        email=(email or "").strip(),
+        **extra,
+    )
 
 
-def register_appeal(appeal: Appeal | None = None, *, user=None, needs_study: bool = True,
-                    requested_term_days: int | None = None, registered_at: datetime | None = None,
-                    **fields) -> Registration:
+def register_appeal(
+    appeal: Appeal | None = None,
+    *,
+    user=None,
+    needs_study: bool = True,
+    requested_term_days: int | None = None,
+    registered_at: datetime | None = None,
+    **fields,
+) -> Registration:
     """Register an appeal: number, due date, derived flags, repeat link, first StatusChange.
 
     ``appeal`` may be an unsaved Appeal (the admin form builds one); otherwise one is built
@@ -322,13 +340,22 @@ def register_appeal(appeal: Appeal | None = None, *, user=None, needs_study: boo
                 if appeal.sign == ReceiptSign.PRIMARY:
                     appeal.sign = ReceiptSign.REPEATED
 
-        appeal.transitions.append(StatusChange(
-            from_status=None, to_status=AppealStatus.REGISTERED, at=utcnow(),
-            user_id=getattr(user, "id", None), comment="",
-        ))
+        appeal.transitions.append(
+            StatusChange(
+                from_status=None,
+                to_status=AppealStatus.REGISTERED,
+                at=utcnow(),
+                user_id=getattr(user, "id", None),
+                comment="",
+            )
+        )
     db.session.add(appeal)
-    return Registration(appeal=appeal, missing=completeness_problems(appeal), repeat_of=repeat,
-                        not_considered_reason=not_considered_reason(appeal))
+    return Registration(
+        appeal=appeal,
+        missing=completeness_problems(appeal),
+        repeat_of=repeat,
+        not_considered_reason=not_considered_reason(appeal),
+    )
 
 
 # --- finding an appeal by its numbers (list search) ----------------------------------------------

@@ -5,6 +5,7 @@ it always ends FINISHED (with a file) or FAILED (with a message people can act o
 the job raised, timed out, was retried, or its worker died. Files are written to a temporary
 name and renamed, so a re-run never leaves half a file behind.
 """
+
 from __future__ import annotations
 
 import functools
@@ -12,7 +13,7 @@ import logging
 import os
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -21,11 +22,11 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.permissions import REPORT_KINDS, can, can_report
 from portal.extensions import db
-from portal.services import history
 from portal.i18n import KYIV, format_date, kyiv_today
 from portal.labels import enum_label, field_label
 from portal.models.enums import DocumentState, JobState, ReportKind, Role
 from portal.models.reports import ReportRun
+from portal.services import history
 from portal.services.errors import DomainError
 from portal.services.weekly import Week
 
@@ -39,10 +40,11 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- who sees what ------------------------------------------------------------------------
+
 
 def visible_kinds(user) -> list[ReportKind]:
     """Report kinds whose runs ``user`` may see and download."""
@@ -64,6 +66,7 @@ def may_download(user, run: ReportRun) -> bool:
 
 
 # --- parameters and titles ------------------------------------------------------------------
+
 
 def normalise_params(kind: ReportKind, params: dict) -> tuple[dict, str]:
     """Check a run's parameters; return them in canonical form with the run's title."""
@@ -108,6 +111,7 @@ def download_name(run: ReportRun) -> str:
 
 # --- requesting --------------------------------------------------------------------------------
 
+
 def request_report(kind, params: dict | None = None, user=None) -> ReportRun:
     """Record a run and put its job on the queue. ``user=None`` is the CLI or the schedule."""
     kind = ReportKind(kind)
@@ -124,9 +128,16 @@ def enqueue_run(kind: ReportKind, params: dict, title: str, user, job) -> Report
 
     When the queue cannot be reached the run is marked FAILED and a DomainError says so.
     """
-    run = ReportRun(job_id=uuid.uuid4().hex, kind=kind, params=params, title=title[:200],
-                    state=JobState.QUEUED, progress=0, message="",
-                    requested_by_id=getattr(user, "id", None))
+    run = ReportRun(
+        job_id=uuid.uuid4().hex,
+        kind=kind,
+        params=params,
+        title=title[:200],
+        state=JobState.QUEUED,
+        progress=0,
+        message="",
+        requested_by_id=getattr(user, "id", None),
+    )
     db.session.add(run)
     db.session.commit()  # the worker must find the row
     try:
@@ -135,8 +146,9 @@ def enqueue_run(kind: ReportKind, params: dict, title: str, user, job) -> Report
         enqueue(job, run.id, job_id=run.job_id, meta={"run_id": run.id, "progress": 0})
     except Exception as exc:
         log.warning("cannot enqueue %s run %s: %s", kind.value, run.id, exc)
-        message = _l("The job queue (Redis) is not available; the report was not started. "
-                     "Try again when the worker is running.")
+        message = _l(
+            "The job queue (Redis) is not available; the report was not started. Try again when the worker is running."
+        )
         mark_failed(run, message)
         raise DomainError(message) from None
     return run
@@ -144,10 +156,12 @@ def enqueue_run(kind: ReportKind, params: dict, title: str, user, job) -> Report
 
 # --- the run's life, as the job lives it ------------------------------------------------------
 
+
 def _update_if_active(run_id: int, **values) -> bool:
     """Change a run only while it is queued or started (a finished run is never overwritten)."""
     result = db.session.execute(
-        sa.update(ReportRun).where(ReportRun.id == run_id, ReportRun.state.in_(ACTIVE_STATES))
+        sa.update(ReportRun)
+        .where(ReportRun.id == run_id, ReportRun.state.in_(ACTIVE_STATES))
         .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
@@ -239,8 +253,11 @@ def record_failure(job_id: str, exc, will_retry: bool) -> None:
         return
     reason = describe_failure(exc)
     if will_retry:
-        _update_if_active(run.id, state=JobState.QUEUED,
-                          message=str(_l("An attempt failed: %(reason)s. Trying again.", reason=reason)))
+        _update_if_active(
+            run.id,
+            state=JobState.QUEUED,
+            message=str(_l("An attempt failed: %(reason)s. Trying again.", reason=reason)),
+        )
     else:
         mark_failed(run, _l("The report could not be made: %(reason)s.", reason=reason))
 
@@ -256,10 +273,13 @@ def reconcile_runs(limit: int = 200) -> int:
 
     from portal.redis_conn import get_redis
 
-    runs = db.session.execute(
-        sa.select(ReportRun).where(ReportRun.state.in_(ACTIVE_STATES))
-        .order_by(ReportRun.id).limit(limit)
-    ).scalars().all()
+    runs = (
+        db.session.execute(
+            sa.select(ReportRun).where(ReportRun.state.in_(ACTIVE_STATES)).order_by(ReportRun.id).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     if not runs:
         return 0
     connection = get_redis()
@@ -274,8 +294,10 @@ def reconcile_runs(limit: int = 200) -> int:
             if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                 result = job.latest_result()
                 detail = (result.exc_string or "").strip().splitlines()[-1:] if result else []
-                message = _l("The job failed in the queue: %(reason)s. Run the report again.",
-                             reason=(detail[0] if detail else status.value)[:300])
+                message = _l(
+                    "The job failed in the queue: %(reason)s. Run the report again.",
+                    reason=(detail[0] if detail else status.value)[:300],
+                )
             elif status == JobStatus.FINISHED:
                 message = _l("The job ended without recording its result. Run the report again.")
             else:
@@ -299,6 +321,7 @@ def worker_count() -> int:
 
 # --- the weekly schedule -----------------------------------------------------------------------
 
+
 def weekly_hour() -> int:
     return int(current_app.config.get("WEEKLY_REPORT_HOUR", WEEKLY_REPORT_HOUR))
 
@@ -310,15 +333,19 @@ def monday_run_time(now: datetime | None = None, *, upcoming: bool = True) -> da
     at = datetime(monday.year, monday.month, monday.day, weekly_hour(), tzinfo=KYIV)
     if upcoming and at <= local:
         at = datetime.combine(monday + timedelta(days=7), at.timetz())
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 def scheduled_run_exists(week: Week) -> bool:
     """A scheduled weekly run for ``week`` is queued, running or done (a failed one may be re-made)."""
     since = utcnow() - timedelta(days=60)
     runs = db.session.execute(
-        sa.select(ReportRun).where(ReportRun.kind == ReportKind.WEEKLY, ReportRun.requested_by_id.is_(None),
-                                   ReportRun.created_at >= since, ReportRun.state != JobState.FAILED)
+        sa.select(ReportRun).where(
+            ReportRun.kind == ReportKind.WEEKLY,
+            ReportRun.requested_by_id.is_(None),
+            ReportRun.created_at >= since,
+            ReportRun.state != JobState.FAILED,
+        )
     ).scalars()
     return any(r.params.get("week") == str(week) and r.params.get("scheduled") for r in runs)
 
@@ -362,6 +389,7 @@ def ensure_weekly_schedule(now: datetime | None = None) -> datetime | None:
 
 
 # --- the builders: (run, path, progress) → file at path ---------------------------------------
+
 
 def build_weekly(run: ReportRun, path: str, progress) -> None:
     from portal.services import weekly
@@ -414,9 +442,12 @@ def build_budget_execution(run: ReportRun, path: str, progress) -> None:
     months = [getattr(BudgetLine, c) for c in MONTH_COLUMNS]
     plan_rows = db.session.execute(
         sa.select(Kekv.code, Kekv.name, *[sa.func.sum(m) for m in months])
-        .select_from(BudgetLine).join(BudgetEstimate).join(Kekv)
+        .select_from(BudgetLine)
+        .join(BudgetEstimate)
+        .join(Kekv)
         .where(BudgetEstimate.year == year, approved)
-        .group_by(Kekv.code, Kekv.name).order_by(Kekv.code)
+        .group_by(Kekv.code, Kekv.name)
+        .order_by(Kekv.code)
     ).all()
     if not plan_rows:
         raise DomainError(_l("There is no approved budget estimate for %(year)s.", year=year))
@@ -425,10 +456,16 @@ def build_budget_execution(run: ReportRun, path: str, progress) -> None:
     actual = defaultdict(lambda: [Decimal("0")] * 12)
     for code, m, amount in db.session.execute(
         sa.select(Kekv.code, month, sa.func.sum(Expenditure.amount))
-        .select_from(Expenditure).join(BudgetLine).join(BudgetEstimate).join(Kekv)
-        .where(BudgetEstimate.year == year, approved,
-               Expenditure.spent_on >= datetime(year, 1, 1).date(),
-               Expenditure.spent_on < datetime(year + 1, 1, 1).date())
+        .select_from(Expenditure)
+        .join(BudgetLine)
+        .join(BudgetEstimate)
+        .join(Kekv)
+        .where(
+            BudgetEstimate.year == year,
+            approved,
+            Expenditure.spent_on >= datetime(year, 1, 1).date(),
+            Expenditure.spent_on < datetime(year + 1, 1, 1).date(),
+        )
         .group_by(Kekv.code, month)
     ):
         actual[code][int(m) - 1] += Decimal(amount or 0)
@@ -439,11 +476,25 @@ def build_budget_execution(run: ReportRun, path: str, progress) -> None:
     wb = _workbook()
     ws = wb.active
     ws.title = str(_l("Plan vs actual"))[:31]
-    _title(ws, f"{_l('Budget execution')} {year}", str(_l("Approved estimates; plan to date covers %(n)s months.",
-                                                            n=months_to_date)))
-    _header(ws, 4, [_l("KEKV"), _l("Expenditure item"), _l("Annual plan"), _l("Plan to date"),
-                    _l("Actual spending"), _l("Remaining to date"), _l("Executed, % of plan to date")],
-            [10, 45, 16, 16, 16, 16, 14])
+    _title(
+        ws,
+        f"{_l('Budget execution')} {year}",
+        str(_l("Approved estimates; plan to date covers %(n)s months.", n=months_to_date)),
+    )
+    _header(
+        ws,
+        4,
+        [
+            _l("KEKV"),
+            _l("Expenditure item"),
+            _l("Annual plan"),
+            _l("Plan to date"),
+            _l("Actual spending"),
+            _l("Remaining to date"),
+            _l("Executed, % of plan to date"),
+        ],
+        [10, 45, 16, 16, 16, 16, 14],
+    )
     money = "#,##0.00"
     row = 5
     for code, name, *plan in plan_rows:
@@ -451,9 +502,17 @@ def build_budget_execution(run: ReportRun, path: str, progress) -> None:
         spent = actual.get(code, [Decimal("0")] * 12)
         to_date = sum(plan[:months_to_date], Decimal("0"))
         total_spent = sum(spent, Decimal("0"))
-        ws.append([code, neutralise_formula(name), float(sum(plan, Decimal("0"))), float(to_date),
-                   float(total_spent), float(to_date - total_spent),
-                   float(total_spent / to_date) if to_date else None])
+        ws.append(
+            [
+                code,
+                neutralise_formula(name),
+                float(sum(plan, Decimal("0"))),
+                float(to_date),
+                float(total_spent),
+                float(to_date - total_spent),
+                float(total_spent / to_date) if to_date else None,
+            ]
+        )
         for col in range(3, 7):
             ws.cell(row=row, column=col).number_format = money
         ws.cell(row=row, column=7).number_format = "0.0%"
@@ -463,7 +522,7 @@ def build_budget_execution(run: ReportRun, path: str, progress) -> None:
     month_names = [f"{m:02d}" for m in range(1, 13)]
     _header(by_month, 1, [_l("KEKV"), _l("Indicator")] + month_names + [_l("Whole year")], [10, 12] + [12] * 13)
     totals_plan, totals_actual = [Decimal("0")] * 12, [Decimal("0")] * 12
-    for code, name, *plan in plan_rows:
+    for code, _name, *plan in plan_rows:
         plan = [Decimal(p or 0) for p in plan]
         spent = actual.get(code, [Decimal("0")] * 12)
         by_month.append([code, str(_l("Plan"))] + [float(p) for p in plan] + [float(sum(plan))])
@@ -491,32 +550,45 @@ def build_staff_list(run: ReportRun, path: str, progress) -> None:
     from portal.services.export import neutralise_formula
 
     positions = db.session.execute(
-        sa.select(StaffPosition, StructuralUnit).join(StructuralUnit, StaffPosition.unit_id == StructuralUnit.id)
+        sa.select(StaffPosition, StructuralUnit)
+        .join(StructuralUnit, StaffPosition.unit_id == StructuralUnit.id)
         .order_by(StructuralUnit.code, StructuralUnit.name, StaffPosition.id)
     ).all()
     if not positions:
         raise DomainError(_l("The staff list is empty: add structural units and positions first."))
-    occupied = dict(db.session.execute(
-        sa.select(Employee.position_id, sa.func.sum(Employee.rate))
-        .where(Employee.dismissed_on.is_(None), Employee.position_id.is_not(None))
-        .group_by(Employee.position_id)
-    ).all())
+    occupied = dict(
+        db.session.execute(
+            sa.select(Employee.position_id, sa.func.sum(Employee.rate))
+            .where(Employee.dismissed_on.is_(None), Employee.position_id.is_not(None))
+            .group_by(Employee.position_id)
+        ).all()
+    )
     progress(40)
     wb = _workbook()
     ws = wb.active
     ws.title = str(_l("Staff list"))[:31]
     _title(ws, str(_l("Staff list")), str(_l("As of %(date)s", date=format_date(kyiv_today()))))
     label = functools.partial(field_label, StaffPosition)
-    headers = [label("unit"), label("title"), label("posts"), label("salary"), label("allowances"),
-               label("supplements"), _l("Monthly pay fund"), _l("Annual pay fund"), _l("Posts occupied"),
-               _l("Posts vacant")]
+    headers = [
+        label("unit"),
+        label("title"),
+        label("posts"),
+        label("salary"),
+        label("allowances"),
+        label("supplements"),
+        _l("Monthly pay fund"),
+        _l("Annual pay fund"),
+        _l("Posts occupied"),
+        _l("Posts vacant"),
+    ]
     _header(ws, 4, headers, [34, 34, 8, 12, 12, 12, 16, 16, 10, 10])
     money = "#,##0.00"
     from openpyxl.styles import Font
 
     def totals_row(label, posts, monthly, annual, occ, bold=True):
-        ws.append([label, "", float(posts), None, None, None, float(monthly), float(annual), float(occ),
-                   float(posts - occ)])
+        ws.append(
+            [label, "", float(posts), None, None, None, float(monthly), float(annual), float(occ), float(posts - occ)]
+        )
         for col in range(1, 11):
             ws.cell(row=ws.max_row, column=col).font = Font(bold=bold)
         for col in (7, 8):
@@ -531,9 +603,20 @@ def build_staff_list(run: ReportRun, path: str, progress) -> None:
         current_unit = unit
         occ = Decimal(occupied.get(position.id) or 0)
         values = [Decimal(position.posts or 0), position.monthly_fund, position.annual_fund, occ]
-        ws.append([neutralise_formula(unit.name), neutralise_formula(position.title), float(values[0]),
-                   float(position.salary or 0), float(position.allowances or 0), float(position.supplements or 0),
-                   float(values[1]), float(values[2]), float(occ), float(values[0] - occ)])
+        ws.append(
+            [
+                neutralise_formula(unit.name),
+                neutralise_formula(position.title),
+                float(values[0]),
+                float(position.salary or 0),
+                float(position.allowances or 0),
+                float(position.supplements or 0),
+                float(values[1]),
+                float(values[2]),
+                float(occ),
+                float(values[0] - occ),
+            ]
+        )
         for col in (4, 5, 6, 7, 8):
             ws.cell(row=ws.max_row, column=col).number_format = money
         unit_totals = [a + b for a, b in zip(unit_totals, values)]

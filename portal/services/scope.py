@@ -1,4 +1,5 @@
 """Row-level scope: which appeals a user may see (lists, counts, details, exports, downloads)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

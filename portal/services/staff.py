@@ -11,6 +11,7 @@ The director appoints and dismisses staff and approves the units' regulations by
 
 Validation functions raise :class:`DomainError`; the caller rolls back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -67,7 +68,7 @@ def occupied_rates(position_ids: Iterable[int]) -> dict[int, Decimal]:
         .where(Employee.position_id.in_(ids), Employee.dismissed_on.is_(None))
         .group_by(Employee.position_id)
     )
-    occupied = {i: ZERO for i in ids}
+    occupied = dict.fromkeys(ids, ZERO)
     occupied.update({pid: Decimal(total).quantize(Decimal("0.01")) for pid, total in rows})
     return occupied
 
@@ -112,10 +113,24 @@ def unit_totals(unit_ids: Iterable[int] | None = None) -> dict:
     rows: dict[int, dict] = {}
     total = {"posts": ZERO, "occupied": ZERO, "free": ZERO, "monthly": ZERO, "annual": ZERO}
     for p in positions:
-        row = rows.setdefault(p.unit_id, {"unit": p.unit, "path": unit_path(p.unit), "posts": ZERO,
-                                          "occupied": ZERO, "free": ZERO, "monthly": ZERO, "annual": ZERO})
-        values = {"posts": Decimal(p.posts or 0), "occupied": occupied.get(p.id, ZERO),
-                  "monthly": p.monthly_fund, "annual": p.annual_fund}
+        row = rows.setdefault(
+            p.unit_id,
+            {
+                "unit": p.unit,
+                "path": unit_path(p.unit),
+                "posts": ZERO,
+                "occupied": ZERO,
+                "free": ZERO,
+                "monthly": ZERO,
+                "annual": ZERO,
+            },
+        )
+        values = {
+            "posts": Decimal(p.posts or 0),
+            "occupied": occupied.get(p.id, ZERO),
+            "monthly": p.monthly_fund,
+            "annual": p.annual_fund,
+        }
         values["free"] = values["posts"] - values["occupied"]
         for key, value in values.items():
             row[key] += value
@@ -136,9 +151,13 @@ def validate_position(position: StaffPosition) -> None:
         if not _is_new(position):
             occupied = occupied_rate(position)
             if position.posts < occupied:
-                raise DomainError(_l(
-                    "%(occupied)s posts of this position are occupied; the number of posts cannot be lower. "
-                    "Dismiss or transfer employees first.", occupied=occupied))
+                raise DomainError(
+                    _l(
+                        "%(occupied)s posts of this position are occupied; the number of posts cannot be lower. "
+                        "Dismiss or transfer employees first.",
+                        occupied=occupied,
+                    )
+                )
         if _is_new(position) or any(_history(position, key)[2] for key in POSITION_AMOUNTS):
             before = staff_annual_fund()
             after = staff_annual_fund(exclude_position_id=position.id) + position.annual_fund
@@ -150,23 +169,35 @@ def check_position_deletable(position: StaffPosition) -> None:
     if position.id is None:
         return
     with db.session.no_autoflush:
-        count = db.session.execute(
-            sa.select(sa.func.count()).where(Employee.position_id == position.id)).scalar()
+        count = db.session.execute(sa.select(sa.func.count()).where(Employee.position_id == position.id)).scalar()
     if count:
-        raise DomainError(_l(
-            "Employees were appointed to this position (their history refers to it); it cannot be "
-            "deleted. Set its number of posts to 0 instead."))
+        raise DomainError(
+            _l(
+                "Employees were appointed to this position (their history refers to it); it cannot be "
+                "deleted. Set its number of posts to 0 instead."
+            )
+        )
 
 
 # --- employees: appointment and dismissal only by an order -----------------------------
 def _bind_order(order: Order, employee: Employee, position: StaffPosition | None) -> None:
     """An order concerns one employee (and position); link it, or refuse if it is another's."""
     if order.employee is not None and order.employee is not employee:
-        raise DomainError(_l("The order %(order)s concerns another employee (%(employee)s).",
-                             order=str(order), employee=str(order.employee)))
+        raise DomainError(
+            _l(
+                "The order %(order)s concerns another employee (%(employee)s).",
+                order=str(order),
+                employee=str(order.employee),
+            )
+        )
     if position is not None and order.position is not None and order.position is not position:
-        raise DomainError(_l("The order %(order)s concerns another position (%(position)s).",
-                             order=str(order), position=str(order.position)))
+        raise DomainError(
+            _l(
+                "The order %(order)s concerns another position (%(position)s).",
+                order=str(order),
+                position=str(order.position),
+            )
+        )
     order.employee = employee
     if position is not None:
         order.position = position
@@ -183,11 +214,17 @@ def _check_capacity(employee: Employee, position: StaffPosition, rate: Decimal) 
     occupied = occupied_rate(position, exclude_employee_id=employee.id)
     posts = Decimal(position.posts or 0)
     if occupied + rate > posts:
-        raise DomainError(_l(
-            "The position %(position)s has %(posts)s posts, %(occupied)s of them occupied: %(free)s free, "
-            "but the appointment needs %(rate)s.",
-            position=str(position), posts=posts, occupied=occupied, free=max(posts - occupied, ZERO), rate=rate,
-        ))
+        raise DomainError(
+            _l(
+                "The position %(position)s has %(posts)s posts, %(occupied)s of them occupied: %(free)s free, "
+                "but the appointment needs %(rate)s.",
+                position=str(position),
+                posts=posts,
+                occupied=occupied,
+                free=max(posts - occupied, ZERO),
+                rate=rate,
+            )
+        )
 
 
 def validate_employee(employee: Employee) -> None:
@@ -211,14 +248,20 @@ def validate_employee(employee: Employee) -> None:
         rehired = was_dismissed and dd_changed and new_dd is None
         if rehired:
             if not (app_changed and new_app is not None and new_pos is not None):
-                raise DomainError(_l(
-                    "A dismissed employee returns only by a new appointment order: choose the position "
-                    "and the appointment order."))
+                raise DomainError(
+                    _l(
+                        "A dismissed employee returns only by a new appointment order: choose the position "
+                        "and the appointment order."
+                    )
+                )
             employee.dismissal_order = None
         elif was_dismissed and (pos_changed or rate_changed or app_changed):
-            raise DomainError(_l(
-                "The employee is dismissed: to appoint them again, clear the dismissal date and give a new "
-                "appointment order."))
+            raise DomainError(
+                _l(
+                    "The employee is dismissed: to appoint them again, clear the dismissal date and give a new "
+                    "appointment order."
+                )
+            )
 
         if pos_changed and new_pos is None and old_pos is not None:
             raise DomainError(_l("An employee leaves a position only by a dismissal order."))
@@ -227,16 +270,23 @@ def validate_employee(employee: Employee) -> None:
         if new_pos is not None and (pos_changed or rate_changed or rehired):
             rate = _check_rate(employee.rate)
             if not app_changed or new_app is None:
-                raise DomainError(_l(
-                    "Appointment to a position (or a change of the rate) is made only by a new order of the "
-                    "director: choose it in «%(field)s».", field=_field("appointment_order")))
+                raise DomainError(
+                    _l(
+                        "Appointment to a position (or a change of the rate) is made only by a new order of the "
+                        "director: choose it in «%(field)s».",
+                        field=_field("appointment_order"),
+                    )
+                )
             allowed = {OrderType.APPOINTMENT} if first_appointment else APPOINTING
             if new_app.order_type not in allowed:
-                raise DomainError(_l(
-                    "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
-                    order=str(new_app), type=_type_label(new_app.order_type),
-                    needed=" / ".join(_type_label(t) for t in sorted(allowed)),
-                ))
+                raise DomainError(
+                    _l(
+                        "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
+                        order=str(new_app),
+                        type=_type_label(new_app.order_type),
+                        needed=" / ".join(_type_label(t) for t in sorted(allowed)),
+                    )
+                )
             _check_capacity(employee, new_pos, rate)
             _bind_order(new_app, employee, new_pos)
             if first_appointment and (employee.hired_on is None or not _history(employee, "hired_on")[2]):
@@ -248,20 +298,26 @@ def validate_employee(employee: Employee) -> None:
                 if new_pos is None:
                     raise DomainError(_l("Choose the position the order appoints to."))
                 if new_app.order_type not in APPOINTING:
-                    raise DomainError(_l(
-                        "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
-                        order=str(new_app), type=_type_label(new_app.order_type),
-                        needed=" / ".join(_type_label(t) for t in sorted(APPOINTING)),
-                    ))
+                    raise DomainError(
+                        _l(
+                            "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
+                            order=str(new_app),
+                            type=_type_label(new_app.order_type),
+                            needed=" / ".join(_type_label(t) for t in sorted(APPOINTING)),
+                        )
+                    )
                 _bind_order(new_app, employee, new_pos)
 
         if dd_changed and new_dd is not None:
             if new_pos is None:
                 raise DomainError(_l("The employee holds no position to be dismissed from."))
             if new_dis is None:
-                raise DomainError(_l(
-                    "Dismissal is made only by an order of the director: choose it in «%(field)s».",
-                    field=_field("dismissal_order")))
+                raise DomainError(
+                    _l(
+                        "Dismissal is made only by an order of the director: choose it in «%(field)s».",
+                        field=_field("dismissal_order"),
+                    )
+                )
             _check_dismissal_order(new_dis)
             if employee.hired_on is not None and new_dd < employee.hired_on:
                 raise DomainError(_l("The dismissal date is earlier than the appointment date."))
@@ -276,10 +332,14 @@ def validate_employee(employee: Employee) -> None:
 
 def _check_dismissal_order(order: Order) -> None:
     if order.order_type != OrderType.DISMISSAL:
-        raise DomainError(_l(
-            "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
-            order=str(order), type=_type_label(order.order_type), needed=_type_label(OrderType.DISMISSAL),
-        ))
+        raise DomainError(
+            _l(
+                "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
+                order=str(order),
+                type=_type_label(order.order_type),
+                needed=_type_label(OrderType.DISMISSAL),
+            )
+        )
 
 
 def _field(key: str) -> str:
@@ -288,8 +348,9 @@ def _field(key: str) -> str:
     return str(field_label(Employee, key))
 
 
-def appoint(employee: Employee, position: StaffPosition, order: Order, rate=Decimal("1"),
-            hired_on: date | None = None) -> Employee:
+def appoint(
+    employee: Employee, position: StaffPosition, order: Order, rate=Decimal("1"), hired_on: date | None = None
+) -> Employee:
     """Appoint (or transfer) an employee to a position by the director's order."""
     employee.position = position
     employee.rate = Decimal(rate)
@@ -317,13 +378,15 @@ def dismiss(employee: Employee, order: Order, dismissed_on: date | None = None) 
 def check_employee_deletable(employee: Employee) -> None:
     """Staff records are history: a person who held a post is dismissed, not deleted."""
     if employee.position_id is not None or employee.appointment_order_id is not None:
-        raise DomainError(_l(
-            "%(employee)s was appointed by an order; the record is kept as history. Dismiss by an order instead.",
-            employee=str(employee)))
+        raise DomainError(
+            _l(
+                "%(employee)s was appointed by an order; the record is kept as history. Dismiss by an order instead.",
+                employee=str(employee),
+            )
+        )
     if employee.id is not None:
         with db.session.no_autoflush:
-            heads = db.session.execute(
-                sa.select(sa.func.count()).where(StructuralUnit.head_id == employee.id)).scalar()
+            heads = db.session.execute(sa.select(sa.func.count()).where(StructuralUnit.head_id == employee.id)).scalar()
         if heads:
             raise DomainError(_l("%(employee)s heads a structural unit.", employee=str(employee)))
 
@@ -346,8 +409,8 @@ def validate_unit(unit: StructuralUnit) -> None:
         if not (unit.name or "").strip() or not (unit.code or "").strip():
             raise DomainError(_l("Enter the unit's name and code."))
         duplicate = db.session.execute(
-            sa.select(StructuralUnit.id).where(StructuralUnit.code == unit.code,
-                                               StructuralUnit.id != (unit.id or 0))).first()
+            sa.select(StructuralUnit.id).where(StructuralUnit.code == unit.code, StructuralUnit.id != (unit.id or 0))
+        ).first()
         if duplicate:
             raise DomainError(_l("A unit with the code %(code)s already exists.", code=unit.code))
         _, parent, _ = _ref_history(unit, "parent", "parent_id")
@@ -362,15 +425,23 @@ def validate_unit(unit: StructuralUnit) -> None:
         _, text, text_changed = _history(unit, "regulation")
         _, order, order_changed = _ref_history(unit, "regulation_order", "regulation_order_id")
         if order is not None and order.order_type != OrderType.REGULATION:
-            raise DomainError(_l(
-                "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
-                order=str(order), type=_type_label(order.order_type), needed=_type_label(OrderType.REGULATION),
-            ))
+            raise DomainError(
+                _l(
+                    "The order %(order)s is of type «%(type)s»; this needs an order of type «%(needed)s».",
+                    order=str(order),
+                    type=_type_label(order.order_type),
+                    needed=_type_label(OrderType.REGULATION),
+                )
+            )
         if text_changed and (text or "").strip() and not (order_changed and order is not None):
-            raise DomainError(_l(
-                "A unit's regulation takes effect only by the director's order: choose a new order of type "
-                "«%(needed)s» in «%(field)s».", needed=_type_label(OrderType.REGULATION),
-                field=_unit_field("regulation_order")))
+            raise DomainError(
+                _l(
+                    "A unit's regulation takes effect only by the director's order: choose a new order of type "
+                    "«%(needed)s» in «%(field)s».",
+                    needed=_type_label(OrderType.REGULATION),
+                    field=_unit_field("regulation_order"),
+                )
+            )
         if order_changed and order is not None and not (text or "").strip():
             raise DomainError(_l("Enter the text of the regulation the order approves."))
 
@@ -393,6 +464,7 @@ def check_unit_deletable(unit: StructuralUnit) -> None:
     if unit.id is None:
         return
     with db.session.no_autoflush:
+
         def count(query):
             return db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar()
 
@@ -410,10 +482,14 @@ def order_usage(order: Order) -> int:
     if order.id is None:
         return 0
     with db.session.no_autoflush:
-        employees = db.session.execute(sa.select(sa.func.count()).where(sa.or_(
-            Employee.appointment_order_id == order.id, Employee.dismissal_order_id == order.id))).scalar()
+        employees = db.session.execute(
+            sa.select(sa.func.count()).where(
+                sa.or_(Employee.appointment_order_id == order.id, Employee.dismissal_order_id == order.id)
+            )
+        ).scalar()
         units = db.session.execute(
-            sa.select(sa.func.count()).where(StructuralUnit.regulation_order_id == order.id)).scalar()
+            sa.select(sa.func.count()).where(StructuralUnit.regulation_order_id == order.id)
+        ).scalar()
     return employees + units
 
 
@@ -422,8 +498,10 @@ def validate_order(order: Order) -> None:
         if not (order.number or "").strip() or order.issued_on is None or order.order_type is None:
             raise DomainError(_l("Enter the order's number, date and type."))
         duplicate = db.session.execute(
-            sa.select(Order.id).where(Order.number == order.number, Order.issued_on == order.issued_on,
-                                      Order.id != (order.id or 0))).first()
+            sa.select(Order.id).where(
+                Order.number == order.number, Order.issued_on == order.issued_on, Order.id != (order.id or 0)
+            )
+        ).first()
         if duplicate:
             raise DomainError(_l("An order № %(number)s of this date already exists.", number=order.number))
         if not _is_new(order) and _history(order, "order_type")[2] and order_usage(order):
@@ -442,7 +520,8 @@ def validate_executor(executor: Executor) -> None:
         if not (executor.name or "").strip():
             raise DomainError(_l("Enter the executor's name."))
         duplicate = db.session.execute(
-            sa.select(Executor.id).where(Executor.name == executor.name, Executor.id != (executor.id or 0))).first()
+            sa.select(Executor.id).where(Executor.name == executor.name, Executor.id != (executor.id or 0))
+        ).first()
         if duplicate:
             raise DomainError(_l("An executor named %(name)s already exists.", name=executor.name))
         has_unit = executor.unit is not None or executor.unit_id is not None
@@ -455,5 +534,11 @@ def validate_executor(executor: Executor) -> None:
 def position_label(position: StaffPosition, free: Decimal | None = None) -> str:
     """'Title (unit) — free 0.50 of 2.00' for pickers."""
     free = free_posts(position) if free is None else free
-    return str(_l("%(position)s — free %(free)s of %(posts)s", position=str(position),
-                   free=format_money(free), posts=format_money(position.posts)))
+    return str(
+        _l(
+            "%(position)s — free %(free)s of %(posts)s",
+            position=str(position),
+            free=format_money(free),
+            posts=format_money(position.posts),
+        )
+    )

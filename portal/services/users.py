@@ -1,4 +1,5 @@
 """User accounts: creation and changes, one rule set for admin screens and the CLI."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -18,9 +19,17 @@ def username_taken(username: str, except_id: int | None = None) -> bool:
     return db.session.execute(query).first() is not None
 
 
-def create_user(*, username: str, role, password: str, executor_id: int | None = None,
-                full_name: str = "", direction_id: int | None = None, email: str = "",
-                actor=None) -> User:
+def create_user(
+    *,
+    username: str,
+    role,
+    password: str,
+    executor_id: int | None = None,
+    full_name: str = "",
+    direction_id: int | None = None,
+    email: str = "",
+    actor=None,
+) -> User:
     """Create an account; the password policy, the executor binding and the role grant are checked.
 
     ``actor`` is the user doing it (None for the command line).
@@ -32,8 +41,15 @@ def create_user(*, username: str, role, password: str, executor_id: int | None =
         raise DomainError(_l("A user named %(name)s already exists.", name=username))
     if executor_id is not None and db.session.get(Executor, executor_id) is None:
         raise DomainError(_l("There is no executor body with id %(id)s.", id=executor_id))
-    user = User(username=username, role=Role(role), executor_id=executor_id, full_name=full_name,
-                direction_id=direction_id, email=email, session_version=1)
+    user = User(
+        username=username,
+        role=Role(role),
+        executor_id=executor_id,
+        full_name=full_name,
+        direction_id=direction_id,
+        email=email,
+        session_version=1,
+    )
     accounts.check_role_grant(actor, None, None, user.role)
     accounts.validate_binding(user)
     accounts.check_password_policy(password, username)

@@ -13,12 +13,13 @@ Definitions (the leadership reads them off the report's first sheet):
 - *overdue*: open at the week's end with the due date already passed (due on or before Sunday);
 - the responsible executor is the one named first in the resolution.
 """
+
 from __future__ import annotations
 
 import functools
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -46,7 +47,7 @@ class Week:
     number: int
 
     @classmethod
-    def parse(cls, text: str) -> "Week":
+    def parse(cls, text: str) -> Week:
         """``2026-W47`` → Week; a clear DomainError for anything else."""
         match = WEEK_RE.match((text or "").strip())
         if not match:
@@ -55,17 +56,18 @@ class Week:
         try:
             date.fromisocalendar(year, number, 1)
         except ValueError:
-            raise DomainError(_l("The year %(year)s has no week %(week)s.", year=year, week=number),
-                              field="week") from None
+            raise DomainError(
+                _l("The year %(year)s has no week %(week)s.", year=year, week=number), field="week"
+            ) from None
         return cls(year, number)
 
     @classmethod
-    def of(cls, day: date) -> "Week":
+    def of(cls, day: date) -> Week:
         year, number, _ = day.isocalendar()
         return cls(year, number)
 
     @classmethod
-    def last_complete(cls, today: date | None = None) -> "Week":
+    def last_complete(cls, today: date | None = None) -> Week:
         """The week before the current one (what Monday morning's report covers)."""
         return cls.of((today or kyiv_today()) - timedelta(days=7))
 
@@ -92,13 +94,13 @@ class Week:
     def end(self) -> datetime:
         return kyiv_midnight(self.first_day + timedelta(days=7))
 
-    def previous(self) -> "Week":
+    def previous(self) -> Week:
         return Week.of(self.first_day - timedelta(days=7))
 
 
 def kyiv_midnight(day: date) -> datetime:
     """The UTC instant at which ``day`` begins in Kyiv."""
-    return datetime.combine(day, time(0), KYIV).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), KYIV).astimezone(UTC)
 
 
 @dataclass
@@ -178,6 +180,7 @@ def rate(part: int, whole: int) -> float | None:
 
 # --- SQL building blocks --------------------------------------------------------------
 
+
 def _received(week: Week):
     return sa.and_(Appeal.registered_at >= week.start, Appeal.registered_at < week.end)
 
@@ -194,8 +197,10 @@ def _open_at_end(week: Week) -> list[tuple]:
     scan of ``registered_at < end``, which covers almost the whole table.
     """
     return [
-        (Appeal.closed_at.is_(None),
-         sa.and_(Appeal.registered_at < week.end, Appeal.status.not_in(DONE_WITHOUT_CLOSING))),
+        (
+            Appeal.closed_at.is_(None),
+            sa.and_(Appeal.registered_at < week.end, Appeal.status.not_in(DONE_WITHOUT_CLOSING)),
+        ),
         (Appeal.closed_at >= week.end, Appeal.registered_at < week.end),
     ]
 
@@ -234,12 +239,11 @@ def _scalar_pair(query) -> tuple[int, int]:
 
 # --- the figures -------------------------------------------------------------------------
 
+
 def summary(week: Week) -> Summary:
     """The headline figures of a week (four aggregate queries)."""
     s = Summary()
-    s.received = db.session.execute(
-        sa.select(sa.func.count()).select_from(Appeal).where(_received(week))
-    ).scalar_one()
+    s.received = db.session.execute(sa.select(sa.func.count()).select_from(Appeal).where(_received(week))).scalar_one()
     on_time, closed = _scalar_pair(
         sa.select(sa.func.sum(_on_time(week)), sa.func.count()).select_from(Appeal).where(_closed(week))
     )
@@ -247,7 +251,8 @@ def summary(week: Week) -> Summary:
     for where, test in _open_at_end(week):
         overdue, total = _scalar_pair(
             sa.select(sa.func.sum(_flag(sa.and_(test, _overdue(week)))), sa.func.sum(_flag(test)))
-            .select_from(Appeal).where(where)
+            .select_from(Appeal)
+            .where(where)
         )
         s.open_overdue += overdue
         s.open_within_term += total - overdue
@@ -258,7 +263,7 @@ def _grouped(column, week: Week) -> dict:
     rows = db.session.execute(
         sa.select(column, sa.func.count()).select_from(Appeal).where(_received(week)).group_by(column)
     )
-    return {key: n for key, n in rows}
+    return dict(rows)
 
 
 def _enum_breakdown(enum_cls, column, week: Week) -> list[tuple[str, int]]:
@@ -269,7 +274,9 @@ def _enum_breakdown(enum_cls, column, week: Week) -> list[tuple[str, int]]:
 def _topic_breakdown(week: Week) -> list[tuple[str, int]]:
     counts = _grouped(Appeal.topic_id, week)
     ids = [i for i in counts if i is not None]
-    names = {t.id: str(t) for t in db.session.execute(sa.select(Topic).where(Topic.id.in_(ids))).scalars()} if ids else {}
+    names = (
+        {t.id: str(t) for t in db.session.execute(sa.select(Topic).where(Topic.id.in_(ids))).scalars()} if ids else {}
+    )
     rows = sorted(((names.get(i, f"#{i}"), n) for i, n in counts.items() if i is not None), key=lambda r: (-r[1], r[0]))
     if counts.get(None):
         rows.append((str(_l("No topic")), counts[None]))
@@ -295,8 +302,11 @@ def _executors(week: Week) -> tuple[list[ExecutorRow], list[tuple[str, int]]]:
 
     def per_executor(*columns, where):
         return db.session.execute(
-            sa.select(Assignment.executor_id, *columns).select_from(Appeal)
-            .outerjoin(Assignment, _responsible_join()).where(*where).group_by(Assignment.executor_id)
+            sa.select(Assignment.executor_id, *columns)
+            .select_from(Appeal)
+            .outerjoin(Assignment, _responsible_join())
+            .where(*where)
+            .group_by(Assignment.executor_id)
         )
 
     appeals = sa.func.count(sa.distinct(Appeal.id))
@@ -324,8 +334,17 @@ def overdue_list(week: Week, limit: int = OVERDUE_LIST_LIMIT) -> tuple[list[dict
     out: dict[int, dict] = {}
     for where, test in _open_at_end(week):
         query = (
-            sa.select(Appeal.id, Appeal.reg_number, Appeal.registered_at, Appeal.due_date, Appeal.summary,
-                      Appeal.is_privileged, Appeal.status, Executor.short_name, Executor.name)
+            sa.select(
+                Appeal.id,
+                Appeal.reg_number,
+                Appeal.registered_at,
+                Appeal.due_date,
+                Appeal.summary,
+                Appeal.is_privileged,
+                Appeal.status,
+                Executor.short_name,
+                Executor.name,
+            )
             .select_from(Appeal)
             .outerjoin(Assignment, sa.and_(_responsible_join(), Assignment.position == 1))
             .outerjoin(Executor, Executor.id == Assignment.executor_id)
@@ -338,9 +357,14 @@ def overdue_list(week: Week, limit: int = OVERDUE_LIST_LIMIT) -> tuple[list[dict
             if r.id in out:
                 continue
             out[r.id] = {
-                "id": r.id, "reg_number": r.reg_number, "registered_at": r.registered_at,
-                "due_date": r.due_date, "summary": r.summary, "is_privileged": bool(r.is_privileged),
-                "status": AppealStatus(r.status), "executor": r.short_name or r.name or "",
+                "id": r.id,
+                "reg_number": r.reg_number,
+                "registered_at": r.registered_at,
+                "due_date": r.due_date,
+                "summary": r.summary,
+                "is_privileged": bool(r.is_privileged),
+                "status": AppealStatus(r.status),
+                "executor": r.short_name or r.name or "",
                 "days_overdue": (week.last_day - r.due_date).days + 1,
             }
     rows = sorted(out.values(), key=lambda r: (r["due_date"], r["id"]))
@@ -367,6 +391,7 @@ def analyse(week: Week, progress=None) -> WeeklyAnalysis:
 
 
 # --- the workbook ---------------------------------------------------------------------------
+
 
 def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     """The weekly analysis as a workbook: summary with the change, receipt, executors, overdue list."""
@@ -416,13 +441,12 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     notes = [
         _l("Received: registered within the week (Monday to Sunday, Kyiv time)."),
         _l("Closed on time: closed within the week on or before the due date; late: after it."),
-        _l("Open at the week's end: registered and not closed by Sunday 24:00; "
-           "overdue: the due date has passed."),
+        _l("Open at the week's end: registered and not closed by Sunday 24:00; overdue: the due date has passed."),
         _l("Executor: the responsible (first) executor of the resolution."),
     ]
     for i, note in enumerate(notes, start=r + 2):
         ws.cell(row=i, column=1, value=str(note)).font = Font(italic=True, color="555555")
-    ws.cell(row=r + 7, column=1, value=f"{_l('Made at')}: {format_datetime(datetime.now(timezone.utc))}")
+    ws.cell(row=r + 7, column=1, value=f"{_l('Made at')}: {format_datetime(datetime.now(UTC))}")
 
     rec = wb.create_sheet(str(_l("Receipt of appeals"))[:31])
     rec.column_dimensions["A"].width, rec.column_dimensions["B"].width = 60, 12
@@ -437,18 +461,38 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.type = "bar"
         chart.title = str(_l("Received by channel"))
         chart.legend = None
-        chart.add_data(Reference(rec, min_col=2, min_row=channel_rows[0] - 1, max_row=channel_rows[1]),
-                       titles_from_data=True)
+        chart.add_data(
+            Reference(rec, min_col=2, min_row=channel_rows[0] - 1, max_row=channel_rows[1]), titles_from_data=True
+        )
         chart.set_categories(Reference(rec, min_col=1, min_row=channel_rows[0], max_row=channel_rows[1]))
         chart.width, chart.height = 18, 8
         rec.add_chart(chart, "D2")
 
     ex = wb.create_sheet(str(_l("Executors"))[:31])
-    header(ex, 1, [_l("Executor"), _l("Appeals received"), _l("Closed on time"), _l("Closed late"),
-                   _l("On-time rate"), _l("Overdue at the week's end")], [44, 12, 14, 12, 12, 16])
+    header(
+        ex,
+        1,
+        [
+            _l("Executor"),
+            _l("Appeals received"),
+            _l("Closed on time"),
+            _l("Closed late"),
+            _l("On-time rate"),
+            _l("Overdue at the week's end"),
+        ],
+        [44, 12, 14, 12, 12, 16],
+    )
     for i, r_ in enumerate(analysis.executors, start=2):
-        ex.append([neutralise_formula(r_.name), r_.received, r_.closed_on_time, r_.closed_late,
-                   None if r_.on_time_rate is None else r_.on_time_rate / 100, r_.open_overdue])
+        ex.append(
+            [
+                neutralise_formula(r_.name),
+                r_.received,
+                r_.closed_on_time,
+                r_.closed_late,
+                None if r_.on_time_rate is None else r_.on_time_rate / 100,
+                r_.open_overdue,
+            ]
+        )
         ex.cell(row=i, column=5).number_format = "0.0%"
     if analysis.executors:
         last = 1 + len(analysis.executors)
@@ -461,14 +505,34 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         ex.add_chart(chart, "H2")
 
     od = wb.create_sheet(str(_l("Overdue appeals"))[:31])
-    header(od, 1, [label("reg_number"), label("registered_at"), label("due_date"), _l("Days overdue"),
-                   _l("Responsible executor"), label("status"), label("is_privileged"), label("summary")],
-           [16, 12, 12, 10, 30, 18, 10, 70])
+    header(
+        od,
+        1,
+        [
+            label("reg_number"),
+            label("registered_at"),
+            label("due_date"),
+            _l("Days overdue"),
+            _l("Responsible executor"),
+            label("status"),
+            label("is_privileged"),
+            label("summary"),
+        ],
+        [16, 12, 12, 10, 30, 18, 10, 70],
+    )
     for item in analysis.overdue:
-        od.append([neutralise_formula(item["reg_number"]), format_date(item["registered_at"]),
-                   format_date(item["due_date"]), item["days_overdue"], neutralise_formula(item["executor"]),
-                   str(item["status"]), str(_l("yes")) if item["is_privileged"] else "",
-                   neutralise_formula(item["summary"])])
+        od.append(
+            [
+                neutralise_formula(item["reg_number"]),
+                format_date(item["registered_at"]),
+                format_date(item["due_date"]),
+                item["days_overdue"],
+                neutralise_formula(item["executor"]),
+                str(item["status"]),
+                str(_l("yes")) if item["is_privileged"] else "",
+                neutralise_formula(item["summary"]),
+            ]
+        )
     if analysis.overdue_truncated:
         od.append([str(_l("Only the first %(n)s are listed.", n=len(analysis.overdue)))])
     od.freeze_panes = "A2"

@@ -6,6 +6,7 @@ executor body), the current state, then the inputs. It changes the appeal and wr
 StatusChange (who, when, comment). The caller commits. The appeal's ``status`` is never
 set anywhere else: the admin forms exclude it and refuse a change to it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,22 +59,29 @@ class Transition:
 
 
 # The one transition table: action → (from-states, to-state).
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
-    Transition("route", frozenset({S.REGISTERED}), S.ON_RESOLUTION, _l("Route to signer")),
-    Transition("return_to_applicant", frozenset({S.REGISTERED}), S.RETURNED_TO_APPLICANT,
-               _l("Return to applicant (Art. 5)")),
-    Transition("not_consider", frozenset({S.REGISTERED}), S.NOT_CONSIDERED, _l("Do not consider (Art. 8)")),
-    Transition("forward", frozenset({S.REGISTERED}), S.FORWARDED, _l("Forward by competence")),
-    Transition("resolve", frozenset({S.ON_RESOLUTION}), S.ASSIGNED, _l("Resolution")),
-    Transition("accept", frozenset({S.ASSIGNED}), S.IN_WORK, _l("Accept for work")),
-    Transition("draft", frozenset({S.IN_WORK}), S.ANSWER_DRAFTED, _l("Draft the answers")),
-    Transition("submit", frozenset({S.ANSWER_DRAFTED}), S.ON_SIGNING, _l("Submit for signing")),
-    Transition("sign", frozenset({S.ON_SIGNING}), S.SIGNED, _l("Sign")),
-    Transition("rework", frozenset({S.ON_SIGNING}), S.IN_WORK, _l("Return for rework")),
-    Transition("dispatch", frozenset({S.SIGNED}), S.SENT, _l("Dispatch")),
-    Transition("close", frozenset({S.SENT, S.FORWARDED}), S.CLOSED, _l("Close")),
-    Transition("extend_term", frozenset(OPEN_STATUSES), None, _l("Extend the term")),
-)}
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("route", frozenset({S.REGISTERED}), S.ON_RESOLUTION, _l("Route to signer")),
+        Transition(
+            "return_to_applicant",
+            frozenset({S.REGISTERED}),
+            S.RETURNED_TO_APPLICANT,
+            _l("Return to applicant (Art. 5)"),
+        ),
+        Transition("not_consider", frozenset({S.REGISTERED}), S.NOT_CONSIDERED, _l("Do not consider (Art. 8)")),
+        Transition("forward", frozenset({S.REGISTERED}), S.FORWARDED, _l("Forward by competence")),
+        Transition("resolve", frozenset({S.ON_RESOLUTION}), S.ASSIGNED, _l("Resolution")),
+        Transition("accept", frozenset({S.ASSIGNED}), S.IN_WORK, _l("Accept for work")),
+        Transition("draft", frozenset({S.IN_WORK}), S.ANSWER_DRAFTED, _l("Draft the answers")),
+        Transition("submit", frozenset({S.ANSWER_DRAFTED}), S.ON_SIGNING, _l("Submit for signing")),
+        Transition("sign", frozenset({S.ON_SIGNING}), S.SIGNED, _l("Sign")),
+        Transition("rework", frozenset({S.ON_SIGNING}), S.IN_WORK, _l("Return for rework")),
+        Transition("dispatch", frozenset({S.SIGNED}), S.SENT, _l("Dispatch")),
+        Transition("close", frozenset({S.SENT, S.FORWARDED}), S.CLOSED, _l("Close")),
+        Transition("extend_term", frozenset(OPEN_STATUSES), None, _l("Extend the term")),
+    )
+}
 
 # Steps that only the responsible (first) executor's body takes among executor users.
 RESPONSIBLE_EXECUTOR_ACTIONS = frozenset({"accept", "draft", "submit"})
@@ -93,6 +101,7 @@ def action_label(action: str):
 
 
 # --- checks ------------------------------------------------------------------------------------
+
 
 def responsible_assignment(appeal: Appeal) -> Assignment | None:
     """The current resolution's responsible assignment (the latest one)."""
@@ -124,8 +133,13 @@ def check(user, appeal: Appeal, action: str) -> Transition:
     if problem is not None:
         raise NotAllowed(problem)
     if AppealStatus(appeal.status) not in transition.sources:
-        raise WorkflowError(_l("“%(action)s” is not possible while the appeal is “%(status)s”.",
-                               action=transition.label, status=enum_label(AppealStatus(appeal.status))))
+        raise WorkflowError(
+            _l(
+                "“%(action)s” is not possible while the appeal is “%(status)s”.",
+                action=transition.label,
+                status=enum_label(AppealStatus(appeal.status)),
+            )
+        )
     return transition
 
 
@@ -150,8 +164,14 @@ def _move(appeal: Appeal, transition: Transition, user, comment: str = "") -> St
     old = AppealStatus(appeal.status)
     new = transition.target or old
     appeal.status = new
-    change = StatusChange(appeal=appeal, from_status=old, to_status=new, at=utcnow(),
-                          user_id=getattr(user, "id", None), comment=str(comment or "").strip())
+    change = StatusChange(
+        appeal=appeal,
+        from_status=old,
+        to_status=new,
+        at=utcnow(),
+        user_id=getattr(user, "id", None),
+        comment=str(comment or "").strip(),
+    )
     db.session.add(change)
     return change
 
@@ -183,12 +203,16 @@ def _get(model, value, message):
 
 # --- transitions -----------------------------------------------------------------------------------
 
+
 def signers_for(appeal: Appeal) -> list[User]:
     """Active signers whose direction covers the appeal's topic."""
     if appeal.direction_id is None:
         return []
-    query = sa.select(User).where(User.role == Role.SIGNER, User.active.is_(True),
-                                  User.direction_id == appeal.direction_id).order_by(User.id)
+    query = (
+        sa.select(User)
+        .where(User.role == Role.SIGNER, User.active.is_(True), User.direction_id == appeal.direction_id)
+        .order_by(User.id)
+    )
     return list(db.session.execute(query).scalars())
 
 
@@ -226,8 +250,9 @@ def not_consider(user, appeal: Appeal, *, reason: str) -> StatusChange:
     return _move(appeal, t, user, appeal.decision_reason)
 
 
-def forward(user, appeal: Appeal, *, body: str, notified_on: date | None, comment: str = "",
-            today: date | None = None) -> StatusChange:
+def forward(
+    user, appeal: Appeal, *, body: str, notified_on: date | None, comment: str = "", today: date | None = None
+) -> StatusChange:
     """registered → forwarded: to the competent body within 5 days, the applicant notified."""
     t = check(user, appeal, "forward")
     body = _required_text(body, _l("State the body the appeal is forwarded to."), "body")
@@ -238,8 +263,17 @@ def forward(user, appeal: Appeal, *, body: str, notified_on: date | None, commen
     return _move(appeal, t, user, f"{body}: {comment.strip()}" if (comment or "").strip() else body)
 
 
-def resolve(user, appeal: Appeal, *, text: str, executors, for_information=(), deadline: date | None = None,
-            resolved_on: date | None = None, today: date | None = None) -> Resolution:
+def resolve(
+    user,
+    appeal: Appeal,
+    *,
+    text: str,
+    executors,
+    for_information=(),
+    deadline: date | None = None,
+    resolved_on: date | None = None,
+    today: date | None = None,
+) -> Resolution:
     """on_resolution → assigned: the resolution names executors in order; the first is responsible."""
     t = check(user, appeal, "resolve")
     today = today or kyiv_today()
@@ -256,8 +290,9 @@ def resolve(user, appeal: Appeal, *, text: str, executors, for_information=(), d
         raise WorkflowError(_l("These executors are inactive: %(names)s.", names=", ".join(inactive)))
     resolved_on = resolved_on or today
     if resolved_on < _registered_on(appeal) or resolved_on > today:
-        raise WorkflowError(_l("The resolution date must be between the registration date and today."),
-                            field="resolved_on")
+        raise WorkflowError(
+            _l("The resolution date must be between the registration date and today."), field="resolved_on"
+        )
     deadline = deadline or appeal.due_date
     deadlines.check_assignment_deadline(deadline, resolved_on=resolved_on, legal_due=appeal.due_date)
 
@@ -267,13 +302,30 @@ def resolve(user, appeal: Appeal, *, text: str, executors, for_information=(), d
     for index, executor in enumerate(chosen):
         position += 1
         role = ExecutorRole.RESPONSIBLE if index == 0 else ExecutorRole.CO_EXECUTOR
-        db.session.add(Assignment(appeal=appeal, resolution=resolution, executor=executor, position=position,
-                                  executor_role=role, status=AssignmentStatus.NEW, due_date=deadline))
+        db.session.add(
+            Assignment(
+                appeal=appeal,
+                resolution=resolution,
+                executor=executor,
+                position=position,
+                executor_role=role,
+                status=AssignmentStatus.NEW,
+                due_date=deadline,
+            )
+        )
     for executor in informed:
         position += 1
-        db.session.add(Assignment(appeal=appeal, resolution=resolution, executor=executor, position=position,
-                                  executor_role=ExecutorRole.FOR_INFORMATION, status=AssignmentStatus.NEW,
-                                  due_date=deadline))
+        db.session.add(
+            Assignment(
+                appeal=appeal,
+                resolution=resolution,
+                executor=executor,
+                position=position,
+                executor_role=ExecutorRole.FOR_INFORMATION,
+                status=AssignmentStatus.NEW,
+                due_date=deadline,
+            )
+        )
     appeal.main_executor = chosen[0]
     if appeal.signer_id is None and Role(user.role) == Role.SIGNER:
         appeal.signer_id = user.id
@@ -298,14 +350,22 @@ def _upsert_answer(appeal: Appeal, kind: AnswerKind, body: str, user, assignment
         if AnswerKind(answer.kind) == kind and answer.signed_at is None:
             answer.body, answer.drafted_by_id, answer.assignment = body, getattr(user, "id", None), assignment
             return answer
-    answer = Answer(appeal=appeal, kind=kind, body=body, drafted_by_id=getattr(user, "id", None),
-                    assignment=assignment)
+    answer = Answer(appeal=appeal, kind=kind, body=body, drafted_by_id=getattr(user, "id", None), assignment=assignment)
     db.session.add(answer)
     return answer
 
 
-def draft(user, appeal: Appeal, *, to_regional_center: str, to_applicant: str, feedback_method,
-          contacted_at: datetime | None, feedback_result: str, feedback_attachment=None) -> StatusChange:
+def draft(
+    user,
+    appeal: Appeal,
+    *,
+    to_regional_center: str,
+    to_applicant: str,
+    feedback_method,
+    contacted_at: datetime | None,
+    feedback_result: str,
+    feedback_attachment=None,
+) -> StatusChange:
     """in_work → answer_drafted: answers (appendices 1 and 2) and the proof of feedback."""
     t = check(user, appeal, "draft")
     center = _required_text(to_regional_center, _l("Write the answer to the regional center."), "to_regional_center")
@@ -318,15 +378,20 @@ def draft(user, appeal: Appeal, *, to_regional_center: str, to_applicant: str, f
     if contacted_at.tzinfo is None:
         raise WorkflowError(_l("State when the applicant was contacted."), field="contacted_at")
     if contacted_at > utcnow() or to_kyiv(contacted_at).date() < _registered_on(appeal):
-        raise WorkflowError(_l("The contact with the applicant must be between registration and now."),
-                            field="contacted_at")
-    result = _required_text(feedback_result, _l("State the result of the contact with the applicant."),
-                            "feedback_result")
+        raise WorkflowError(
+            _l("The contact with the applicant must be between registration and now."), field="contacted_at"
+        )
+    result = _required_text(
+        feedback_result, _l("State the result of the contact with the applicant."), "feedback_result"
+    )
     main = responsible_assignment(appeal)
     _upsert_answer(appeal, AnswerKind.TO_REGIONAL_CENTER, center, user, main)
     _upsert_answer(appeal, AnswerKind.TO_APPLICANT, applicant, user, main)
-    db.session.add(FeedbackProof(appeal=appeal, method=method, contacted_at=contacted_at, result=result,
-                                 attachment=feedback_attachment))
+    db.session.add(
+        FeedbackProof(
+            appeal=appeal, method=method, contacted_at=contacted_at, result=result, attachment=feedback_attachment
+        )
+    )
     if main is not None:
         main.status = AssignmentStatus.ANSWERED
         main.answered_at = utcnow()
@@ -366,8 +431,9 @@ def rework(user, appeal: Appeal, *, reason: str) -> StatusChange:
     return _move(appeal, t, user, reason)
 
 
-def dispatch(user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False,
-             comment: str = "") -> StatusChange:
+def dispatch(
+    user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False, comment: str = ""
+) -> StatusChange:
     """signed → sent: outgoing number, the signed scan attached, delivery pending, paper copy marked."""
     t = check(user, appeal, "dispatch")
     number = _required_text(outgoing_number, _l("State the outgoing number."), "outgoing_number")
@@ -396,17 +462,29 @@ def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> Statu
     return _move(appeal, t, user, comment or str(code))
 
 
-def extend_term(user, appeal: Appeal, *, new_due_date: date | None, reason: str, notified_on: date | None,
-                today: date | None = None) -> TermExtension:
+def extend_term(
+    user, appeal: Appeal, *, new_due_date: date | None, reason: str, notified_on: date | None, today: date | None = None
+) -> TermExtension:
     """Any open state: the head extends the term (reason, applicant notified, ≤ 45 days in total)."""
     t = check(user, appeal, "extend_term")
     old_due = appeal.due_date
-    appeal.term_days = deadlines.check_extension(registered_on=appeal.registered_at, current_due=old_due,
-                                                 new_due=new_due_date, reason=reason, notified_on=notified_on,
-                                                 today=today)
+    appeal.term_days = deadlines.check_extension(
+        registered_on=appeal.registered_at,
+        current_due=old_due,
+        new_due=new_due_date,
+        reason=reason,
+        notified_on=notified_on,
+        today=today,
+    )
     appeal.due_date = new_due_date
-    extension = TermExtension(appeal=appeal, old_due_date=old_due, new_due_date=new_due_date,
-                              reason=reason.strip(), applicant_notified_on=notified_on, extended_by_id=user.id)
+    extension = TermExtension(
+        appeal=appeal,
+        old_due_date=old_due,
+        new_due_date=new_due_date,
+        reason=reason.strip(),
+        applicant_notified_on=notified_on,
+        extended_by_id=user.id,
+    )
     db.session.add(extension)
     # executors' deadlines that followed the legal term move with it
     for assignment in appeal.assignments:
@@ -417,9 +495,19 @@ def extend_term(user, appeal: Appeal, *, new_due_date: date | None, reason: str,
 
 
 ACTIONS = {
-    "route": route, "return_to_applicant": return_to_applicant, "not_consider": not_consider,
-    "forward": forward, "resolve": resolve, "accept": accept, "draft": draft, "submit": submit,
-    "sign": sign, "rework": rework, "dispatch": dispatch, "close": close, "extend_term": extend_term,
+    "route": route,
+    "return_to_applicant": return_to_applicant,
+    "not_consider": not_consider,
+    "forward": forward,
+    "resolve": resolve,
+    "accept": accept,
+    "draft": draft,
+    "submit": submit,
+    "sign": sign,
+    "rework": rework,
+    "dispatch": dispatch,
+    "close": close,
+    "extend_term": extend_term,
 }
 
 
