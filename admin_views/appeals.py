@@ -44,6 +44,7 @@ from portal.i18n import KYIV, format_date, kyiv_today
 from portal.labels import enum_choices, enum_label
 from portal.models.appeals import Appeal, Applicant, Assignment, Attachment
 from portal.models.enums import (
+    OPEN_STATUSES,
     AppealStatus,
     AppealSubject,
     AppealType,
@@ -75,6 +76,7 @@ STATUS_BADGES = {
     AppealStatus.RETURNED_TO_APPLICANT: "light",
     AppealStatus.NOT_CONSIDERED: "light",
     AppealStatus.FORWARDED: "light",
+    AppealStatus.CANCELLED: "light",
 }
 
 
@@ -285,6 +287,9 @@ def status_badge(status) -> Markup:
 def due_cell(appeal: Appeal) -> Markup:
     state = deadlines.deadline_state(appeal.due_date, appeal.status)
     text = format_date(appeal.due_date)
+    control = deadlines.control_date(appeal.due_date)
+    if control is not None and control != appeal.due_date and appeal.is_open:
+        text = f"{text} ({_l('control')} {format_date(control)})"
     if state == "overdue":
         return Markup('<span class="portal-overdue" title="{}">{}</span>').format(_l("Overdue"), text)
     if state == "near_due":
@@ -297,7 +302,21 @@ def _fmt_reg_number(view, context, model, name):
 
 
 def _fmt_status(view, context, model, name):
-    return status_badge(model.status)
+    badge = status_badge(model.status)
+    left = art5_days_left(model)
+    if left is None:
+        return badge
+    css = "danger" if left < 0 else "warning"
+    return badge + Markup(' <span class="badge badge-{}" title="{}">{}</span>').format(
+        css, _l("Days left to return it to the applicant (Art. 5)"), _l("Art. 5: %(days)s d.", days=left)
+    )
+
+
+def art5_days_left(appeal: Appeal) -> int | None:
+    """Days left to return a registered appeal lacking Art. 5 items (None when it lacks nothing)."""
+    if AppealStatus(appeal.status) != AppealStatus.REGISTERED or not registration.completeness_problems(appeal):
+        return None
+    return deadlines.return_days_left(deadlines.receipt_date(appeal))
 
 
 def _fmt_due(view, context, model, name):
@@ -370,9 +389,16 @@ class ResolveForm(Form):
     informed = SelectMultipleField(_l("For information"), choices=[], validators=[Optional()])
     resolved_on = DateField(_l("Resolution date"), validators=[InputRequired()])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    term_days = SelectField(
+        _l("Term"),
+        choices=[("30", _l("30 days")), ("15", _l("15 days: needs no additional study"))],
+        validators=[Optional()],
+        description=_l("The registration's choice is only a proposal; the resolution decides."),
+    )
 
     def params(self):
         return {
+            "term_days": self.term_days.data or None,
             "text": self.text.data,
             "executors": [self.responsible.data, *(self.co_executors.data or [])],
             "for_information": self.informed.data or [],
@@ -459,8 +485,12 @@ ACTION_FORMS = {
     "submit": CommentForm,
     "sign": CommentForm,
     "rework": ReasonForm,
+    "recall": ReasonForm,
     "dispatch": DispatchForm,
+    "returned_by_center": ReasonForm,
     "close": CloseForm,
+    "reopen": ReasonForm,
+    "cancel": ReasonForm,
     "extend_term": ExtendForm,
 }
 # the file an action's form may carry, and the kind it is kept as
@@ -491,6 +521,7 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
         if formdata is None:
             form.resolved_on.data = today
             form.deadline.data = appeal.due_date
+            form.term_days.data = "15" if appeal.term_days == deadlines.SHORT_TERM_DAYS else "30"
     elif action == "close":
         codes = db.session.execute(sa.select(ResultCode).order_by(ResultCode.id)).scalars()
         form.result_code.choices = [("", "—")] + [(str(c.id), c.name) for c in codes]
@@ -502,7 +533,7 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
     elif formdata is None and action == "extend_term":
         form.notified_on.data = today
         form.new_due_date.data = min(
-            deadlines.latest_due_date(appeal.registered_at), max(appeal.due_date, today) + timedelta(days=15)
+            deadlines.latest_due_date(deadlines.receipt_date(appeal)), max(appeal.due_date, today) + timedelta(days=15)
         )
     elif formdata is None and action == "return_to_applicant":
         missing = registration.describe_missing(registration.completeness_problems(appeal))
@@ -518,6 +549,21 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
     elif formdata is None and action == "draft":
         form.contacted_at.data = datetime.now(KYIV).replace(second=0, microsecond=0, tzinfo=None)
     return form
+
+
+_WORK_STATES = frozenset(s.value for s in OPEN_STATUSES)
+
+
+def _is_work_list(args) -> bool:
+    """Is this list a work queue (only appeals awaiting an answer)?"""
+    for key, value in args.items():
+        if not key.startswith("flt"):
+            continue
+        if key.endswith(("_open", "_overdue", "_near_due")):
+            return True
+        if key.endswith("_status") and value in _WORK_STATES:
+            return True
+    return False
 
 
 def _form_errors(form) -> list[str]:
@@ -747,6 +793,8 @@ class AppealView(PortalModelView):
             )
             g.appeal_registration = result
             return
+        if workflow.is_sealed(model):
+            raise DomainError(_l("A closed or cancelled appeal is sealed and cannot be edited."))
         history = sa.inspect(model).attrs.status.history
         if history.has_changes():
             raise DomainError(_l("The state of an appeal changes only through its workflow actions."))
@@ -778,7 +826,16 @@ class AppealView(PortalModelView):
             _l("Registered as %(number)s, due %(date)s.", number=model.reg_number, date=format_date(model.due_date)),
             "success",
         )
-        if result.repeat_of is not None:
+        if result.repeat_of is not None and model.sign == ReceiptSign.DUPLICATE:
+            flash(
+                _l(
+                    "The same applicant's appeal on this question is still under consideration (%(number)s): "
+                    "joined to it as a duplicate (same term, executors and answer).",
+                    number=result.repeat_of.reg_number,
+                ),
+                "warning",
+            )
+        elif result.repeat_of is not None:
             flash(
                 _l(
                     "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
@@ -796,18 +853,41 @@ class AppealView(PortalModelView):
             )
         if result.not_considered_reason:
             flash(str(result.not_considered_reason), "warning")
+        if result.same_ukc_number is not None:
+            flash(
+                Markup('{} <a href="{}">{}</a>').format(
+                    _l("This GCC (1545) number is already registered:"),
+                    self.get_url(".details_view", id=result.same_ukc_number.id),
+                    result.same_ukc_number.reg_number,
+                ),
+                "warning",
+            )
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
 
-    def on_model_delete(self, model):
-        g.appeal_files = [attachments.path_of(a) for a in model.attachments]
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        # a closed or cancelled appeal is sealed: only the director's "reopen" step changes it
+        appeal = self.get_one(request.args.get("id", "")) if request.args.get("id") else None
+        if appeal is not None and workflow.is_sealed(appeal):
+            flash(_l("A closed or cancelled appeal is sealed and cannot be edited."), "error")
+            return redirect(self.get_url(".details_view", id=appeal.id))
+        return super().edit_view()
 
-    def after_model_delete(self, model):
-        # the rows went with the appeal (cascade); their files go once the delete is committed
-        for path in g.pop("appeal_files", []):
-            if os.path.exists(path):
-                os.remove(path)
+    def _get_default_order(self):
+        # work lists (open, overdue, due soon, an open state) put privileged applicants first,
+        # then the earliest term (the control date follows the due date's order)
+        if not _is_work_list(request.args):
+            yield from super()._get_default_order()
+            return
+        yield Appeal.is_privileged, [], True
+        yield Appeal.due_date, [], False
+        yield Appeal.id, [], False
+
+    def on_model_delete(self, model):
+        # no role holds "delete" on appeals; this is the last line should one ever be granted
+        raise DomainError(_l("Appeals are never deleted: the director cancels a wrong registration."))
 
     # --- the appeal card ------------------------------------------------------------------------
     def render(self, template, **kwargs):
@@ -824,7 +904,14 @@ class AppealView(PortalModelView):
             "due_cell": due_cell(appeal),
             "deadline_state": deadlines.deadline_state(appeal.due_date, appeal.status),
             "days_left": deadlines.days_left(appeal.due_date),
-            "latest_due": deadlines.latest_due_date(appeal.registered_at),
+            "latest_due": deadlines.latest_due_date(deadlines.receipt_date(appeal)),
+            "receipt_date": deadlines.receipt_date(appeal),
+            "control_date": deadlines.control_date(appeal.due_date),
+            "art5_days_left": art5_days_left(appeal),
+            "return_deadline": deadlines.return_deadline(deadlines.receipt_date(appeal)),
+            "answered_on": deadlines.answered_on(appeal),
+            "on_time": deadlines.is_on_time(appeal),
+            "sealed": workflow.is_sealed(appeal),
             "missing": (
                 registration.describe_missing(registration.completeness_problems(appeal))
                 if status == AppealStatus.REGISTERED

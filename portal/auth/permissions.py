@@ -14,6 +14,8 @@ from portal.models.enums import ReportKind, Role
 READ = frozenset({"list", "details"})
 READ_EXPORT = READ | {"export"}
 CRUD = frozenset({"list", "details", "create", "edit", "delete", "export"})
+# Appeals are never deleted: a wrong registration is cancelled and stays in the register.
+APPEAL_RECORDS = CRUD - {"delete"}
 
 AREAS = (
     "appeal",
@@ -29,6 +31,7 @@ AREAS = (
     "audit_log",
     "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
+    "calendar_day",  # the director's working-day calendar (control dates)
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -44,8 +47,12 @@ APPEAL_WORKFLOW = frozenset(
         "submit",
         "sign",
         "rework",
+        "recall",
         "dispatch",
+        "returned_by_center",
         "close",
+        "reopen",
+        "cancel",
         "extend_term",
         "attach",
     }
@@ -58,7 +65,7 @@ READ_ACTIONS = frozenset({"list", "details", "export", "download", "view_persona
 
 _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     Role.DIRECTOR: {
-        "appeal": CRUD | APPEAL_WORKFLOW | {"view_personal_data"},
+        "appeal": APPEAL_RECORDS | APPEAL_WORKFLOW | {"view_personal_data"},
         "executor": CRUD,
         "structural_unit": CRUD,
         "employee": CRUD,
@@ -71,9 +78,11 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
         "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
         "user": USER_ADMIN,
+        "calendar_day": CRUD,
     },
     Role.SIGNER: {
-        "appeal": READ_EXPORT | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
+        "appeal": READ_EXPORT
+        | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": READ,
         "report": READ | {"create", "download"},
     },
@@ -88,6 +97,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
             "not_consider",
             "forward",
             "dispatch",
+            "returned_by_center",
             "close",
             "attach",
         },

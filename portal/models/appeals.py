@@ -123,6 +123,9 @@ class Appeal(TimestampMixin, db.Model):
     )  # Art. 5 return / Art. 8 refusal
     forwarded_to: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Forwarded to")})
     applicant_notified_on: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
+    # the day of forwarding by competence counts for timeliness like a dispatch (Art. 20)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Forwarded at")})
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0", info={"label": _l("Reopened")})
     outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Outgoing No.")})
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Sent at")})
     delivery_status: Mapped[DeliveryStatus | None] = mapped_column(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -25,7 +25,6 @@ from portal.services import deadlines
 
 SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
 FALLBACK_PREFIX = "Ч"  # an individual applicant whose surname starts with no letter
-REPEAT_WINDOW_DAYS = 365
 
 # Art. 5: oral appeals are recorded by the official; written ones need a signature and a date;
 # electronic ones need an e-mail address. Post includes e-mail, so either one satisfies it.
@@ -40,7 +39,8 @@ class Registration:
     appeal: Appeal
     missing: list[str] = field(default_factory=list)  # keys of Art. 5 items lacking (MISSING_LABELS)
     repeat_of: Appeal | None = None  # proposed link to an earlier appeal (sign set to repeated)
-    not_considered_reason: object = None  # Art. 8 ground found at registration (anonymous)
+    not_considered_reason: object = None  # Art. 8 ground proposed at registration (anonymous, repeated)
+    same_ukc_number: Appeal | None = None  # an earlier appeal with the same УКЦ (1545) number
 
 
 # --- normalisation ---------------------------------------------------------------------
@@ -179,12 +179,12 @@ def completeness_problems(appeal: Appeal) -> list[str]:
     words = [w for w in _SPACES.split(name.strip()) if w]
     if not words or (subject == AppealSubject.INDIVIDUAL and len(words) < 3):
         missing.append("name")
-    if not applicant or not (applicant.address or "").strip():
+    if not applicant or is_placeholder(applicant.address):
         missing.append("address")
     if not ((appeal.summary or "").strip() or (appeal.content or "").strip()):
         missing.append("substance")
     channel = Channel(appeal.channel) if appeal.channel else None
-    has_email = bool(applicant and normalise_email(applicant.email))
+    has_email = bool(applicant and "@" in normalise_email(applicant.email))
     if channel in ELECTRONIC_CHANNELS and not has_email:
         missing.append("email")
     if channel in WRITTEN_CHANNELS and not appeal.signed_by_applicant:
@@ -194,6 +194,13 @@ def completeness_problems(appeal: Appeal) -> list[str]:
     return missing
 
 
+def is_placeholder(text: str | None) -> bool:
+    """A value that only stands in for a missing one ("-", "—", "немає"): not an address."""
+    from portal.services.repeats import is_placeholder as placeholder
+
+    return placeholder(text)
+
+
 def describe_missing(keys) -> list:
     """The translatable labels of missing Art. 5 items."""
     return [MISSING_LABELS[k] for k in keys]
@@ -201,68 +208,15 @@ def describe_missing(keys) -> list:
 
 def not_considered_reason(appeal: Appeal):
     """An Art. 8 ground visible at registration, as a translatable text (the decision is the clerk's)."""
-    if AppealSubject(appeal.subject or AppealSubject.INDIVIDUAL) == AppealSubject.ANONYMOUS:
-        return _l("An anonymous appeal is not considered (Art. 8).")
-    return None
+    from portal.services.repeats import art8_proposal
+
+    return art8_proposal(appeal)
 
 
 # --- repeat detection ------------------------------------------------------------------------
 
 
-def _same_person(a: Applicant, b: Applicant) -> bool:
-    if a is b or (a.id is not None and a.id == b.id):
-        return True
-    if not normalise_name(a.full_name) or normalise_name(a.full_name) != normalise_name(b.full_name):
-        return False
-    a_phones = {phone_digits(p) for p in (a.phone, a.phone2) if phone_digits(p)}
-    b_phones = {phone_digits(p) for p in (b.phone, b.phone2) if phone_digits(p)}
-    if a_phones & b_phones:
-        return True
-    return bool(normalise_email(a.email)) and normalise_email(a.email) == normalise_email(b.email)
-
-
-def find_repeat(appeal: Appeal) -> Appeal | None:
-    """The latest earlier appeal of the same applicant on the same topic within a year.
-
-    The same applicant is the same record, or the same normalised full name with the same
-    phone or e-mail. Candidates are found through indexed columns (name, phone, e-mail).
-    """
-    applicant = appeal.applicant
-    topic_id = appeal.topic_id or (appeal.topic.id if appeal.topic else None)
-    if applicant is None or topic_id is None:
-        return None
-    registered_at = appeal.registered_at or utcnow()
-    who = []
-    if applicant.id is not None:
-        who.append(Applicant.id == applicant.id)
-    if name_variants(applicant.full_name):
-        who.append(Applicant.full_name.in_(name_variants(applicant.full_name)))
-    phones = phone_variants(applicant.phone) + phone_variants(applicant.phone2)
-    if phones:
-        who.append(Applicant.phone.in_(phones))
-    if normalise_email(applicant.email):
-        who.append(Applicant.email.in_({applicant.email.strip(), normalise_email(applicant.email)}))
-    if not who:
-        return None
-    candidates = sa.select(Applicant.id).where(sa.or_(*who))
-    query = (
-        sa.select(Appeal)
-        .where(
-            Appeal.topic_id == topic_id,
-            Appeal.registered_at >= registered_at - timedelta(days=REPEAT_WINDOW_DAYS),
-            Appeal.registered_at <= registered_at,
-            Appeal.applicant_id.in_(candidates),
-        )
-        .order_by(Appeal.registered_at.desc(), Appeal.id.desc())
-        .limit(50)
-    )
-    if appeal.id is not None:
-        query = query.where(Appeal.id != appeal.id)
-    with db.session.no_autoflush:
-        for earlier in db.session.execute(query).scalars():
-            if earlier.applicant is not None and _same_person(applicant, earlier.applicant):
-                return earlier
-    return None
+# Repeated and duplicate appeals are found by ``portal.services.repeats``.
 
 
 # --- derived fields ---------------------------------------------------------------------------
@@ -326,19 +280,17 @@ def register_appeal(
         refresh_derived(appeal)
 
         appeal.term_days = deadlines.term_days(needs_study=needs_study, requested_days=requested_term_days)
-        appeal.due_date = deadlines.due_date(appeal.registered_at, appeal.term_days)
+        appeal.due_date = deadlines.due_date(deadlines.received_at(appeal), appeal.term_days)
 
         year = to_kyiv(appeal.registered_at).year
         appeal.reg_seq = next_sequence(year)
         appeal.reg_number = format_reg_number(registration_prefix(appeal), appeal.reg_seq, year)
 
-        repeat = None
-        if appeal.repeat_of is None and appeal.repeat_of_id is None:
-            repeat = find_repeat(appeal)
-            if repeat is not None:
-                appeal.repeat_of = repeat
-                if appeal.sign == ReceiptSign.PRIMARY:
-                    appeal.sign = ReceiptSign.REPEATED
+        from portal.services import repeats
+
+        match = repeats.apply(appeal)  # repeated (linked) or duplicate (joined: same term and executors)
+        repeat = match.earlier if match is not None else None
+        same_ukc = repeats.registered_ukc_number(appeal)
 
         appeal.transitions.append(
             StatusChange(
@@ -355,6 +307,7 @@ def register_appeal(
         missing=completeness_problems(appeal),
         repeat_of=repeat,
         not_considered_reason=not_considered_reason(appeal),
+        same_ukc_number=same_ukc,
     )
 
 
