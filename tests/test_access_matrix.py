@@ -62,6 +62,7 @@ EXTRA_ROUTES = {
     ("budget_estimate", "/approve/"): {"POST": "approve"},
     ("budget_amendment", "/approve/"): {"POST": "approve"},
     ("user", "/password/"): {"GET": "reset_password", "POST": "reset_password"},
+    ("calendar_day", "/holidays/"): {"POST": "edit"},  # the public-holidays switch
 }
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
 BULK_ACTIONS = {
@@ -81,6 +82,7 @@ BULK_ACTIONS = {
     ("user", "delete"): None,
     ("user", "disable"): "edit",
     ("user", "enable"): "edit",
+    ("calendar_day", "delete"): "delete",
 }
 UNKNOWN_ACTION = "no-such-action"
 ENDPOINTS = (
@@ -97,6 +99,7 @@ ENDPOINTS = (
     "report",
     "audit_log",
     "user",
+    "calendar_day",
 )
 
 
@@ -207,6 +210,10 @@ def _seed(app) -> dict[str, str]:
 
         db.session.add(BudgetAmendment(estimate=line.estimate, number="1", dated=date.today(), reason="Перерозподіл"))
         db.session.add(ReportRun(job_id="matrix-run", kind=ReportKind.WEEKLY, title="weekly"))
+        from portal.models import CalendarDay
+        from portal.models.enums import CalendarDayKind
+
+        db.session.add(CalendarDay(day=date(2030, 1, 1), kind=CalendarDayKind.PUBLIC_HOLIDAY, name="Новий рік"))
         for role in Role:
             if role not in (Role.EXECUTOR, Role.SIGNER):
                 f.make_user(role, username=f"m_{role.value}")

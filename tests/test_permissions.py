@@ -14,7 +14,7 @@ ALL_WORKFLOW = p.APPEAL_WORKFLOW
 # The matrix we enforce (DESIGN §4). An area missing from a role's row is closed to it.
 EXPECTED = {
     Role.DIRECTOR: {
-        "appeal": CRUD | ALL_WORKFLOW | {"view_personal_data"},
+        "appeal": (CRUD - {"delete"}) | ALL_WORKFLOW | {"view_personal_data"},  # never deleted: cancelled
         "executor": CRUD,
         "structural_unit": CRUD,
         "employee": CRUD,
@@ -27,9 +27,10 @@ EXPECTED = {
         "report": R | {"create", "download"},
         "audit_log": RE,
         "user": USERS,
+        "calendar_day": CRUD,
     },
     Role.SIGNER: {
-        "appeal": RE | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
+        "appeal": RE | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": R,
         "report": R | {"create", "download"},
     },
@@ -44,6 +45,7 @@ EXPECTED = {
             "not_consider",
             "forward",
             "dispatch",
+            "returned_by_center",
             "close",
             "attach",
         },
@@ -104,6 +106,17 @@ def test_auditor_reads_every_area_and_writes_none(area):
 
 def test_admin_sees_only_user_accounts():
     assert p.readable_areas(Role.ADMIN) == ["user"]
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_nobody_deletes_an_appeal(role):
+    assert not p.can(role, "appeal", "delete")
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_director_cancels_and_reopens_appeals(role):
+    assert p.can(role, "appeal", "cancel") is (role == Role.DIRECTOR)
+    assert p.can(role, "appeal", "reopen") is (role == Role.DIRECTOR)
 
 
 @pytest.mark.parametrize("role", list(Role))
