@@ -93,6 +93,18 @@ def report_weekly_command(week, wait, timeout):
     _request(ReportKind.WEEKLY, {"week": week} if week else {}, wait, timeout)
 
 
+@report_group.command("quarterly")
+@click.option(
+    "--quarter", default=None, help="Quarter, e.g. 2026-Q1, or a year, e.g. 2026 (default: the last one ended)."
+)
+@click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")
+@click.option("--timeout", default=900, show_default=True, help="Seconds to wait with --wait.")
+@with_appcontext
+def report_quarterly_command(quarter, wait, timeout):
+    """Quarterly statistics by the classifier of appeals (CMU 858/2008); prints the file's path."""
+    _request(ReportKind.QUARTERLY, {"quarter": quarter} if quarter else {}, wait, timeout)
+
+
 @report_group.command("budget")
 @click.option("--year", type=int, default=None, help="Budget year (default: this year).")
 @click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")

@@ -37,6 +37,7 @@ ROLES = [ANON, *Role]
 LOOKUP = "lookup"  # ajax pickers of the create/edit forms: open to whoever may create or edit
 WORKFLOW = "workflow"  # one route for all appeal steps: the step itself is checked inside
 WEEKLY = "weekly"  # the weekly analysis on screen: report details and the weekly kind
+QUARTERLY = "quarterly"  # the quarterly statistics on screen: report details and the quarterly kind
 HOME = "home"
 
 # Flask-Admin's routes on every model view: rule suffix → {method: need}
@@ -58,6 +59,7 @@ EXTRA_ROUTES = {
     ("appeal", "/attachment/<int:attachment_id>"): {"GET": "details"},
     ("report", "/download/<int:run_id>"): {"GET": "download"},
     ("report", "/weekly/"): {"GET": WEEKLY},
+    ("report", "/quarterly/"): {"GET": QUARTERLY},
     ("report", "/status/"): {"GET": "list"},
     ("budget_estimate", "/approve/"): {"POST": "approve"},
     ("budget_amendment", "/approve/"): {"POST": "approve"},
@@ -152,6 +154,8 @@ def expected_allowed(role, case: Case, area: str) -> bool:
         return can(role, area, "details")
     if case.need == WEEKLY:
         return can(role, area, "details") and can_report(role, ReportKind.WEEKLY)
+    if case.need == QUARTERLY:
+        return can(role, area, "details") and can_report(role, ReportKind.QUARTERLY)
     return can(role, area, case.need)
 
 

@@ -14,8 +14,8 @@ from portal.models.appeals import (  # noqa: F401
     TermExtension,
 )
 from portal.models.audit import AuditLog  # noqa: F401
-from portal.models.calendar import CalendarDay, CalendarSetting  # noqa: F401
 from portal.models.budget import AmendmentLine, BudgetAmendment, BudgetEstimate, BudgetLine, Expenditure  # noqa: F401
+from portal.models.calendar import CalendarDay, CalendarSetting  # noqa: F401
 from portal.models.enums import *  # noqa: F403
 from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit  # noqa: F401
 from portal.models.reference import Direction, Kekv, PrivilegeCategory, ResultCode, SocialStatus, Topic  # noqa: F401

@@ -1575,6 +1575,7 @@ STATE_PLAN = [
     (S.RETURNED_TO_APPLICANT, 0.03, (2, DEMO_DAYS)),
     (S.NOT_CONSIDERED, 0.03, (2, DEMO_DAYS)),
     (S.FORWARDED, 0.03, (1, 5)),
+    (S.CANCELLED, 0.01, (2, DEMO_DAYS)),  # a wrong registration, cancelled by the director
     (S.CLOSED, None, (12, DEMO_DAYS)),  # the rest
 ]
 MAIN_PATH = [
@@ -1600,13 +1601,14 @@ STEP_WEIGHT = {
     S.RETURNED_TO_APPLICANT: 1,
     S.NOT_CONSIDERED: 1,
     S.FORWARDED: 1,
+    S.CANCELLED: 1,
 }
 RESULT_WEIGHTS = [("positive", 36), ("explained", 40), ("refused", 7), ("impossible_now", 8), ("needs_funding", 9)]
 
 
 def path_to(status: AppealStatus, rework: bool = False, via_forward: bool = False) -> list[AppealStatus]:
     """The states an appeal went through to reach ``status`` (with one rework loop if asked)."""
-    if status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED):
+    if status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED):
         return [S.REGISTERED, status]
     if status is S.CLOSED and via_forward:
         return [S.REGISTERED, S.FORWARDED, S.CLOSED]
@@ -1843,7 +1845,7 @@ class _AppealMaker:
                 if rng.random() < 0.87
                 else appeal.term_days + rng.uniform(1, 6)
             )
-        elif final in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED):
+        elif final in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.CANCELLED):
             span = rng.uniform(1, 8)
         else:
             span = age * rng.uniform(0.55, 0.95)
@@ -1886,7 +1888,11 @@ class _AppealMaker:
         if status is S.NOT_CONSIDERED:
             appeal.decision_reason = NOT_CONSIDERED_REASONS[0 if appeal.subject is AppealSubject.ANONYMOUS else 1]
             comments[status] = appeal.decision_reason
+        if status is S.CANCELLED:
+            appeal.decision_reason = "Помилкова реєстрація: звернення зареєстровано двічі."
+            comments[status] = appeal.decision_reason
         if S.FORWARDED in path:
+            appeal.forwarded_at = at[S.FORWARDED]
             appeal.forwarded_to = rng.choice(FORWARD_BODIES)
             appeal.applicant_notified_on = kyiv_date(at[S.FORWARDED])
             comments[S.FORWARDED] = appeal.forwarded_to
@@ -1931,6 +1937,7 @@ class _AppealMaker:
             S.RETURNED_TO_APPLICANT: clerk,
             S.NOT_CONSIDERED: clerk,
             S.FORWARDED: clerk,
+            S.CANCELLED: b.director,
         }
         previous = None
         for state, moment in zip(path, moments):

@@ -521,6 +521,8 @@ class _Generator:
             "rework_count": 0,
             "decision_reason": "",
             "forwarded_to": "",
+            "forwarded_at": None,
+            "reopen_count": 0,
             "applicant_notified_on": None,
             "outgoing_number": "",
             "sent_at": None,
@@ -707,6 +709,7 @@ class _Generator:
             row["decision_reason"] = demo.NOT_CONSIDERED_REASONS[0 if row["subject"] is AppealSubject.ANONYMOUS else 1]
         if S.FORWARDED in path:
             row["forwarded_to"] = rng.choice(demo.FORWARD_BODIES)
+            row["forwarded_at"] = at[S.FORWARDED]
             row["applicant_notified_on"] = _kyiv_date(at[S.FORWARDED])
         if S.SENT in path:
             self.outgoing += 1

@@ -32,8 +32,8 @@ from portal.services.weekly import Week
 
 log = logging.getLogger(__name__)
 
-# Kinds this portal can make now; quarterly statistics and the audit export come later.
-AVAILABLE_KINDS = (ReportKind.WEEKLY, ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST)
+# Kinds this portal can make from the report form; the audit export is requested from the history.
+AVAILABLE_KINDS = (ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST)
 ACTIVE_STATES = (JobState.QUEUED, JobState.STARTED)
 WEEKLY_REPORT_HOUR = 7  # Monday, Kyiv time; ``WEEKLY_REPORT_HOUR`` in the config overrides
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,6 +79,11 @@ def normalise_params(kind: ReportKind, params: dict) -> tuple[dict, str]:
         if params.get("scheduled"):
             out["scheduled"] = True
         return out, f"{label} {week} ({format_date(week.first_day)}–{format_date(week.last_day)})"
+    if kind == ReportKind.QUARTERLY:
+        from portal.reports import quarterly
+
+        period = quarterly.Period.parse(params.get("quarter") or str(quarterly.Period.last_complete()))
+        return {"quarter": str(period)}, quarterly.title(period)
     if kind == ReportKind.BUDGET_EXECUTION:
         raw = params.get("year") or kyiv_today().year
         try:
@@ -99,6 +104,8 @@ def output_path(run: ReportRun) -> str:
     parts = [run.kind.value]
     if run.params.get("week"):
         parts.append(run.params["week"])
+    if run.params.get("quarter"):
+        parts.append(run.params["quarter"])
     if run.params.get("year"):
         parts.append(str(run.params["year"]))
     parts.append(f"run{run.id}")
@@ -627,8 +634,15 @@ def build_staff_list(run: ReportRun, path: str, progress) -> None:
     wb.save(path)
 
 
+def build_quarterly(run: ReportRun, path: str, progress) -> None:
+    from portal.reports import quarterly
+
+    quarterly.build(run, path, progress)
+
+
 BUILDERS = {
     ReportKind.WEEKLY: build_weekly,
+    ReportKind.QUARTERLY: build_quarterly,
     ReportKind.BUDGET_EXECUTION: build_budget_execution,
     ReportKind.STAFF_LIST: build_staff_list,
     ReportKind.AUDIT_EXPORT: history.build_export,

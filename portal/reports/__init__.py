@@ -1,0 +1,1 @@
+"""Report layouts and analyses (each report kind in its own module)."""
