@@ -426,7 +426,7 @@ class _Generator:
         for i in range(old):
             age = span - (span - RECENT_DAYS) * (i + rng.random()) / old
             yield age, rng.choices(states, cum_weights=cum_weights)[0], 15 if rng.random() < 0.2 else 30
-        counts = {status: round(share * recent) for status, share, _ in demo.STATE_PLAN if share is not None}
+        counts = {status: max(1, round(share * recent)) for status, share, _ in demo.STATE_PLAN if share is not None}
         counts[S.CLOSED] = max(0, recent - sum(counts.values()))
         plan = []
         for status, _, (low, high) in demo.STATE_PLAN:
@@ -592,13 +592,13 @@ class _Generator:
                     if rng.random() < 0.88
                     else row["term_days"] + rng.uniform(1, 6)
                 )
-            elif status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED) or via_forward:
+            elif status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED) or via_forward:
                 span = rng.uniform(0.5, 4.5)
             else:
                 span = available * rng.uniform(0.55, 0.95)
             span = min(span, available)
             steps = len(path) - 1
-            if rework or via_forward or status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED):
+            if rework or via_forward or status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED):
                 fractions = [(i + 1) / steps for i in range(steps)]
             else:
                 last = STEP_AT[path[-1]]
@@ -705,6 +705,8 @@ class _Generator:
         if status is S.RETURNED_TO_APPLICANT:
             row["decision_reason"] = demo.RETURN_REASONS[1]
             row["applicant_notified_on"] = _kyiv_date(moments[-1])
+        elif status is S.CANCELLED:
+            row["decision_reason"] = "Помилкова реєстрація: звернення зареєстровано двічі."
         elif status is S.NOT_CONSIDERED:
             row["decision_reason"] = demo.NOT_CONSIDERED_REASONS[0 if row["subject"] is AppealSubject.ANONYMOUS else 1]
         if S.FORWARDED in path:
