@@ -10,14 +10,14 @@ set anywhere else: the admin forms exclude it and refuse a change to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.permissions import can
 from portal.extensions import db
-from portal.i18n import format_date, kyiv_today, to_kyiv
+from portal.i18n import KYIV, format_date, kyiv_today, to_kyiv
 from portal.labels import enum_label
 from portal.models.appeals import Answer, Appeal, Assignment, FeedbackProof, Resolution, StatusChange, TermExtension
 from portal.models.base import utcnow
@@ -292,7 +292,8 @@ def forward(
     )
     appeal.forwarded_to = body[:300]
     appeal.applicant_notified_on = notified_on
-    appeal.forwarded_at = utcnow()
+    # the day of the act: now, or the day given (a back-dated entry of a paper forwarding)
+    appeal.forwarded_at = utcnow() if today is None else datetime.combine(today, time(12), KYIV)
     appeal.decision_reason = (comment or "").strip()
     text = f"{body}: {comment.strip()}" if (comment or "").strip() else body
     if late:
