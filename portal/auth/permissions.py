@@ -81,8 +81,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "calendar_day": CRUD,
     },
     Role.SIGNER: {
-        "appeal": READ_EXPORT
-        | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
+        "appeal": READ_EXPORT | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": READ,
         "report": READ | {"create", "download"},
     },

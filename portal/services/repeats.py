@@ -135,7 +135,9 @@ def answered_on_the_merits(appeal: Appeal) -> bool:
     if status == AppealStatus.NOT_CONSIDERED:
         return False
     if status == AppealStatus.CLOSED:
-        code = appeal.result_code or (db.session.get(ResultCode, appeal.result_code_id) if appeal.result_code_id else None)
+        code = appeal.result_code or (
+            db.session.get(ResultCode, appeal.result_code_id) if appeal.result_code_id else None
+        )
         return code is None or code.code not in NOT_ON_THE_MERITS
     return appeal.sent_at is not None
 
