@@ -21,6 +21,8 @@ from portal.models import (
     Attachment,
     AuditLog,
     BudgetAmendment,
+    CalendarDay,
+    CalendarSetting,
     ExecutorContact,
     FeedbackProof,
     Kekv,
@@ -188,6 +190,12 @@ BUILDERS = {
     ),
     "ResultCode": (lambda: _add(ResultCode(code=f"R{_n()}", name="Роз'яснено")), "name", "Вирішено позитивно"),
     "Kekv": (lambda: _add(Kekv(code=f"9{_n():03d}", name="Інші видатки")), "name", "Інші поточні видатки"),
+    "CalendarDay": (
+        lambda: _add(CalendarDay(day=date(2030, 1, 1) + timedelta(days=_n()), name="Свято")),
+        "name",
+        "Новий рік",
+    ),
+    "CalendarSetting": (lambda: _add(CalendarSetting(public_holidays_off=True)), "public_holidays_off", False),
 }
 
 
