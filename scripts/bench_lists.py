@@ -70,7 +70,7 @@ def build_schema(app) -> None:
 
 
 def fill(app, appeals: int, seed: int, audit_rows: int) -> None:
-    from portal.services import generate
+    from portal.devdata import generate
 
     def progress(done, total, elapsed):
         print(f"\r  generate-data: {done:,} / {total:,} appeals, {elapsed:.0f} s", end="", flush=True)
@@ -91,9 +91,9 @@ def fill_audit_log(count: int, batch: int = 20_000) -> None:
     """Synthetic history (field changes on appeals by the clerks) so the audit log is big."""
     import random
 
+    from portal.devdata.generate import _Writer
     from portal.extensions import db
     from portal.models.enums import AuditAction
-    from portal.services.generate import _Writer
 
     rng = random.Random(7)
     connection_dialect = db.session.get_bind().dialect
