@@ -21,7 +21,7 @@ from portal.auth.permissions import can
 from portal.i18n import kyiv_today, to_kyiv
 from portal.labels import enum_label
 from portal.models.audit import AuditLog
-from portal.models.enums import AuditAction, Role
+from portal.models.enums import AuditAction, ReportKind, Role
 from portal.services import audit, history
 from portal.services.errors import DomainError
 
@@ -231,10 +231,10 @@ class AuditLogView(PortalModelView):
             detail=f"{export_type}{' (job)' if large else ''} {request.query_string.decode()[:500]}",
         )
         if large:
-            from jobs.audit_export import request_export
+            from portal.reports import runs
 
             try:
-                run = request_export(filters, search, current_user)
+                run = runs.request_report(ReportKind.AUDIT_EXPORT, {"filters": filters, "search": search}, current_user)
             except DomainError as exc:
                 flash(str(exc), "error")
                 return redirect(url_for(".index_view", **request.args))
@@ -258,6 +258,6 @@ class AuditLogView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_SYSTEM
+    from admin_views.menu import CATEGORY_SYSTEM
 
     admin.add_view(AuditLogView(AuditLog, name=_l("History"), category=CATEGORY_SYSTEM))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -55,6 +56,19 @@ def format_datetime(value) -> str:
 
 def kyiv_today() -> date:
     return datetime.now(KYIV).date()
+
+
+@contextlib.contextmanager
+def default_locale():
+    """Translate into the portal's default language outside a request (jobs, CLI)."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    if has_request_context():
+        yield
+        return
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
 
 
 def translations_dir() -> str:
