@@ -9,12 +9,6 @@ from flask_babel import lazy_gettext as _l
 
 from portal.security import csp_nonce
 
-CATEGORY_APPEALS = _l("Appeals")
-CATEGORY_ORG = _l("Organisation")
-CATEGORY_BUDGET = _l("Budget")
-CATEGORY_REPORTS = _l("Reports")
-CATEGORY_SYSTEM = _l("Administration")
-
 
 def init_admin(app) -> Admin:
     from admin_views import appeals, audit, budget, org, reports, users

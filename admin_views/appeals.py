@@ -937,6 +937,6 @@ class AppealView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_APPEALS
+    from admin_views.menu import CATEGORY_APPEALS
 
     admin.add_view(AppealView(Appeal, name=_l("Appeals"), category=CATEGORY_APPEALS))

@@ -338,7 +338,7 @@ class ExpenditureView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_BUDGET
+    from admin_views.menu import CATEGORY_BUDGET
 
     admin.add_view(BudgetEstimateView(BudgetEstimate, name=_l("Budget estimates"), category=CATEGORY_BUDGET))
     admin.add_view(BudgetLineView(BudgetLine, name=_l("Budget lines"), category=CATEGORY_BUDGET))

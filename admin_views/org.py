@@ -528,7 +528,7 @@ class OrderView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_APPEALS, CATEGORY_ORG
+    from admin_views.menu import CATEGORY_APPEALS, CATEGORY_ORG
 
     admin.add_view(ExecutorView(Executor, name=_l("Executors"), category=CATEGORY_APPEALS))
     admin.add_view(StructuralUnitView(StructuralUnit, name=_l("Structural units"), category=CATEGORY_ORG))

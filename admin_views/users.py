@@ -183,6 +183,6 @@ class UserView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_SYSTEM
+    from admin_views.menu import CATEGORY_SYSTEM
 
     admin.add_view(UserView(User, name=_l("Users"), category=CATEGORY_SYSTEM))
