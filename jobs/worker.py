@@ -48,7 +48,7 @@ class _PortalMixin:
 
     def run_maintenance_tasks(self):
         """RQ's maintenance (at start, then every ``maintenance_interval``), plus the report runs'."""
-        super().run_maintenance_tasks()
+        super().run_maintenance_tasks()  # type: ignore[misc]  # a mixin: RQ's Worker is next in the MRO
         self.reconcile_report_runs()
 
     def reconcile_report_runs(self) -> int:
