@@ -350,7 +350,10 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         return super().export(export_type)
 
     def export_query(self, limit: int):
-        """The list's query (scope, search, filters, sorting) for an export, at most ``limit`` rows."""
+        """The list's query (scope, search, filters, sorting) for an export, at most ``limit`` rows.
+
+        A view overriding ``get_list`` must return the query untouched when ``execute`` is False.
+        """
         args = compat.list_args(self)
         _count, query = self.get_list(
             0, args.sort_column, args.sort_desc, args.search, args.filters, execute=False, page_size=limit

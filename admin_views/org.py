@@ -237,6 +237,8 @@ class StaffPositionView(PortalModelView):
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
+        if not kwargs.get("execute", True):
+            return count, data  # a query for an export to stream; its cells compute row by row
         return count, _positions_with_occupancy(data)
 
     def on_model_change(self, form, model, is_created):
