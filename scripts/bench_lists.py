@@ -161,10 +161,13 @@ def status_filter_arg(app) -> str:
     """The URL argument of the appeals list's 'status equals' filter, whatever its position."""
     from flask_admin.contrib.sqla.filters import FilterEqual
 
+    from admin_views.filters import filter_args
+
     for admin in app.extensions.get("admin", []):
-        for view in admin._views:
-            if getattr(view, "endpoint", None) == "appeal":
-                for arg, (_, flt) in (view._filter_args or {}).items():
+        view = admin.registry.get("appeal")
+        if view is not None:
+            with app.test_request_context():
+                for arg, flt in filter_args(view).items():
                     if isinstance(flt, FilterEqual) and getattr(getattr(flt, "column", None), "key", "") == "status":
                         return f"flt0_{arg}"
     raise SystemExit("the appeals list has no 'status equals' filter")

@@ -24,6 +24,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from portal.auth.permissions import can
 from portal.extensions import db
+from portal.i18n import format_money
 from portal.models.base import utcnow
 from portal.models.budget import (
     MONTH_COLUMNS,
@@ -48,11 +49,6 @@ LINE_AMOUNT_FIELDS = ("annual_amount",) + MONTH_COLUMNS
 
 
 # --- helpers -------------------------------------------------------------------------
-def format_money(value) -> str:
-    """1234567.5 → '1 234 567.50' (the same form as the lists)."""
-    return f"{Decimal(value or 0):,.2f}".replace(",", "\u00a0")
-
-
 def month_name(month: int) -> str:
     return str(MONTH_NAMES[month - 1])
 

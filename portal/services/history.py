@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from portal.extensions import db
-from portal.i18n import KYIV, format_date, format_datetime
+from portal.i18n import KYIV, format_date, format_datetime, format_money
 from portal.labels import enum_label, field_label
 from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction
@@ -153,7 +153,7 @@ def format_value(model_cls, key: str, value) -> str:
         if isinstance(column_type, sa.Date):
             return format_date(date.fromisoformat(value))
         if isinstance(column_type, sa.Numeric):
-            return f"{Decimal(value):,.2f}".replace(",", "\u00a0")
+            return format_money(Decimal(value))
     except (ValueError, TypeError, InvalidOperation):
         pass
     return str(value)
