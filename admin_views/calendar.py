@@ -7,7 +7,7 @@ from flask_admin import expose
 from flask_babel import lazy_gettext as _l
 
 from admin_views.base import PortalModelView
-from admin_views.org import enum_select
+from admin_views.forms.fields import enum_select
 from portal.extensions import db
 from portal.models.calendar import CalendarDay
 from portal.models.enums import CalendarDayKind
@@ -55,6 +55,6 @@ class CalendarDayView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_SYSTEM
+    from admin_views.menu import CATEGORY_SYSTEM
 
     admin.add_view(CalendarDayView(CalendarDay, name=_l("Working-day calendar"), category=CATEGORY_SYSTEM))

@@ -29,11 +29,15 @@ from portal.models.enums import (
     AppealType,
     Channel,
     ReceiptSign,
+    ReportKind,
     Sex,
 )
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.services import deadlines
 from portal.services.errors import DomainError
+
+KIND = ReportKind.QUARTERLY
+JOB = "jobs.reports.build_report"
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})(?:\s*-?\s*[QqКк]([1-4]))?\s*$")
 
@@ -331,6 +335,12 @@ def write_xlsx(stats: Statistics, path: str) -> None:
     ws.append(["", str(_l("Overdue, no answer")), stats.overdue_unanswered])
     ws.append(["", str(_l("On-time rate, per cent")), stats.on_time_rate if stats.on_time_rate is not None else "—"])
     wb.save(path)
+
+
+def normalise_params(params: dict) -> tuple[dict, str]:
+    """The period in canonical form (default: the last quarter ended), and the run's title."""
+    period = Period.parse(params.get("quarter") or str(Period.last_complete()))
+    return {"quarter": str(period)}, title(period)
 
 
 def build(run, path: str, progress) -> None:
