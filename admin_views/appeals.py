@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, send_file
+from flask import abort, flash, g, has_request_context, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
@@ -324,11 +324,16 @@ class AppealView(PortalModelView):
 
     def get_query(self):
         # separate IN queries, not joins: a join would run for every row an OFFSET skips
-        return (
+        query = (
             super()
             .get_query()
             .options(selectinload(Appeal.applicant), selectinload(Appeal.topic), selectinload(Appeal.main_executor))
         )
+        if has_request_context() and "sort" not in request.args and _is_work_list(request.args):
+            # a work list (open, overdue, due soon, an open state) puts privileged applicants first
+            # (Art. 20 part 3), then the earliest term: the control date follows the due date's order
+            query = query.order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
+        return query
 
     def get_filter_arg(self, index, flt):
         return getattr(flt, "url_key", None) or str(index)
@@ -436,16 +441,6 @@ class AppealView(PortalModelView):
             flash(_l("A closed or cancelled appeal is sealed and cannot be edited."), "error")
             return redirect(self.get_url(".details_view", id=appeal.id))
         return super().edit_view()
-
-    def _get_default_order(self):
-        # work lists (open, overdue, due soon, an open state) put privileged applicants first,
-        # then the earliest term (the control date follows the due date's order)
-        if not _is_work_list(request.args):
-            yield from super()._get_default_order()
-            return
-        yield Appeal.is_privileged, [], True
-        yield Appeal.due_date, [], False
-        yield Appeal.id, [], False
 
     def on_model_delete(self, model):
         # no role holds "delete" on appeals; this is the last line should one ever be granted

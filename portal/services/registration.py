@@ -22,7 +22,17 @@ from portal.models.appeals import Appeal, Applicant, RegistrationCounter, Status
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
 from portal.models.reference import Topic
-from portal.services import deadlines
+from portal.services import deadlines, repeats
+from portal.services.normalise import (  # noqa: F401  (the names stay importable from here)
+    _SPACES,
+    is_placeholder,
+    name_variants,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+    phone_digits,
+    phone_variants,
+)
 from portal.services.scope import scope_appeals
 
 SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
@@ -43,67 +53,6 @@ class Registration:
     repeat_of: Appeal | None = None  # proposed link to an earlier appeal (sign set to repeated)
     not_considered_reason: object = None  # Art. 8 ground proposed at registration (anonymous, repeated)
     same_ukc_number: Appeal | None = None  # an earlier appeal with the same УКЦ (1545) number
-
-
-# --- normalisation ---------------------------------------------------------------------
-
-_APOSTROPHES = re.compile(r"[’ʼ`‘´]")
-_SPACES = re.compile(r"\s+")
-
-
-def normalise_name(name: str | None) -> str:
-    """Case-folded, single-spaced, one kind of apostrophe: for comparing names."""
-    name = _APOSTROPHES.sub("'", name or "")
-    return _SPACES.sub(" ", name).strip().casefold()
-
-
-def _capitalise_words(text: str) -> str:
-    # str.title() would also capitalise after an apostrophe (Дем'Яненко)
-    return " ".join("-".join(p[:1].upper() + p[1:].lower() for p in word.split("-")) for word in text.split(" "))
-
-
-def name_variants(name: str) -> list[str]:
-    """Spellings under which a name is likely stored (as typed, capitalised, upper case)."""
-    typed = _SPACES.sub(" ", _APOSTROPHES.sub("'", name or "")).strip()
-    if not typed:
-        return []
-    variants = [typed, _capitalise_words(typed), typed.upper(), (name or "").strip()]
-    return list(dict.fromkeys(v for v in variants if v))
-
-
-def phone_digits(phone: str | None) -> str:
-    """The national significant number (last 9 digits) of a Ukrainian phone, or all its digits."""
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[-9:] if len(digits) >= 9 else digits
-
-
-def normalise_phone(phone: str | None) -> str:
-    """``+380XXXXXXXXX`` for a recognisable Ukrainian number; otherwise the text as typed."""
-    raw = (phone or "").strip()
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 12 and digits.startswith("380"):
-        return "+" + digits
-    if len(digits) == 10 and digits.startswith("0"):
-        return "+38" + digits
-    if len(digits) == 9:
-        return "+380" + digits
-    return raw
-
-
-def phone_variants(phone: str | None) -> list[str]:
-    """Stored forms the same number may have (canonical and the usual local ones)."""
-    raw = (phone or "").strip()
-    if not raw:
-        return []
-    nsn = phone_digits(raw)
-    variants = [raw, normalise_phone(raw)]
-    if len(nsn) == 9:
-        variants += ["+380" + nsn, "380" + nsn, "0" + nsn, nsn]
-    return list(dict.fromkeys(variants))
-
-
-def normalise_email(email: str | None) -> str:
-    return (email or "").strip().lower()
 
 
 # --- registration number -----------------------------------------------------------------
@@ -196,13 +145,6 @@ def completeness_problems(appeal: Appeal) -> list[str]:
     return missing
 
 
-def is_placeholder(text: str | None) -> bool:
-    """A value that only stands in for a missing one ("-", "—", "немає"): not an address."""
-    from portal.services.repeats import is_placeholder as placeholder
-
-    return placeholder(text)
-
-
 def describe_missing(keys) -> list:
     """The translatable labels of missing Art. 5 items."""
     return [MISSING_LABELS[k] for k in keys]
@@ -210,9 +152,7 @@ def describe_missing(keys) -> list:
 
 def not_considered_reason(appeal: Appeal):
     """An Art. 8 ground visible at registration, as a translatable text (the decision is the clerk's)."""
-    from portal.services.repeats import art8_proposal
-
-    return art8_proposal(appeal)
+    return repeats.art8_proposal(appeal)
 
 
 # --- repeat detection ------------------------------------------------------------------------
@@ -287,8 +227,6 @@ def register_appeal(
         year = to_kyiv(appeal.registered_at).year
         appeal.reg_seq = next_sequence(year)
         appeal.reg_number = format_reg_number(registration_prefix(appeal), appeal.reg_seq, year)
-
-        from portal.services import repeats
 
         match = repeats.apply(appeal)  # repeated (linked) or duplicate (joined: same term and executors)
         repeat = match.earlier if match is not None else None

@@ -24,7 +24,8 @@ from portal.models.appeals import Appeal, Applicant, Assignment
 from portal.models.base import utcnow
 from portal.models.enums import OPEN_STATUSES, AppealStatus, AppealSubject, ReceiptSign
 from portal.models.reference import ResultCode, Topic
-from portal.services import registration as reg
+from portal.services import normalise as reg
+from portal.services.normalise import is_placeholder, normalise_address
 
 REPEAT_WINDOW_DAYS = 365
 # an earlier appeal that was not taken up does not make a later one a repeat
@@ -39,18 +40,6 @@ class Match:
 
     earlier: Appeal
     sign: ReceiptSign  # REPEATED or DUPLICATE
-
-
-def normalise_address(address: str | None) -> str:
-    """Lower case, letters and digits only: "м. Дніпро, вул. Шевченка, 1" ≈ "м Дніпро вул Шевченка 1"."""
-    text = reg.normalise_name(address)
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
-
-
-def is_placeholder(text: str | None) -> bool:
-    """A value that only stands in for a missing one ("-", "—", "немає", "н/д", "…")."""
-    cleaned = normalise_address(text)
-    return len(cleaned.replace(" ", "")) < 3 or cleaned in {"немає", "нема", "відсутня", "відсутній", "н д", "none"}
 
 
 def same_person(a: Applicant, b: Applicant) -> bool:
