@@ -13,7 +13,8 @@ How it works:
   hook) are refused, unless run inside :func:`bulk_operation`, which logs each statement.
   Raw SQL text is not inspected: the portal never writes business tables that way.
 * The log itself refuses changes: ORM ``before_update``/``before_delete`` raise, the bulk
-  guard refuses statements on it, and database triggers (:data:`TRIGGERS`) refuse raw SQL.
+  guard refuses statements on it, and database triggers (installed by the migration
+  ``c_audit_triggers``) refuse raw SQL.
 """
 
 from __future__ import annotations
@@ -599,21 +600,3 @@ def init_app(app) -> None:
     from portal.services import history
 
     history.init_app(app)
-
-
-# Database triggers: the log refuses UPDATE and DELETE even outside the portal's ORM.
-TRIGGERS = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
-        "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
-        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse()",
-    ],
-}
