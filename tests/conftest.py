@@ -38,9 +38,14 @@ def pytest_sessionstart(session):
     compile_catalogues()
 
 
-# True once a committed test (or a module's own app) has written to the shared PostgreSQL
-# database: the next rolled-back test empties it first.
+# True once anything committed for real (a committed test, a module's own app): on PostgreSQL
+# that was the shared database, so the next rolled-back test empties it first. Rolled-back
+# tests never commit: their session only releases savepoints.
 _SHARED_DB = {"dirty": False}
+
+
+def _a_real_commit(connection) -> None:
+    _SHARED_DB["dirty"] = True
 
 
 def _build_schema(app) -> None:
@@ -80,7 +85,9 @@ def _template_db(tmp_path_factory, redis_url):
     _build_schema(app)
     with app.app_context():
         db.engine.dispose()
-    return {"url": url, "path": str(base / "template.sqlite")}
+    event.listen(sa.engine.Engine, "commit", _a_real_commit)  # every engine: module apps have their own
+    yield {"url": url, "path": str(base / "template.sqlite")}
+    event.remove(sa.engine.Engine, "commit", _a_real_commit)
 
 
 def _config(url: str, redis_url: str, base) -> dict:
@@ -101,15 +108,10 @@ REFERENCE_MODELS = ("Kekv", "SocialStatus", "PrivilegeCategory", "ResultCode", "
 
 def _truncate_all(app) -> None:
     """Empty what the previous test wrote, cheaply: only non-empty tables are truncated, and
-    the reference tables only when the audit log shows a reference row was changed.
-
-    Whoever calls this is about to commit into the shared PostgreSQL database, so the next
-    rolled-back test empties it again.
-    """
+    the reference tables only when the audit log shows a reference row was changed."""
     from portal import models
     from portal.services import reference
 
-    _SHARED_DB["dirty"] = True
     ref_tables = {getattr(models, m).__tablename__ for m in REFERENCE_MODELS}
     with app.app_context():
         tables = [t.name for t in db.metadata.sorted_tables]
