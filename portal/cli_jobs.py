@@ -43,6 +43,11 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             upcoming = reports.ensure_weekly_schedule()
             if upcoming:
                 click.echo(f"Next weekly analysis: {upcoming.isoformat()} (UTC)")
+            from jobs.records import ensure_nightly_schedule
+
+            nightly = ensure_nightly_schedule()
+            if nightly:
+                click.echo(f"Next nightly backup: {nightly.isoformat()} (UTC)")
         db.session.remove()
         db.engine.dispose()  # the work horses fork from here: leave them no open connections
         connection = queue.connection

@@ -86,8 +86,25 @@ def upgrade():
     with op.batch_alter_table("anonymisation_proposal", schema=None) as batch_op:
         batch_op.create_index("ix_anonymisation_proposal_state", ["state", "id"], unique=False)
 
+    op.create_table(
+        "anonymised_applicant",
+        sa.Column("applicant_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("proposal_id", sa.Integer(), nullable=True),
+        sa.Column("anonymised_at", portal.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["applicant_id"], ["applicant.id"], name=op.f("fk_anonymised_applicant_applicant_id_applicant")
+        ),
+        sa.ForeignKeyConstraint(
+            ["proposal_id"],
+            ["anonymisation_proposal.id"],
+            name=op.f("fk_anonymised_applicant_proposal_id_anonymisation_proposal"),
+        ),
+        sa.PrimaryKeyConstraint("applicant_id", name=op.f("pk_anonymised_applicant")),
+    )
+
 
 def downgrade():
+    op.drop_table("anonymised_applicant")
     with op.batch_alter_table("anonymisation_proposal", schema=None) as batch_op:
         batch_op.drop_index("ix_anonymisation_proposal_state")
 

@@ -78,6 +78,22 @@ class AnonymisationProposal(db.Model):
         return f"#{self.id} ({self.cutoff:%d.%m.%Y})" if self.cutoff else f"#{self.id}"
 
 
+class AnonymisedApplicant(db.Model):
+    """An applicant whose personal data was removed under the retention rule (never proposed again)."""
+
+    __tablename__ = "anonymised_applicant"
+    applicant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applicant.id"), primary_key=True, autoincrement=False, info={"label": _l("Applicant")}
+    )
+    proposal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("anonymisation_proposal.id"), info={"label": _l("Proposal")}
+    )
+    anonymised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"label": _l("Anonymised at")})
+
+    def __str__(self) -> str:
+        return f"#{self.applicant_id}"
+
+
 def _register_labels() -> None:
     from portal.labels import ENUM_LABELS
 

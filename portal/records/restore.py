@@ -98,7 +98,7 @@ def unpack_and_verify(archive: str, work: str) -> dict:
         with open(os.path.join(work, MANIFEST), encoding="utf-8") as fh:
             manifest = json.load(fh)
     except (OSError, ValueError) as exc:
-        raise RecordsError(f"The archive has no readable manifest ({exc}): nothing was restored.") from None
+        raise RecordsError(f"The archive is damaged: no readable manifest ({exc}). Nothing was restored.") from None
     if manifest.get("format") != FORMAT:
         raise RecordsError(f"Unknown archive format {manifest.get('format')!r}: nothing was restored.")
     problems = []
@@ -222,7 +222,8 @@ def restore(archive: str, *, force: bool = False) -> RestoreReport:
     dialect = engine.dialect.name
     archive = os.path.abspath(archive)
     db.session.remove()
-    scratch = os.path.abspath(current_app.instance_path)
+    # unpacked beside the files folder: the files then move into place without a copy
+    scratch = os.path.dirname(os.path.abspath(current_app.config["FILES_DIR"]))
     os.makedirs(scratch, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="portal-restore-", dir=scratch) as work:
         manifest = unpack_and_verify(archive, work)

@@ -37,9 +37,11 @@ from portal.models.enums import AuditAction
 # Rows that are not business records: the log itself, the registration-number counter
 # (bumped on every registration; the appeal's own entry shows the number), report runs
 # (job bookkeeping, updated many times per run; requesting and downloading a report are
-# logged as events), backup runs (bookkeeping) and applicants' keys (logging a key would
-# defeat it: see portal.services.pii). StatusChange IS audited: it is a workflow record anybody may query.
-NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "ApplicantKey"}
+# logged as events), backup runs (bookkeeping), applicants' keys (logging a key would defeat
+# it: see portal.services.pii) and the list of anonymised applicants (the anonymisation is
+# logged as an event and by its own redacted changes). StatusChange IS audited: it is a
+# workflow record anybody may query.
+NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "ApplicantKey", "AnonymisedApplicant"}
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"

@@ -53,6 +53,9 @@ FREE_TEXT = {
     "StatusChange": ("comment",),
     "Attachment": ("filename",),
 }
+# Records whose label is personal (an applicant's name, a file's name) and references that show it.
+LABELLED_BY_APPLICANT = frozenset({"Applicant", "Attachment"})
+REFERENCES_BY_APPLICANT = {"FeedbackProof": ("attachment_id",)}
 LABEL_MAX = 300
 
 _redacting: contextvars.ContextVar[bool] = contextvars.ContextVar("pii_redacting", default=False)
@@ -112,6 +115,14 @@ def destroy_key(session, applicant_id: int) -> None:
     forget_cache()
 
 
+def sealed(applicant_id: int, text: str, *, limit: int | None = None) -> str:
+    """``text`` sealed with the applicant's key, for an event the caller logs about that applicant."""
+    from portal.extensions import db
+
+    keys = keys_for(db.session.connection(), [applicant_id], create=True)
+    return encrypt(keys[applicant_id], applicant_id, text, limit=limit) if text else text
+
+
 def has_key(session, applicant_id: int) -> bool:
     table = _keys_table()
     return (
@@ -153,6 +164,25 @@ def _ref_id(value):
     return None
 
 
+def _needs_owner(row) -> bool:
+    """Does the row hold values of its appeal's applicant (free texts, a file's name)?"""
+    model, changes = row["model"], row.get("changes") or {}
+    if model == "Appeal" and "applicant_id" in changes:
+        return False  # the applicant is named in the entry itself
+    return (
+        any(key in changes for key in FREE_TEXT.get(model, ()))
+        or model in LABELLED_BY_APPLICANT
+        or any(key in changes for key in REFERENCES_BY_APPLICANT.get(model, ()))
+    )
+
+
+def _appeal_of(row) -> int | None:
+    appeal_id = (
+        row["record_id"] if row["model"] == "Appeal" else row["parent_id"] if row["parent_model"] == "Appeal" else ""
+    )
+    return int(appeal_id) if str(appeal_id).isdigit() else None
+
+
 def seal(connection, rows: list[dict]) -> list[dict]:
     """Seal the personal values of audit rows about to be written (called by the audit hook)."""
     if _redacting.get():
@@ -160,19 +190,10 @@ def seal(connection, rows: list[dict]) -> list[dict]:
             for pair in (row.get("changes") or {}).values():
                 if isinstance(pair, list) and len(pair) == 2 and pair[0] not in (None, ""):
                     pair[0] = REMOVED
+            if row["model"] == "Attachment":  # a file's name (the applicant's own label is the new one)
+                row["record_label"] = REMOVED
         return rows
-    appeal_ids = set()
-    for row in rows:
-        model, changes = row["model"], row.get("changes") or {}
-        if not any(key in changes for key in FREE_TEXT.get(model, ())):
-            continue
-        if model == "Appeal" and "applicant_id" in changes:
-            continue  # the applicant is in the entry itself
-        appeal_id = (
-            row["record_id"] if model == "Appeal" else row["parent_id"] if row["parent_model"] == "Appeal" else ""
-        )
-        if appeal_id.isdigit():
-            appeal_ids.add(int(appeal_id))
+    appeal_ids = {_appeal_of(row) for row in rows if _needs_owner(row)} - {None}
     owner = {}
     if appeal_ids:
         from portal.models.appeals import Appeal
@@ -181,20 +202,17 @@ def seal(connection, rows: list[dict]) -> list[dict]:
         owner = dict(
             connection.execute(sa.select(table.c.id, table.c.applicant_id).where(table.c.id.in_(appeal_ids))).all()
         )
-    # who each row's values belong to
-    plan = []
+    plan = []  # (row, the applicant whose values the row holds)
     needed = set()
     for row in rows:
         model, changes = row["model"], row.get("changes") or {}
         own = None
         if model == "Applicant" and row["record_id"].isdigit():
             own = int(row["record_id"])
-        elif model in FREE_TEXT:
-            if model == "Appeal" and "applicant_id" in changes:
-                own = _ref_id(changes["applicant_id"][1]) or _ref_id(changes["applicant_id"][0])
-            else:
-                appeal_id = row["record_id"] if model == "Appeal" else row["parent_id"]
-                own = owner.get(int(appeal_id)) if str(appeal_id).isdigit() else None
+        elif model == "Appeal" and "applicant_id" in changes:
+            own = _ref_id(changes["applicant_id"][1]) or _ref_id(changes["applicant_id"][0])
+        elif _needs_owner(row):
+            own = owner.get(_appeal_of(row))
         refs = [_ref_id(v) for v in (changes.get("applicant_id") or ())] if model != "Applicant" else []
         needed.update(i for i in [own, *refs] if i is not None)
         plan.append((row, own))
@@ -203,21 +221,26 @@ def seal(connection, rows: list[dict]) -> list[dict]:
     keys = keys_for(connection, needed, create=True)
     for row, own in plan:
         model, changes = row["model"], row.get("changes") or {}
-        fields = APPLICANT_FIELDS if model == "Applicant" else FREE_TEXT.get(model, ())
-        for key in fields:
-            pair = changes.get(key)
-            if isinstance(pair, list) and len(pair) == 2 and own is not None:
-                changes[key] = [_seal_value(keys, own, pair[0]), _seal_value(keys, own, pair[1])]
         if model != "Applicant" and "applicant_id" in changes:
             changes["applicant_id"] = [_seal_ref(keys, v) for v in changes["applicant_id"]]
-        if model == "Applicant" and own is not None and row["record_label"]:
+        if own is None:
+            continue
+        for key in APPLICANT_FIELDS if model == "Applicant" else FREE_TEXT.get(model, ()):
+            pair = changes.get(key)
+            if isinstance(pair, list) and len(pair) == 2:
+                changes[key] = [_seal_value(keys, own, pair[0]), _seal_value(keys, own, pair[1])]
+        for key in REFERENCES_BY_APPLICANT.get(model, ()):
+            if key in changes:
+                changes[key] = [_seal_ref(keys, v, own) for v in changes[key]]
+        if model in LABELLED_BY_APPLICANT and row["record_label"]:
             row["record_label"] = encrypt(keys[own], own, row["record_label"], limit=LABEL_MAX)
     return rows
 
 
-def _seal_ref(keys, value):
-    applicant_id = _ref_id(value)
-    if applicant_id is None or not value.get("label") or is_sealed(value["label"]):
+def _seal_ref(keys, value, applicant_id=None):
+    """A reference's label sealed with the key of ``applicant_id`` (default: the referenced applicant)."""
+    applicant_id = applicant_id if applicant_id is not None else _ref_id(value)
+    if applicant_id is None or not isinstance(value, dict) or not value.get("label") or is_sealed(value["label"]):
         return value
     return {**value, "label": encrypt(keys[applicant_id], applicant_id, value["label"])}
 
