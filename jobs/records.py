@@ -59,6 +59,7 @@ def nightly_tick() -> str | None:
             prune(int(current_app.config.get("BACKUP_KEEP", 14)))
         except Exception:
             log.exception("nightly backup failed")
+        finish_confirmed()
         propose_anonymisation()
     finally:
         db.session.rollback()
@@ -75,6 +76,21 @@ def propose_anonymisation() -> int | None:
         proposal = retention.propose()
         db.session.commit()
     return proposal.id if proposal else None
+
+
+def finish_confirmed() -> None:
+    """Carry out confirmed proposals whose own job never ran (the queue was down when confirmed)."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.models.records import AnonymisationProposal, ProposalState
+    from portal.services import retention
+
+    ids = db.session.execute(
+        sa.select(AnonymisationProposal.id).where(AnonymisationProposal.state == ProposalState.CONFIRMED)
+    ).scalars()
+    for proposal_id in list(ids):
+        retention.execute(proposal_id)
 
 
 @portal_job(timeout=4 * 3600, result_ttl=7 * 24 * 3600, retries=2)

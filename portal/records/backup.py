@@ -118,6 +118,10 @@ def create_archive(to_dir: str | None = None, now: datetime | None = None) -> tu
     engine = db.engine
     dialect = engine.dialect.name
     path = os.path.join(target_dir, archive_name(now))
+    n = 1
+    while os.path.exists(path):  # two in the same second: never overwrite one
+        n += 1
+        path = os.path.join(target_dir, archive_name(now).replace(SUFFIX, f"-{n}{SUFFIX}"))
     partial = path + ".part"
     with tempfile.TemporaryDirectory(prefix="portal-backup-", dir=target_dir) as work:
         if dialect == "sqlite":
@@ -186,7 +190,8 @@ def prune(keep: int, folder: str | None = None) -> list[str]:
     folder = os.path.abspath(folder or backup_dir())
     if keep < 1 or not os.path.isdir(folder):
         return []
-    archives = sorted(n for n in os.listdir(folder) if n.startswith(PREFIX) and n.endswith(SUFFIX))
+    names = [n for n in os.listdir(folder) if n.startswith(PREFIX) and n.endswith(SUFFIX)]
+    archives = sorted(names, key=lambda n: (os.path.getmtime(os.path.join(folder, n)), n))  # oldest first
     doomed = archives[:-keep]
     for name in doomed:
         os.remove(os.path.join(folder, name))

@@ -116,19 +116,27 @@ def decide(proposal: AnonymisationProposal, user, *, confirm: bool) -> Anonymisa
 
 
 def personal_values(applicant: Applicant) -> list[str]:
-    """The applicant's values to cut out of texts: whole values, then the words of the name."""
+    """Patterns of the applicant's values to cut out of texts: whole values, then the words of the name.
+
+    A name word is matched by its stem, so that its Ukrainian cases go too (Орест → Оресте,
+    Мирославович → Мирославовичу); words shorter than ``MIN_WORD`` are left alone.
+    """
     values = [applicant.full_name, applicant.address, applicant.phone, applicant.phone2, applicant.email]
-    values = [v.strip() for v in values if v and v.strip()]
-    words = [w for w in re.findall(r"[\w'’-]+", applicant.full_name or "") if len(w) >= MIN_WORD]
-    return sorted(set(values + words), key=len, reverse=True)
+    patterns = [re.escape(v.strip()) for v in values if v and v.strip()]
+    for word in re.findall(r"\w[\w'’]*", applicant.full_name or ""):
+        if len(word) < MIN_WORD:
+            continue
+        stem = word[:-2] if len(word) >= 7 else word[:-1] if len(word) >= 4 else word
+        patterns.append(re.escape(stem) + r"[\w'’]*")
+    return sorted(set(patterns), key=len, reverse=True)
 
 
-def scrub(text: str, values: list[str], mark: str) -> str:
-    """``text`` with every value (case-insensitive, whole words) replaced by ``mark``."""
+def scrub(text: str, patterns: list[str], mark: str) -> str:
+    """``text`` with every pattern (case-insensitive, whole words) replaced by ``mark``."""
     if not text:
         return text
-    for value in values:
-        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", mark, text, flags=re.IGNORECASE)
+    for pattern in patterns:
+        text = re.sub(rf"(?<!\w){pattern}(?!\w)", mark, text, flags=re.IGNORECASE)
     return text
 
 
