@@ -73,9 +73,9 @@ class RecordsView(PortalPage):
             appeals = (
                 db.session.execute(
                     sa.select(Appeal)
-                    .where(Appeal.applicant_id.in_(pending.applicant_ids[:200]))
+                    .where(Appeal.applicant_id.in_(pending.applicant_ids[:50]))
                     .order_by(Appeal.closed_at, Appeal.id)
-                    .limit(200)
+                    .limit(50)
                 )
                 .scalars()
                 .all()

@@ -49,7 +49,8 @@ def _old_applicant_with_history(director):
             channel=Channel.PHONE if n else Channel.GOVERNMENT,
             topic=topic,
             summary=f"Скарга {OLD_PERSON['full_name']} на відсутність води",
-            content=f"Я, {OLD_PERSON['full_name']}, проживаю: {OLD_PERSON['address']}, тел. {OLD_PERSON['phone']}.",
+            content=f"Я, {OLD_PERSON['full_name']}, проживаю: {OLD_PERSON['address']}, тел. {OLD_PERSON['phone']}. "
+            "Вода не тече вже тиждень у будинку вул. Зелена Балка, 17/3.",
         )
         db.session.add(
             Answer(

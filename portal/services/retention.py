@@ -123,6 +123,8 @@ def personal_values(applicant: Applicant) -> list[str]:
     """
     values = [applicant.full_name, applicant.address, applicant.phone, applicant.phone2, applicant.email]
     patterns = [re.escape(v.strip()) for v in values if v and v.strip()]
+    # texts quote an address in parts ("вул. Зелена, 17" without the town): each part goes too
+    patterns += [re.escape(p.strip()) for p in (applicant.address or "").split(",") if len(p.strip()) >= 8]
     for word in re.findall(r"\w[\w'’]*", applicant.full_name or ""):
         if len(word) < MIN_WORD:
             continue
