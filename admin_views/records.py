@@ -10,12 +10,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from admin_views.base import SAFE_METHODS
+from admin_views.menu import CATEGORY_APPEALS, CATEGORY_SYSTEM
 from portal.auth.permissions import can, is_read_only
 from portal.extensions import db
 from portal.models.appeals import Appeal, Applicant
 from portal.models.enums import AuditAction
 from portal.models.records import AnonymisationProposal, BackupRun, ProposalState
-from portal.records import human_size
+from portal.records import human_size, schedule
 from portal.services import audit, pii, retention, subject_access
 from portal.services.errors import DomainError
 
@@ -106,10 +107,8 @@ class RecordsView(PortalPage):
             return redirect(url_for(".index_view"))
         db.session.commit()
         if confirm:
-            from portal.records.queue import enqueue_by_name
-
             try:
-                enqueue_by_name("jobs.records.anonymise", proposal.id, timeout=4 * 3600)
+                schedule.enqueue_anonymisation(proposal.id)
                 flash(_("Confirmed: the applicants are being anonymised."), "success")
             except Exception:
                 flash(
@@ -216,7 +215,5 @@ def home_panel(user) -> dict | None:
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_APPEALS, CATEGORY_SYSTEM
-
     admin.add_view(ApplicantView(name=_l("Applicants' data"), endpoint="applicant", category=CATEGORY_APPEALS))
     admin.add_view(RecordsView(name=_l("Backups and retention"), endpoint="records", category=CATEGORY_SYSTEM))

@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from jobs import enqueue, get_queue, portal_job
+from jobs import portal_job
 
 log = logging.getLogger(__name__)
 
 
-def _enabled(key: str) -> bool:
-    value = current_app.config.get(key, True)
-    if isinstance(value, str):
-        return value.strip().lower() not in ("0", "false", "no", "off", "")
-    return bool(value)
-
-
-def next_run_time(now: datetime | None = None) -> datetime:
-    """The next ``BACKUP_HOUR`` o'clock in Kyiv, in UTC."""
-    from portal.i18n import KYIV
-    from portal.models.base import utcnow
-
-    local = (now or utcnow()).astimezone(KYIV)
-    at = local.replace(hour=int(current_app.config.get("BACKUP_HOUR", 2)), minute=0, second=0, microsecond=0)
-    if at <= local:
-        at = (at + timedelta(days=1)).replace(hour=at.hour)  # wall-clock hour across a DST change
-    return at.astimezone(UTC)
-
-
-def ensure_nightly_schedule(now: datetime | None = None) -> datetime | None:
-    """Schedule the next night's tick once (keyed by its date, so several workers agree)."""
-    from rq.job import Job
-
-    from portal.i18n import KYIV
-
-    if not _enabled("BACKUP_SCHEDULE"):
-        return None
-    upcoming = next_run_time(now)
-    job_id = f"records-nightly-{upcoming.astimezone(KYIV).date().isoformat()}"
-    if not Job.exists(job_id, connection=get_queue().connection):
-        enqueue(nightly_tick, job_id=job_id, at=upcoming)
-    return upcoming
-
-
-@portal_job(timeout=4 * 3600, result_ttl=8 * 24 * 3600, retries=1)
+@portal_job
 def nightly_tick() -> str | None:
     """Back up, keep the newest ``BACKUP_KEEP`` archives, propose due anonymisations, schedule the next night."""
     from portal.extensions import db
     from portal.records.backup import prune, run_backup
+    from portal.records.schedule import ensure_nightly_schedule
 
     path = None
     try:
@@ -93,7 +59,7 @@ def finish_confirmed() -> None:
         retention.execute(proposal_id)
 
 
-@portal_job(timeout=4 * 3600, result_ttl=7 * 24 * 3600, retries=2)
+@portal_job
 def anonymise(proposal_id: int) -> int:
     """Carry out a proposal the director confirmed; returns how many applicants were anonymised."""
     from portal.services import retention

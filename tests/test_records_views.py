@@ -56,8 +56,8 @@ def test_other_roles_home_page_has_no_backup_panel(client, auth, role):
 
 
 def test_director_confirms_a_proposal_and_the_job_anonymises(app, client, auth):
-    from jobs import get_queue
     from jobs.worker import run_burst
+    from portal.queue import get_queue
 
     director = auth.as_role(Role.DIRECTOR)
     old = f.make_applicant(full_name="Давній Заявник Тестовий", phone="+380971234567")
@@ -143,8 +143,8 @@ def test_audit_screen_shows_an_applicants_values_until_the_key_is_destroyed(clie
 def test_nightly_tick_backs_up_prunes_proposes_and_schedules_the_next_night(app, tmp_path):
     from rq.registry import ScheduledJobRegistry
 
-    from jobs import get_queue
     from jobs.records import nightly_tick
+    from portal.queue import get_queue
 
     app.config.update(BACKUP_DIR=str(tmp_path / "nightly"), BACKUP_KEEP=1)
     old = f.make_applicant(full_name="Давній Заявник")
