@@ -36,10 +36,13 @@ from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction
 
 # Rows that are not business records: the log itself, the registration-number counter
-# (bumped on every registration; the appeal's own entry shows the number) and report runs
+# (bumped on every registration; the appeal's own entry shows the number), report runs
 # (job bookkeeping, updated many times per run; requesting and downloading a report are
-# logged as events). StatusChange IS audited: it is a workflow record anybody may query.
-NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun"}
+# logged as events), backup runs (bookkeeping), applicants' keys (logging a key would defeat
+# it: see portal.services.pii) and the list of anonymised applicants (the anonymisation is
+# logged as an event and by its own redacted changes). StatusChange IS audited: it is a
+# workflow record anybody may query.
+NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "ApplicantKey", "AnonymisedApplicant"}
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"
@@ -448,6 +451,9 @@ def _after_flush_postexec(session: Session, flush_context) -> None:
                     at=now,
                 )
             )
+    from portal.services import pii
+
+    rows = pii.seal(session.connection(), rows)  # applicants' personal values, encrypted per applicant
     session.connection().execute(AuditLog.__table__.insert(), rows)
 
 
