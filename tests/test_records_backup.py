@@ -195,11 +195,10 @@ def test_force_replaces_a_non_empty_target(app, target, tmp_path):
     path, manifest = create_archive(str(tmp_path / "b"))
 
     def fill_and_restore():
-        from portal.services import reference
+        from portal.records.restore import ensure_audit_triggers
 
         db.create_all()
-        with db.engine.begin() as conn:
-            reference.install_triggers(conn)
+        ensure_audit_triggers(db.engine)
         db.session.add(Applicant(full_name="Чужий Заявник"))
         db.session.commit()
         db.session.remove()

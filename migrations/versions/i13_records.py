@@ -13,7 +13,7 @@ import portal.models.base
 
 # revision identifiers, used by Alembic.
 revision = "i13_records"
-down_revision = "36cf8cb6e916"
+down_revision = "c_audit_triggers"
 branch_labels = None
 depends_on = None
 

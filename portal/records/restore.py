@@ -193,13 +193,30 @@ def installed_triggers(connection) -> list[str]:
     return list(connection.execute(sa.text(query)).scalars())
 
 
-def _install_triggers(engine: sa.Engine) -> list[str]:
-    from portal.services import reference
-
-    with engine.begin() as conn:
-        reference.install_triggers(conn)
+def ensure_audit_triggers(engine: sa.Engine) -> list[str]:
+    """The audit log's protection triggers, installed from their migration if a restored dump lacks them."""
     with engine.connect() as conn:
-        return installed_triggers(conn)
+        present = installed_triggers(conn)
+    if not present:
+        with engine.begin() as conn:
+            for statement in _trigger_migration().UPGRADE[engine.dialect.name]:
+                conn.execute(sa.text(statement))
+        with engine.connect() as conn:
+            present = installed_triggers(conn)
+    return present
+
+
+def _trigger_migration():
+    """The revision that owns the audit triggers (its SQL is written out there once)."""
+    import importlib.util
+
+    directory = current_app.extensions["migrate"].directory
+    path = os.path.join(directory, "versions", "c_audit_triggers.py")
+    spec = importlib.util.spec_from_file_location("portal_migration_c_audit_triggers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _copy_files(work: str, replace: bool) -> tuple[int, int]:
@@ -254,7 +271,7 @@ def restore(archive: str, *, force: bool = False) -> RestoreReport:
             raise RecordsError("The restored database does not match the manifest in: " + ", ".join(wrong[:10]) + ".")
         report.tables = len(expected)
         report.rows = sum(t["rows"] for t in expected.values())
-        report.triggers = _install_triggers(engine)
+        report.triggers = ensure_audit_triggers(engine)
         head = head_revision(current_app)
         if report.revision and head and report.revision != head:
             from flask_migrate import upgrade
