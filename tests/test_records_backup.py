@@ -24,6 +24,9 @@ from portal.services import attachments
 from tests import factories as f
 from tests.conftest import PG_URL, _config
 
+# a backup reads the database through a second connection (and pg_dump): it must see real commits
+pytestmark = pytest.mark.committed
+
 
 def _populate(app) -> None:
     for n in range(3):
