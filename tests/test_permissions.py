@@ -28,6 +28,8 @@ EXPECTED = {
         "audit_log": RE,
         "user": USERS,
         "calendar_day": CRUD,
+        "records": R | {"decide"},
+        "applicant": RE | {"edit"},
     },
     Role.SIGNER: {
         "appeal": RE | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
@@ -51,6 +53,7 @@ EXPECTED = {
         },
         "executor": RE,
         "report": R | {"create", "download"},
+        "applicant": RE | {"edit"},
     },
     Role.EXECUTOR: {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
@@ -69,7 +72,7 @@ EXPECTED = {
         "appeal": RE | {"view_personal_data"},
         "report": R | {"download"},
     },
-    Role.ADMIN: {"user": USERS},
+    Role.ADMIN: {"user": USERS, "records": R},
 }
 
 EVERY_ACTION = sorted(set().union(*(acts for row in EXPECTED.values() for acts in row.values())))
@@ -104,8 +107,9 @@ def test_auditor_reads_every_area_and_writes_none(area):
     assert p.actions(Role.AUDITOR, area) <= p.READ_ACTIONS
 
 
-def test_admin_sees_only_user_accounts():
-    assert p.readable_areas(Role.ADMIN) == ["user"]
+def test_admin_sees_only_user_accounts_and_the_state_of_backups():
+    assert p.readable_areas(Role.ADMIN) == ["user", "records"]
+    assert not p.can(Role.ADMIN, "records", "decide")  # anonymising is the director's decision
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -32,6 +32,8 @@ AREAS = (
     "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
     "calendar_day",  # the director's working-day calendar (control dates)
+    "records",  # backups and the retention of personal data (issue 13)
+    "applicant",  # the applicant's rights: what the portal holds about a person, corrections
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -79,6 +81,8 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
         "user": USER_ADMIN,
         "calendar_day": CRUD,
+        "records": READ | {"decide"},  # confirms (or dismisses) anonymisation proposals
+        "applicant": READ_EXPORT | {"edit"},
     },
     Role.SIGNER: {
         "appeal": READ_EXPORT | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
@@ -102,6 +106,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         },
         "executor": READ_EXPORT,
         "report": READ | {"create", "download"},
+        "applicant": READ_EXPORT | {"edit"},  # answers applicants' requests about their data
     },
     Role.EXECUTOR: {
         # only the appeals assigned to the user's own executor body (portal.services.scope)
@@ -123,6 +128,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     },
     Role.ADMIN: {
         "user": USER_ADMIN,
+        "records": READ,  # backups' state (system settings); anonymising is the director's
     },
 }
 
@@ -135,7 +141,7 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
     Role.ACCOUNTANT: frozenset({ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
 }
 
-WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password"}) | APPEAL_WORKFLOW
+WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password", "decide"}) | APPEAL_WORKFLOW
 
 # Who may grant a role or manage (edit, disable, reset the password of) an account holding it.
 # Only the director hands out or touches the director's role: an administrator cannot
