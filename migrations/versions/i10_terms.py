@@ -1,7 +1,7 @@
 """terms of the law: working-day calendar, cancelled appeals, forwarding date, reopen counter
 
 Revision ID: i10_terms
-Revises: 36cf8cb6e916
+Revises: i13_records
 Create Date: 2026-11-23 10:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import portal.models.base
 
 revision = "i10_terms"
-down_revision = "36cf8cb6e916"
+down_revision = "i13_records"
 branch_labels = None
 depends_on = None
 
