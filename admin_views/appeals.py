@@ -50,6 +50,7 @@ from portal.models.enums import (
     AttachmentKind,
     AuditAction,
     Channel,
+    DeliveryStatus,
     FeedbackMethod,
     ReceiptSign,
     Role,
@@ -175,6 +176,11 @@ def _filters():
         FlagFilter(_l("Open (not finished)"), lambda: deadlines.open_clause(by_exclusion=True), "open"),
         FlagFilter(_l("Overdue"), lambda: deadlines.overdue_clause(by_exclusion=True), "overdue"),
         FlagFilter(_l("Due within 3 days"), lambda: deadlines.near_due_clause(by_exclusion=True), "near_due"),
+        FlagFilter(
+            _l("Not delivered to the regional center"),
+            lambda: Appeal.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),
+            "not_delivered",
+        ),
         _keyed(sqla_filters.BooleanEqualFilter(Appeal.is_privileged, _l("Privileged applicant")), "privileged"),
         EnumFilter(Appeal.channel, _l("Channel"), Channel, "channel"),
         EnumFilter(Appeal.appeal_type, _l("Appeal type"), AppealType, "type"),
@@ -188,6 +194,7 @@ def _filters():
         ),
         DateRangeFilter(Appeal.due_date, _l("Due date"), "due"),
         KyivDateBetweenFilter(Appeal.registered_at, _l("Registration date"), "registered"),
+        KyivDateBetweenFilter(Appeal.received_at, _l("Received at"), "received"),
     ]
 
 
@@ -443,6 +450,14 @@ class ExtendForm(Form):
         }
 
 
+class PaperCopyForm(Form):
+    sent_on = DateField(_l("Paper copy sent on"), validators=[InputRequired()])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+    def params(self):
+        return {"sent_on": self.sent_on.data, "comment": self.comment.data or ""}
+
+
 class AttachForm(Form):
     kind = SelectField(_l("Kind of file"), choices=enum_choices(AttachmentKind), default=AttachmentKind.OTHER.value)
     file = FileField(_l("File"))
@@ -462,6 +477,7 @@ ACTION_FORMS = {
     "dispatch": DispatchForm,
     "close": CloseForm,
     "extend_term": ExtendForm,
+    "paper_copy": PaperCopyForm,
 }
 # the file an action's form may carry, and the kind it is kept as
 ACTION_FILES = {"draft": AttachmentKind.FEEDBACK_PROOF, "dispatch": AttachmentKind.SCAN}
@@ -499,10 +515,12 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
             form.result_code.data = str(code.id) if code else ""
     elif formdata is None and action in ("forward",):
         form.notified_on.data = today
+    elif formdata is None and action == "paper_copy":
+        form.sent_on.data = today
     elif formdata is None and action == "extend_term":
         form.notified_on.data = today
         form.new_due_date.data = min(
-            deadlines.latest_due_date(appeal.registered_at), max(appeal.due_date, today) + timedelta(days=15)
+            deadlines.latest_due_date(appeal.received_at), max(appeal.due_date, today) + timedelta(days=15)
         )
     elif formdata is None and action == "return_to_applicant":
         missing = registration.describe_missing(registration.completeness_problems(appeal))
@@ -538,7 +556,7 @@ class AppealView(PortalModelView):
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",
-        "registered_at",
+        "received_at",
         "channel",
         "ukc_number",
         "applicant",
@@ -549,7 +567,15 @@ class AppealView(PortalModelView):
         "due_date",
         "main_executor",
     )
-    column_sortable_list = ("reg_number", "registered_at", "channel", "is_privileged", "status", "due_date")
+    column_sortable_list = (
+        "reg_number",
+        "received_at",
+        "registered_at",
+        "channel",
+        "is_privileged",
+        "status",
+        "due_date",
+    )
     column_default_sort = [("registered_at", True), ("id", True)]
     column_searchable_list = ("reg_number", "ukc_number", "regional_number")
     column_formatters = {
@@ -562,10 +588,14 @@ class AppealView(PortalModelView):
     column_formatters_export: dict = {}
     column_export_list = (
         "reg_number",
+        "received_at",
         "registered_at",
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "applicant",
         "is_privileged",
         "appeal_type",
@@ -579,6 +609,8 @@ class AppealView(PortalModelView):
         "main_executor",
         "outgoing_number",
         "sent_at",
+        "delivery_status",
+        "paper_copy_sent_on",
         "result_code",
         "closed_at",
     )
@@ -588,7 +620,10 @@ class AppealView(PortalModelView):
     form_columns = (
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "applicant",
         "appeal_type",
         "subject",
@@ -631,7 +666,10 @@ class AppealView(PortalModelView):
     _registration_fields = (
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "appeal_type",
         "subject",
         "sign",
@@ -646,7 +684,7 @@ class AppealView(PortalModelView):
         rules.FieldSet(("applicant",), _l("Applicant")),
     )
     form_create_rules = (
-        rules.FieldSet(_registration_fields, _l("Appeal")),
+        rules.FieldSet(("received_at",) + _registration_fields, _l("Appeal")),
         rules.FieldSet(("needs_study", "requested_term_days"), _l("Term")),
         rules.FieldSet(
             (
@@ -701,6 +739,15 @@ class AppealView(PortalModelView):
         base = self.get_form()
 
         class AppealCreateForm(base):
+            received_at = DateTimeLocalField(
+                _l("Received at"),
+                format="%Y-%m-%dT%H:%M",
+                validators=[Optional()],
+                default=lambda: datetime.now(KYIV).replace(second=0, microsecond=0, tzinfo=None),
+                description=_l(
+                    "The e-mail's date, or when the letter or call came (now if left empty); the term counts from it."
+                ),
+            )
             needs_study = BooleanField(_l("Needs additional study (30 days; otherwise 15)"), default=True)
             requested_term_days = IntegerField(
                 _l("Shorter term requested by the applicant, days"), validators=[Optional(), NumberRange(min=1, max=30)]
@@ -730,7 +777,7 @@ class AppealView(PortalModelView):
             def populate_obj(self, obj):
                 # the extra fields are registration inputs, not appeal columns
                 for name, field in self._fields.items():
-                    if not name.startswith(("new_applicant_", "needs_study", "requested_term_days")):
+                    if not name.startswith(("new_applicant_", "needs_study", "requested_term_days", "received_at")):
                         field.populate_obj(obj, name)
 
         return AppealCreateForm
@@ -744,6 +791,7 @@ class AppealView(PortalModelView):
                 user=current_user,
                 needs_study=bool(form.needs_study.data),
                 requested_term_days=form.requested_term_days.data or None,
+                received_at=_kyiv_aware(form.received_at.data),
             )
             g.appeal_registration = result
             return
@@ -824,7 +872,7 @@ class AppealView(PortalModelView):
             "due_cell": due_cell(appeal),
             "deadline_state": deadlines.deadline_state(appeal.due_date, appeal.status),
             "days_left": deadlines.days_left(appeal.due_date),
-            "latest_due": deadlines.latest_due_date(appeal.registered_at),
+            "latest_due": deadlines.latest_due_date(appeal.received_at),
             "missing": (
                 registration.describe_missing(registration.completeness_problems(appeal))
                 if status == AppealStatus.REGISTERED

@@ -55,13 +55,20 @@ class JobOptions:
     failure_ttl: int  # seconds a failed job is kept in Redis
     retries: int = 0  # further attempts after a failure (a crash of the worker included)
     on_failure: str | None = None  # dotted path of the failure callback
+    retry_intervals_setting: str = "RQ_RETRY_INTERVALS"  # the config key of its back-off
 
 
 def portal_job(
-    *, timeout: int, result_ttl: int, failure_ttl: int = 7 * 24 * 3600, retries: int = 0, on_failure: str | None = None
+    *,
+    timeout: int,
+    result_ttl: int,
+    failure_ttl: int = 7 * 24 * 3600,
+    retries: int = 0,
+    on_failure: str | None = None,
+    retry_intervals_setting: str = "RQ_RETRY_INTERVALS",
 ):
     """Declare a job function: its options, and the app context it runs in."""
-    options = JobOptions(timeout, result_ttl, failure_ttl, retries, on_failure)
+    options = JobOptions(timeout, result_ttl, failure_ttl, retries, on_failure, retry_intervals_setting)
 
     def decorate(func):
         @functools.wraps(func)
@@ -84,9 +91,9 @@ def get_queue():
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
-def retry_intervals() -> list[int]:
-    """Seconds to wait before each further attempt (``RQ_RETRY_INTERVALS``; 0 = at once)."""
-    value = current_app.config.get("RQ_RETRY_INTERVALS", (10, 60))
+def retry_intervals(setting: str = "RQ_RETRY_INTERVALS") -> list[int]:
+    """Seconds to wait before each further attempt (``RQ_RETRY_INTERVALS`` or the job's own; 0 = at once)."""
+    value = current_app.config.get(setting, (10, 60))
     if isinstance(value, str):
         value = [int(v) for v in value.split(",") if v.strip()]
     if isinstance(value, int):
@@ -110,7 +117,7 @@ def enqueue(func, *args, job_id: str | None = None, at=None, meta: dict | None =
         "meta": meta or {},
     }
     if options.retries:
-        intervals = retry_intervals()
+        intervals = retry_intervals(options.retry_intervals_setting)
         kwargs["retry"] = Retry(max=options.retries, interval=intervals if any(intervals) else 0)
     if options.on_failure:
         kwargs["on_failure"] = Callback(options.on_failure)

@@ -43,6 +43,11 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             upcoming = reports.ensure_weekly_schedule()
             if upcoming:
                 click.echo(f"Next weekly analysis: {upcoming.isoformat()} (UTC)")
+            from jobs.mail import ensure_mailbox_schedule
+
+            polling = ensure_mailbox_schedule()
+            if polling:
+                click.echo(f"Next mailbox poll: {polling.isoformat()} (UTC)")
         db.session.remove()
         db.engine.dispose()  # the work horses fork from here: leave them no open connections
         connection = queue.connection

@@ -38,6 +38,8 @@ LOOKUP = "lookup"  # ajax pickers of the create/edit forms: open to whoever may 
 WORKFLOW = "workflow"  # one route for all appeal steps: the step itself is checked inside
 WEEKLY = "weekly"  # the weekly analysis on screen: report details and the weekly kind
 HOME = "home"
+APPEAL_DETAILS = "appeal:details"  # appeal card routes served by the intake view: the appeal's permissions
+APPEAL_DISPATCH = "appeal:dispatch"
 
 # Flask-Admin's routes on every model view: rule suffix → {method: need}
 ROUTES = {
@@ -62,6 +64,15 @@ EXTRA_ROUTES = {
     ("budget_estimate", "/approve/"): {"POST": "approve"},
     ("budget_amendment", "/approve/"): {"POST": "approve"},
     ("user", "/password/"): {"GET": "reset_password", "POST": "reset_password"},
+    ("intake", "/register/"): {"POST": "register"},
+    ("intake", "/dismiss/"): {"POST": "dismiss"},
+    ("intake", "/raw/"): {"GET": "download"},
+    ("intake", "/ukc-batch/"): {"GET": "create", "POST": "create"},
+    ("intake", "/ukc-export/"): {"GET": "export"},
+    ("intake", "/templates/"): {"GET": "details", "POST": "manage_templates"},
+    ("intake", "/template/"): {"GET": "download"},
+    ("intake", "/document/"): {"GET": APPEAL_DETAILS},
+    ("intake", "/resend/"): {"POST": APPEAL_DISPATCH},
 }
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
 BULK_ACTIONS = {
@@ -81,6 +92,7 @@ BULK_ACTIONS = {
     ("user", "delete"): None,
     ("user", "disable"): "edit",
     ("user", "enable"): "edit",
+    ("intake", "delete"): None,  # the inbox is a record: messages are set aside, never deleted
 }
 UNKNOWN_ACTION = "no-such-action"
 ENDPOINTS = (
@@ -97,6 +109,7 @@ ENDPOINTS = (
     "report",
     "audit_log",
     "user",
+    "intake",
 )
 
 
@@ -147,6 +160,8 @@ def expected_allowed(role, case: Case, area: str) -> bool:
         return can(role, area, "create") or can(role, area, "edit")
     if case.need == WORKFLOW:
         return can(role, area, "details")
+    if case.need in (APPEAL_DETAILS, APPEAL_DISPATCH):
+        return can(role, "appeal", case.need.split(":", 1)[1])
     if case.need == WEEKLY:
         return can(role, area, "details") and can_report(role, ReportKind.WEEKLY)
     return can(role, area, case.need)
@@ -207,6 +222,9 @@ def _seed(app) -> dict[str, str]:
 
         db.session.add(BudgetAmendment(estimate=line.estimate, number="1", dated=date.today(), reason="Перерозподіл"))
         db.session.add(ReportRun(job_id="matrix-run", kind=ReportKind.WEEKLY, title="weekly"))
+        from portal.models.exchange import IntakeMessage, IntakeSource
+
+        db.session.add(IntakeMessage(source=IntakeSource.UPLOAD, subject="Звернення УКЦ", data={"summary": "x"}))
         for role in Role:
             if role not in (Role.EXECUTOR, Role.SIGNER):
                 f.make_user(role, username=f"m_{role.value}")

@@ -27,6 +27,7 @@ EXPECTED = {
         "report": R | {"create", "download"},
         "audit_log": RE,
         "user": USERS,
+        "intake": RE | {"create", "register", "dismiss", "download", "manage_templates"},
     },
     Role.SIGNER: {
         "appeal": RE | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
@@ -44,11 +45,13 @@ EXPECTED = {
             "not_consider",
             "forward",
             "dispatch",
+            "paper_copy",
             "close",
             "attach",
         },
         "executor": RE,
         "report": R | {"create", "download"},
+        "intake": RE | {"create", "register", "dismiss", "download"},
     },
     Role.EXECUTOR: {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
@@ -66,6 +69,7 @@ EXPECTED = {
         **dict.fromkeys(p.AREAS, RE),
         "appeal": RE | {"view_personal_data"},
         "report": R | {"download"},
+        "intake": RE | {"download"},
     },
     Role.ADMIN: {"user": USERS},
 }

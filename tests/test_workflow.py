@@ -127,6 +127,7 @@ def params_for(action: str, world: World, appeal) -> dict:
         "rework": {"reason": "Уточнити строки ремонту"},
         "dispatch": {"outgoing_number": "01-14/123"},
         "close": {"result_code": result_code("positive")},
+        "paper_copy": {"sent_on": today},
         "extend_term": {
             "new_due_date": appeal.due_date + timedelta(days=10),
             "reason": "Потрібна перевірка",
@@ -151,6 +152,7 @@ EXPECTED_TABLE = {
     (S.SIGNED, "dispatch"): S.SENT,
     (S.SENT, "close"): S.CLOSED,
     (S.FORWARDED, "close"): S.CLOSED,
+    (S.SENT, "paper_copy"): S.SENT,
     **{
         (s, "extend_term"): s
         for s in (
@@ -218,6 +220,7 @@ ROLES_FOR = {
     "dispatch": {Role.DIRECTOR, Role.CLERK},
     "close": {Role.DIRECTOR, Role.CLERK},
     "extend_term": {Role.DIRECTOR, Role.SIGNER},
+    "paper_copy": {Role.DIRECTOR, Role.CLERK},
 }
 SOURCE = {action: min(t.sources, key=list(AppealStatus).index) for action, t in workflow.TRANSITIONS.items()}
 SOURCE["extend_term"] = S.IN_WORK

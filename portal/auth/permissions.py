@@ -29,6 +29,7 @@ AREAS = (
     "audit_log",
     "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
+    "intake",  # the exchange with the regional center: intake inbox, УКЦ batches, answer templates
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -47,9 +48,12 @@ APPEAL_WORKFLOW = frozenset(
         "dispatch",
         "close",
         "extend_term",
+        "paper_copy",
         "attach",
     }
 )
+# The intake inbox: take in (.eml, УКЦ batch), register a draft, set one aside, export to the УКЦ.
+INTAKE_WORK = READ_EXPORT | {"create", "register", "dismiss", "download"}
 # Account administration: accounts are disabled, never deleted (their history stays readable).
 USER_ADMIN = READ_EXPORT | {"create", "edit", "reset_password"}
 
@@ -71,6 +75,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
         "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
         "user": USER_ADMIN,
+        "intake": INTAKE_WORK | {"manage_templates"},  # the director replaces the answer templates
     },
     Role.SIGNER: {
         "appeal": READ_EXPORT | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
@@ -88,11 +93,13 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
             "not_consider",
             "forward",
             "dispatch",
+            "paper_copy",
             "close",
             "attach",
         },
         "executor": READ_EXPORT,
         "report": READ | {"create", "download"},
+        "intake": INTAKE_WORK,
     },
     Role.EXECUTOR: {
         # only the appeals assigned to the user's own executor body (portal.services.scope)
@@ -111,6 +118,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         **dict.fromkeys(AREAS, READ_EXPORT),
         "appeal": READ_EXPORT | {"view_personal_data"},
         "report": READ | {"download"},  # running a report is a write
+        "intake": READ_EXPORT | {"download"},
     },
     Role.ADMIN: {
         "user": USER_ADMIN,
@@ -126,7 +134,10 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
     Role.ACCOUNTANT: frozenset({ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
 }
 
-WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password"}) | APPEAL_WORKFLOW
+WRITE_ACTIONS = (
+    frozenset({"create", "edit", "delete", "approve", "reset_password", "register", "dismiss", "manage_templates"})
+    | APPEAL_WORKFLOW
+)
 
 # Who may grant a role or manage (edit, disable, reset the password of) an account holding it.
 # Only the director hands out or touches the director's role: an administrator cannot

@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.i18n import to_kyiv
+from portal.i18n import format_date, to_kyiv
 from portal.models.appeals import Appeal, Applicant, RegistrationCounter, StatusChange
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
 from portal.services import deadlines
+from portal.services.errors import DomainError
 
 SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
 FALLBACK_PREFIX = "Ч"  # an individual applicant whose surname starts with no letter
@@ -102,6 +103,23 @@ def phone_variants(phone: str | None) -> list[str]:
 
 def normalise_email(email: str | None) -> str:
     return (email or "").strip().lower()
+
+
+# --- receipt ------------------------------------------------------------------------------
+
+
+def check_received_at(received_at: datetime, *, registered_at: datetime, ukc_date=None) -> datetime:
+    """The moment of receipt, refused when it is in the future or before the УКЦ date."""
+    if received_at.tzinfo is None:
+        raise DomainError(_l("State the time zone of the receipt moment."), field="received_at")
+    if received_at > max(registered_at, utcnow()) + timedelta(minutes=1):
+        raise DomainError(_l("The moment of receipt cannot be in the future."), field="received_at")
+    if ukc_date is not None and to_kyiv(received_at).date() < ukc_date:
+        raise DomainError(
+            _l("The appeal cannot be received before its GCC (1545) date (%(date)s).", date=format_date(ukc_date)),
+            field="received_at",
+        )
+    return received_at
 
 
 # --- registration number -----------------------------------------------------------------
@@ -299,6 +317,7 @@ def register_appeal(
     needs_study: bool = True,
     requested_term_days: int | None = None,
     registered_at: datetime | None = None,
+    received_at: datetime | None = None,
     **fields,
 ) -> Registration:
     """Register an appeal: number, due date, derived flags, repeat link, first StatusChange.
@@ -314,6 +333,11 @@ def register_appeal(
             setattr(appeal, key, value)
     with db.session.no_autoflush:
         appeal.registered_at = registered_at or appeal.registered_at or utcnow()
+        appeal.received_at = check_received_at(
+            received_at or appeal.received_at or appeal.registered_at,
+            registered_at=appeal.registered_at,
+            ukc_date=appeal.ukc_date,
+        )
         appeal.subject = appeal.subject or AppealSubject.INDIVIDUAL
         appeal.sign = appeal.sign or ReceiptSign.PRIMARY
         appeal.status = AppealStatus.REGISTERED
@@ -326,7 +350,7 @@ def register_appeal(
         refresh_derived(appeal)
 
         appeal.term_days = deadlines.term_days(needs_study=needs_study, requested_days=requested_term_days)
-        appeal.due_date = deadlines.due_date(appeal.registered_at, appeal.term_days)
+        appeal.due_date = deadlines.due_date(appeal.received_at, appeal.term_days)  # Art. 20: from receipt
 
         year = to_kyiv(appeal.registered_at).year
         appeal.reg_seq = next_sequence(year)

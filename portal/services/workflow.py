@@ -27,7 +27,6 @@ from portal.models.enums import (
     AppealStatus,
     AssignmentStatus,
     AttachmentKind,
-    DeliveryStatus,
     ExecutorRole,
     FeedbackMethod,
     Role,
@@ -36,6 +35,7 @@ from portal.models.org import Executor
 from portal.models.reference import ResultCode
 from portal.models.users import User
 from portal.services import deadlines
+from portal.services import dispatch as exchange_dispatch
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal
 
@@ -79,6 +79,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("rework", frozenset({S.ON_SIGNING}), S.IN_WORK, _l("Return for rework")),
         Transition("dispatch", frozenset({S.SIGNED}), S.SENT, _l("Dispatch")),
         Transition("close", frozenset({S.SENT, S.FORWARDED}), S.CLOSED, _l("Close")),
+        Transition("paper_copy", frozenset({S.SENT}), None, _l("Mark the paper copy sent")),
         Transition("extend_term", frozenset(OPEN_STATUSES), None, _l("Extend the term")),
     )
 }
@@ -256,7 +257,7 @@ def forward(
     """registered → forwarded: to the competent body within 5 days, the applicant notified."""
     t = check(user, appeal, "forward")
     body = _required_text(body, _l("State the body the appeal is forwarded to."), "body")
-    deadlines.check_forwarding(registered_on=appeal.registered_at, notified_on=notified_on, today=today)
+    deadlines.check_forwarding(registered_on=appeal.received_at, notified_on=notified_on, today=today)
     appeal.forwarded_to = body[:300]
     appeal.applicant_notified_on = notified_on
     appeal.decision_reason = (comment or "").strip()
@@ -434,7 +435,11 @@ def rework(user, appeal: Appeal, *, reason: str) -> StatusChange:
 def dispatch(
     user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False, comment: str = ""
 ) -> StatusChange:
-    """signed → sent: outgoing number, the signed scan attached, delivery pending, paper copy marked."""
+    """signed → sent: outgoing number, the signed scan attached; the e-mail to the regional center is queued.
+
+    The e-mail (the scan and both answers as DOCX) is sent by a job once the transaction
+    commits (``services.dispatch``); a paper copy may be marked now or later (``paper_copy``).
+    """
     t = check(user, appeal, "dispatch")
     number = _required_text(outgoing_number, _l("State the outgoing number."), "outgoing_number")
     if len(number) > 32:
@@ -443,12 +448,27 @@ def dispatch(
         raise WorkflowError(_l("Attach the signed scan of the answer first."), field="file")
     appeal.outgoing_number = number
     appeal.sent_at = utcnow()
-    appeal.delivery_status = DeliveryStatus.PENDING
     appeal.paper_copy_sent = bool(paper_copy_sent)
+    appeal.paper_copy_sent_on = kyiv_today() if paper_copy_sent else None
     for answer in appeal.answers:
         if not answer.outgoing_number:
             answer.outgoing_number = number
-    return _move(appeal, t, user, comment or number)
+    change = _move(appeal, t, user, comment or number)
+    exchange_dispatch.prepare(appeal, user=user)
+    return change
+
+
+def paper_copy(user, appeal: Appeal, *, sent_on: date | None = None, comment: str = "", today=None) -> StatusChange:
+    """sent: the paper copies of the answers (seed §6) went by post on ``sent_on``."""
+    t = check(user, appeal, "paper_copy")
+    today = today or kyiv_today()
+    sent_on = sent_on or today
+    sent_day = to_kyiv(appeal.sent_at).date() if appeal.sent_at else today
+    if sent_on > today or sent_on < sent_day:
+        raise WorkflowError(_l("The paper copy is sent between the dispatch and today."), field="sent_on")
+    appeal.paper_copy_sent = True
+    appeal.paper_copy_sent_on = sent_on
+    return _move(appeal, t, user, f"{format_date(sent_on)} {comment or ''}".strip())
 
 
 def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> StatusChange:
@@ -469,7 +489,7 @@ def extend_term(
     t = check(user, appeal, "extend_term")
     old_due = appeal.due_date
     appeal.term_days = deadlines.check_extension(
-        registered_on=appeal.registered_at,
+        registered_on=appeal.received_at,
         current_due=old_due,
         new_due=new_due_date,
         reason=reason,
@@ -508,6 +528,7 @@ ACTIONS = {
     "dispatch": dispatch,
     "close": close,
     "extend_term": extend_term,
+    "paper_copy": paper_copy,
 }
 
 

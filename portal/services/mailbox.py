@@ -1,0 +1,55 @@
+"""One pass over the intake mailbox (``IMAP_URL``): the job and ``flask intake mailbox`` share it.
+
+Each unseen message is taken in and committed on its own, and only then marked seen: a
+crash between the two leaves it unseen, and the next pass finds its Message-ID known and
+makes nothing new. A message that cannot be fetched stays unseen for the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from portal import mail
+from portal.extensions import db
+from portal.models.exchange import IntakeSource
+from portal.services import intake
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassResult:
+    uid: str
+    intake: intake.Intake | None = None
+    error: str = ""
+
+    @property
+    def line(self) -> str:
+        if self.intake is not None:
+            return intake.summary_line(self.intake)
+        return f"message {self.uid}: {self.error}"
+
+
+def run_pass(url: str | None = None, *, limit: int = 200) -> list[PassResult]:
+    """Take in every unseen message of the mailbox (at most ``limit``); commits per message."""
+    results: list[PassResult] = []
+    with mail.mailbox(url) as client:
+        for uid in mail.unseen_uids(client)[:limit]:
+            name = uid.decode()
+            try:
+                raw = mail.fetch(client, uid)
+            except mail.MailError as exc:
+                results.append(PassResult(name, error=str(exc)))
+                continue
+            try:
+                made = intake.take_in(raw, source=IntakeSource.MAILBOX, filename=f"imap-{name}.eml")
+                db.session.commit()
+            except Exception as exc:  # the message stays unseen and is tried again next pass
+                db.session.rollback()
+                log.exception("intake of message %s failed", name)
+                results.append(PassResult(name, error=str(exc)[:500]))
+                continue
+            mail.mark_seen(client, uid)
+            results.append(PassResult(name, intake=made))
+    return results
