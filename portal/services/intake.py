@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 
 import sqlalchemy as sa
@@ -261,7 +261,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
             out.sent_at = None
         if out.sent_at is not None and out.sent_at.tzinfo is None:
             out.sent_at = out.sent_at.replace(tzinfo=KYIV)
-    if not (out.sender or getaddresses([_header(msg, "To")])[0][1]) or (not out.sent_at and not out.message_id):
+    if not out.sender or not (out.sent_at or out.message_id):
         raise IntakeRefused(_l("The message is malformed: it has no sender, date or Message-ID headers."))
     out.text = "\n".join(t for t in texts if t.strip()) or "\n".join(htmls)
     if not out.text.strip() and not out.files:
