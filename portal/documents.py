@@ -210,7 +210,7 @@ def context_for(appeal: Appeal, kind: AnswerKind) -> dict:
         "applicant_address": applicant.address if applicant else "",
         "summary": appeal.summary,
         "answer_text": answer.body if answer else "",
-        "executor": str(main.executor) if main else "",
+        "executor": main.executor.name if main else "",
         "signer_name": str(signer) if signer else "",
         "signer_title": (signer.direction.signer_title if signer and signer.direction else "") or "",
     }

@@ -24,20 +24,20 @@ from portal.models.reference import PrivilegeCategory, SocialStatus
 from portal.services import intake, registration
 from portal.services.errors import DomainError
 
-# the УКЦ export's column headers → draft fields
-COLUMNS = {
-    "№ звернення": "ukc_number",
-    "дата створення": "ukc_created",
-    "заявник": "applicant_name",
-    "адреса": "address",
-    "телефон": "phone",
-    "e-mail": "email",
-    "соціальний стан": "social_status_text",
-    "категорія": "privilege_text",
-    "питання/тема": "topic_text",
-    "зміст": "content",
-    "вирішити до": "control_date",
-}
+# the УКЦ export's column headers, as written, and the draft fields they fill
+HEADERS = (
+    ("№ звернення", "ukc_number"),
+    ("Дата створення", "ukc_created"),
+    ("Заявник", "applicant_name"),
+    ("Адреса", "address"),
+    ("Телефон", "phone"),
+    ("E-mail", "email"),
+    ("Соціальний стан", "social_status_text"),
+    ("Категорія", "privilege_text"),
+    ("Питання/тема", "topic_text"),
+    ("Зміст", "content"),
+    ("Вирішити до", "control_date"),
+)
 REQUIRED = ("ukc_number", "ukc_created", "applicant_name")
 EXPORT_HEADERS = (
     "№ звернення",
@@ -187,7 +187,7 @@ def _row_data(values: dict) -> tuple[dict, str]:
 
 
 def _column_title(key: str) -> str:
-    return next((title for title, k in COLUMNS.items() if k == key), key)
+    return next((title for title, k in HEADERS if k == key), key)
 
 
 def import_batch(filename: str, data: bytes, *, user=None, dry_run: bool = False) -> BatchReport:
@@ -197,9 +197,10 @@ def import_batch(filename: str, data: bytes, *, user=None, dry_run: bool = False
         rows.pop(0)
     if not rows:
         raise DomainError(_l("The file is empty."))
+    known = {_header_key(title): key for title, key in HEADERS}
     header = [_header_key(h) for h in rows[0]]
-    columns = {i: COLUMNS[h] for i, h in enumerate(header) if h in COLUMNS}
-    missing = [title for title, key in COLUMNS.items() if key in REQUIRED and key not in columns.values()]
+    columns = {i: known[h] for i, h in enumerate(header) if h in known}
+    missing = [title for title, key in HEADERS if key in REQUIRED and key not in columns.values()]
     if missing:
         raise DomainError(_l("The file lacks the columns: %(names)s.", names=", ".join(missing)))
     if len(rows) - 1 > MAX_ROWS:
