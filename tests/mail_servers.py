@@ -188,7 +188,9 @@ def dovecot_server():
             os.chown(root, uid, gid)
             for d in dirs:
                 os.chown(os.path.join(root, d), uid, gid)
-    subprocess.run([DOVECOT, "-c", config], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    subprocess.run(
+        [DOVECOT, "-c", config], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30
+    )
     server = IMAPServer("127.0.0.1", port, "intake", "s3cret-pass")
     try:
         deadline = time.monotonic() + 15
@@ -203,6 +205,8 @@ def dovecot_server():
                 time.sleep(0.2)
         yield server
     finally:
-        subprocess.run([DOVECOT, "-c", config, "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        subprocess.run(
+            [DOVECOT, "-c", config, "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30
+        )
         time.sleep(0.2)
         shutil.rmtree(base, ignore_errors=True)

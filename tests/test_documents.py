@@ -75,7 +75,10 @@ def test_the_director_replaces_a_template_and_earlier_versions_are_kept(client, 
         assert response.status_code == 302
     versions = documents.versions(AnswerKind.TO_APPLICANT)
     assert [v.version for v in versions] == [2, 1]
-    assert text_of(documents.render_answer(appeal, AnswerKind.TO_APPLICANT)) == "Версія 2: Шановна пані Ганно! Опалення відновлено."
+    assert (
+        text_of(documents.render_answer(appeal, AnswerKind.TO_APPLICANT))
+        == "Версія 2: Шановна пані Ганно! Опалення відновлено."
+    )
     page = client.get("/admin/intake/templates/").get_data(as_text=True)
     assert page.count("template/?id=") == 4  # both versions and the two shipped ones stay downloadable
 

@@ -16,7 +16,9 @@ from portal.services import ukc_batch
 from tests.conftest import post_form
 from tests.factories import make_appeal, result_code
 
-HEADER = "№ звернення;Дата створення;Заявник;Адреса;Телефон;E-mail;Соціальний стан;Категорія;Питання/тема;Зміст;Вирішити до"
+HEADER = (
+    "№ звернення;Дата створення;Заявник;Адреса;Телефон;E-mail;Соціальний стан;Категорія;Питання/тема;Зміст;Вирішити до"
+)
 GOOD_1 = "2611-010001;25.11.2026 10:15;Іваненко Іван Іванович;м. Дніпро, вул. Робоча, 1;0671112233;—;пенсіонер;;Теплопостачання;Немає опалення;25.12.2026"
 GOOD_2 = "2611-010002;26.11.2026;Сидоренко Олена Петрівна;м. Дніпро, пр. Гагаріна, 2;0501112233;o@example.com;;;;Ямковий ремонт дороги;"
 NO_NAME = "2611-010003;26.11.2026;;м. Дніпро;;;;;Тема;Зміст;"
@@ -37,7 +39,13 @@ def test_good_rows_become_drafts_and_bad_rows_are_reported_with_their_reasons(ap
         report = ukc_batch.import_batch("ukc.csv", csv_bytes(GOOD_1, GOOD_2, NO_NAME, BAD_DATE, REPEATED))
         db.session.commit()
         lines = ukc_batch.report_lines(report)
-    assert [(r.line, r.status) for r in report.rows] == [(2, "new"), (3, "new"), (4, "error"), (5, "error"), (6, "error")]
+    assert [(r.line, r.status) for r in report.rows] == [
+        (2, "new"),
+        (3, "new"),
+        (4, "error"),
+        (5, "error"),
+        (6, "error"),
+    ]
     assert lines[2] == "4: 2611-010003: «Заявник» не заповнено"
     assert lines[3] == "5: 2611-010004: «Дата створення» порожня або не є датою"
     assert lines[4] == "6: 2611-010001: номер повторюється у файлі"
@@ -84,7 +92,9 @@ def test_windows_1251_csv_and_xlsx_are_read(app):
 def test_a_file_without_the_required_columns_is_refused_whole(client, auth):
     auth.as_role(Role.CLERK)
     data = {"file": (io.BytesIO("Номер;Текст\n1;2\n".encode()), "ukc.csv")}
-    page = post_form(client, "/admin/intake/ukc-batch/", data, content_type="multipart/form-data").get_data(as_text=True)
+    page = post_form(client, "/admin/intake/ukc-batch/", data, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
     assert "У файлі бракує стовпців: № звернення, Дата створення, Заявник." in page
     assert drafts() == []
 
@@ -116,5 +126,8 @@ def test_results_go_back_in_the_ukc_shape(client, auth):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows == [list(ukc_batch.EXPORT_HEADERS), ["2611-010100", "Роз'яснено", "26.11.2026", "01-14/77", "Заявник задоволений"]]
+    assert rows == [
+        list(ukc_batch.EXPORT_HEADERS),
+        ["2611-010100", "Роз'яснено", "26.11.2026", "01-14/77", "Заявник задоволений"],
+    ]
     assert db.session.execute(sa.select(sa.func.count()).select_from(Appeal)).scalar_one() == 2

@@ -10,6 +10,7 @@ and records every attempt with the SMTP server's reply.
 
 from __future__ import annotations
 
+import email.policy
 import importlib
 import io
 import logging
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "portal_outgoing_mail"  # session.info: rows whose job starts after the commit
 PENDING_IDS_KEY = "portal_outgoing_mail_ids"  # … and their ids, known once flushed
 DELIVERY_JOB = "jobs.mail.send_answer_mail"
+# Python's header folding drops the space between two encoded words of a Cyrillic subject
+# ("звернення УКЦ" arrives as "зверненняУКЦ"); headers of up to 998 characters are not folded.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 def regional_center_address() -> str:
@@ -142,7 +146,7 @@ def retry(appeal: Appeal) -> OutgoingMail:
 
 def build_message(outgoing: OutgoingMail) -> EmailMessage:
     appeal = outgoing.appeal
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = mail.sender_address()
     message["To"] = outgoing.recipient
     message["Subject"] = outgoing.subject

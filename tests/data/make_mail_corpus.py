@@ -120,9 +120,13 @@ def koi8u_base64():
 
 def html_only():
     lines = body_lines("2611-004304", "Мельник Ярослав Богданович").split("\n")
-    html = "<html><head><style>p{margin:0}</style></head><body>" + "".join(
-        f"<p>{line.replace('—', '&mdash;').replace('«', '&laquo;')}</p>" if line else "<br>" for line in lines
-    ) + "</body></html>"
+    html = (
+        "<html><head><style>p{margin:0}</style></head><body>"
+        + "".join(
+            f"<p>{line.replace('—', '&mdash;').replace('«', '&laquo;')}</p>" if line else "<br>" for line in lines
+        )
+        + "</body></html>"
+    )
     write(
         "html_only.eml",
         headers("Звернення УКЦ № 2611-004304", "m4").encode()
@@ -149,7 +153,7 @@ def forwarded():
         + b64(text.encode())
         + "\n--FWD\nContent-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document\n"
         "Content-Transfer-Encoding: base64\n"
-        f"Content-Disposition: attachment; filename=\"{Header('Довідка заявника.docx', 'utf-8').encode()}\"\n\n"
+        f'Content-Disposition: attachment; filename="{Header("Довідка заявника.docx", "utf-8").encode()}"\n\n'
         + b64(DOCX_LIKE)
         + "\n--FWD--\n",
     )
@@ -173,14 +177,11 @@ def too_large():
     body = body_lines("2611-004308", "Шевченко Тарас Григорович")
     write(
         "too_large.eml",
-        headers("Звернення УКЦ № 2611-004308", "m8")
-        + 'Content-Type: multipart/mixed; boundary="BIG"\n\n--BIG\n'
+        headers("Звернення УКЦ № 2611-004308", "m8") + 'Content-Type: multipart/mixed; boundary="BIG"\n\n--BIG\n'
         'Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: base64\n\n'
         + b64(body.encode())
         + "\n--BIG\nContent-Type: image/tiff\nContent-Transfer-Encoding: base64\n"
-        "Content-Disposition: attachment; filename=scan.tif\n\n"
-        + b64(os.urandom(0) + bytes(300_000))
-        + "\n--BIG--\n",
+        "Content-Disposition: attachment; filename=scan.tif\n\n" + b64(os.urandom(0) + bytes(300_000)) + "\n--BIG--\n",
     )
 
 
