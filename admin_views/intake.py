@@ -184,6 +184,13 @@ class TemplateForm(Form):
     file = FileField(_l("Template (.docx)"))
 
 
+def _iso_date(text) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def _form_errors(form) -> list[str]:
     return [f"{field.label.text}: {error}" for field in form for error in field.errors]
 
@@ -325,6 +332,7 @@ class IntakeView(PortalModelView):
             "register_form": form,
             "data": message.data or {},
             "missing_text": intake.describe_missing(message.data or {}),
+            "control_date": _iso_date((message.data or {}).get("control_date")),
             "may_dismiss": self.allowed("dismiss") and IntakeState(message.state) != IntakeState.REGISTERED,
             "may_download": self.allowed("download") and bool(message.raw_key),
         }

@@ -86,9 +86,9 @@ ENUM_LABELS = {
     "IntakeSource.upload": _l("Uploaded file"),
     "IntakeSource.command": _l("Command line"),
     "IntakeSource.ukc_batch": _l("GCC batch file"),
-    "IntakeState.draft": _l("Draft"),
+    "IntakeState.draft": _l("New draft"),
     "IntakeState.registered": _l("Registered"),
-    "IntakeState.duplicate": _l("Duplicate"),
+    "IntakeState.duplicate": _l("Duplicate message"),
     "IntakeState.rejected": _l("Not usable"),
     "IntakeState.dismissed": _l("Set aside"),
     # ExecutorKind
