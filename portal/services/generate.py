@@ -394,7 +394,9 @@ class _Generator:
         self.today = kyiv_today()
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.next_id = {t: self._max_id(t) + 1 for t in TABLES}
-        self.numbers = dict(db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)))
+        self.numbers = dict(
+            db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all()
+        )
         self.last_numbers: dict[int, int] = {}
         # closed appeals an applicant may come back about (a repeated appeal), oldest first
         self.recent: list[tuple[int, int, int, bool, str, datetime]] = []

@@ -263,7 +263,7 @@ def _grouped(column, week: Week) -> dict:
     rows = db.session.execute(
         sa.select(column, sa.func.count()).select_from(Appeal).where(_received(week)).group_by(column)
     )
-    return dict(rows)
+    return dict(rows.all())
 
 
 def _enum_breakdown(enum_cls, column, week: Week) -> list[tuple[str, int]]:
