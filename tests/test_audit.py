@@ -39,6 +39,7 @@ from portal.models.enums import (
     FeedbackMethod,
     Role,
 )
+from portal.models.exchange import DeliveryAttempt, DocumentTemplate, IntakeMessage, IntakeSource, OutgoingMail
 from portal.services import audit, history
 from tests import factories as f
 
@@ -188,7 +189,29 @@ BUILDERS = {
     ),
     "ResultCode": (lambda: _add(ResultCode(code=f"R{_n()}", name="Роз'яснено")), "name", "Вирішено позитивно"),
     "Kekv": (lambda: _add(Kekv(code=f"9{_n():03d}", name="Інші видатки")), "name", "Інші поточні видатки"),
+    "IntakeMessage": (
+        lambda: _add(IntakeMessage(source=IntakeSource.MAILBOX, subject="Звернення УКЦ", data={"summary": "x"})),
+        "reason",
+        "Відкладено",
+    ),
+    "OutgoingMail": (lambda: _outgoing_mail(), "reply", "250 Ok"),
+    "DeliveryAttempt": (lambda: _add(DeliveryAttempt(mail=_outgoing_mail(), reply="421 busy")), "reply", "250 Ok"),
+    "DocumentTemplate": (
+        lambda: _add(
+            DocumentTemplate(
+                kind=AnswerKind.TO_APPLICANT, version=_n(), filename="t.docx", storage_key=f"t-{_n()}.docx"
+            )
+        ),  # fmt: skip
+        "filename",
+        "новий.docx",
+    ),
 }
+
+
+def _outgoing_mail():
+    n = _n()
+    return _add(OutgoingMail(appeal=f.make_appeal(), outgoing_number=f"01-14/{n}", recipient="okc@example.gov.ua",
+                             subject="Відповідь", message_id=f"<{n}@x>"))  # fmt: skip
 
 
 def test_every_business_model_is_audited_and_bookkeeping_is_not(app):

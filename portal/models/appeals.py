@@ -67,6 +67,8 @@ class RegistrationCounter(db.Model):
 
 def _received_default(context):
     """An appeal registered without a receipt moment was received when it was registered."""
+    if context is None:  # called outside an INSERT (bulk loaders ask for Python-side defaults)
+        return utcnow()
     return context.get_current_parameters().get("registered_at") or utcnow()
 
 
