@@ -1,4 +1,4 @@
-"""Command line: flask --app wsgi init-db | seed-demo | create-user | generate-data | worker | report | intake."""
+"""Command line: flask --app wsgi init-db | seed-demo | create-user | generate-data | worker | report."""
 
 from __future__ import annotations
 
@@ -49,8 +49,3 @@ def create_user_command(username, role, password, executor_id, full_name):
 def init_app(app) -> None:
     for command in (init_db_command, create_user_command):
         app.cli.add_command(command)
-    from portal import cli_data, cli_intake, cli_jobs
-
-    cli_data.init_app(app)
-    cli_jobs.init_app(app)
-    cli_intake.init_app(app)

@@ -20,8 +20,8 @@ from portal.extensions import db
 @contextlib.contextmanager
 def _acting():
     """Texts in the portal's language; changes audited as the command line's."""
-    from jobs import default_locale
     from portal.cli import CLI_ACTOR
+    from portal.i18n import default_locale
     from portal.services import audit
 
     with default_locale(), audit.acting_as(CLI_ACTOR):

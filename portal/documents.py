@@ -188,10 +188,7 @@ def answer_of(appeal: Appeal, kind: AnswerKind):
 
 
 def context_for(appeal: Appeal, kind: AnswerKind) -> dict:
-    from portal.services.workflow import responsible_assignment
-
     answer = answer_of(appeal, kind)
-    main = responsible_assignment(appeal)
     applicant = appeal.applicant
     signer = appeal.signer
     config = current_app.config
@@ -210,7 +207,7 @@ def context_for(appeal: Appeal, kind: AnswerKind) -> dict:
         "applicant_address": applicant.address if applicant else "",
         "summary": appeal.summary,
         "answer_text": answer.body if answer else "",
-        "executor": main.executor.name if main else "",
+        "executor": appeal.main_executor.name if appeal.main_executor else "",
         "signer_name": str(signer) if signer else "",
         "signer_title": (signer.direction.signer_title if signer and signer.direction else "") or "",
     }

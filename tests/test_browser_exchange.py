@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-import jobs
 from jobs.worker import run_burst
+from portal import queue as job_queue
 from portal.extensions import db
+from portal.i18n import default_locale
 from portal.models.enums import Role
 from portal.models.exchange import IntakeSource
 from portal.services import intake, workflow
@@ -33,11 +34,11 @@ def test_clerk_sees_the_inbox_a_draft_and_the_delivery_state_on_the_card(app):
             intake.take_in(fh.read(), source=IntakeSource.MAILBOX)
     db.session.commit()
     app.config.update(SMTP_URL=f"smtp://127.0.0.1:{free_port()}", MAIL_RETRY_INTERVALS="0")
-    with jobs.default_locale(), app.test_request_context():
+    with default_locale(), app.test_request_context():
         appeal = signed_appeal()
         workflow.dispatch(clerk, appeal, outgoing_number="01-14/900")
         db.session.commit()
-    run_burst(jobs.get_queue(), app=app)  # nothing listens: the delivery fails and is recorded
+    run_burst(job_queue.get_queue(), app=app)  # nothing listens: the delivery fails and is recorded
     draft_id = 1
     with live_server(app) as url, browser_page() as page:
         login(page, url, clerk.username, PASSWORD)

@@ -29,7 +29,8 @@ def appeal(app):
     signer = make_user(Role.SIGNER, full_name="Коваленко Петро Іванович")
     appeal = make_appeal(ukc_number="2611-004217", regional_number="45678/01-26", signer=signer,
                          outgoing_number="01-14/321")  # fmt: skip
-    make_assignment(appeal, make_executor(name="Департамент ЖКГ"))
+    appeal.main_executor = make_executor(name="Департамент ЖКГ")
+    make_assignment(appeal, appeal.main_executor)
     db.session.add(Answer(appeal=appeal, kind=AnswerKind.TO_REGIONAL_CENTER, body="Опалення відновлено 1 грудня."))
     db.session.add(Answer(appeal=appeal, kind=AnswerKind.TO_APPLICANT, body="Шановна пані Ганно! Опалення відновлено."))
     db.session.commit()

@@ -13,10 +13,11 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 
-import jobs
 from jobs.worker import run_burst
 from portal import documents
+from portal import queue as job_queue
 from portal.extensions import db
+from portal.i18n import default_locale
 from portal.models import Appeal, Attachment
 from portal.models.enums import AnswerKind, AppealStatus, AttachmentKind, DeliveryStatus, Role
 from portal.models.exchange import IntakeMessage, IntakeState, OutgoingMail
@@ -34,7 +35,7 @@ SCAN = b"%PDF-1.4\n% signed and scanned answer\n" + bytes(range(256)) * 8
 def _mail_env(app):
     app.config.update(REGIONAL_CENTER_EMAIL="okc@contact-center.example.gov.ua", MAIL_FROM="zvernennia@rada.example.gov.ua",
                       MAIL_RETRY_INTERVALS="0")  # fmt: skip
-    with jobs.default_locale():
+    with default_locale():
         yield
 
 
@@ -46,7 +47,7 @@ def smtp(app):
 
 
 def work(app) -> None:
-    run_burst(jobs.get_queue(), app=app)
+    run_burst(job_queue.get_queue(), app=app)
 
 
 def attachments_of(data: bytes) -> dict[str, bytes]:
@@ -165,11 +166,9 @@ def test_without_an_smtp_server_the_message_is_written_to_the_outbox(app):
 def test_the_delivery_job_is_declared_with_timeout_retries_and_back_off(app):
     from rq.job import Job
 
-    from jobs.mail import send_answer_mail
-
     app.config["MAIL_RETRY_INTERVALS"] = "60,300"
-    job = jobs.enqueue(send_answer_mail, 12345)
-    job = Job.fetch(job.id, connection=jobs.get_queue().connection)
+    job = job_queue.enqueue("jobs.mail.send_answer_mail", 12345)
+    job = Job.fetch(job.id, connection=job_queue.get_queue().connection)
     assert (job.timeout, job.retries_left, job.retry_intervals) == (300, 4, [60, 300])
     assert job.failure_callback.__name__ == "delivery_failed"
 
@@ -279,14 +278,14 @@ def test_an_email_from_the_mailbox_goes_all_the_way_back_to_the_regional_center(
 def test_the_poll_job_takes_the_mailbox_in_on_a_worker_and_schedules_the_next_pass(app):
     from rq.registry import ScheduledJobRegistry
 
-    from jobs.mail import POLL_JOB_ID, poll_mailbox
+    from portal.services.mailbox import POLL_JOB, POLL_JOB_ID
 
     with dovecot_server() as imap:
         app.config["IMAP_URL"] = imap.url
         for name in ("koi8u_base64.eml", "not_an_appeal.eml"):
             with open(os.path.join(MAIL, name), "rb") as fh:
                 imap.deliver(fh.read())
-        jobs.enqueue(poll_mailbox)
+        job_queue.enqueue(POLL_JOB)
         work(app)
         assert imap.flags() == ["1 (FLAGS (\\Seen))", "2 (FLAGS (\\Seen))"]
     db.session.expire_all()
@@ -294,5 +293,5 @@ def test_the_poll_job_takes_the_mailbox_in_on_a_worker_and_schedules_the_next_pa
         sa.select(IntakeMessage.ukc_number, IntakeMessage.state).order_by(IntakeMessage.id)
     ).all()
     assert states == [("2611-004303", IntakeState.DRAFT), ("", IntakeState.REJECTED)]
-    scheduled = ScheduledJobRegistry(queue=jobs.get_queue()).get_job_ids()
+    scheduled = ScheduledJobRegistry(queue=job_queue.get_queue()).get_job_ids()
     assert [j for j in scheduled if j.startswith(POLL_JOB_ID)]

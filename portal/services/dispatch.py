@@ -11,7 +11,6 @@ and records every attempt with the SMTP server's reply.
 from __future__ import annotations
 
 import email.policy
-import importlib
 import io
 import logging
 import re
@@ -27,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from portal import documents, mail
+from portal import documents, mail, queue
 from portal.extensions import db
 from portal.i18n import kyiv_today
 from portal.models.appeals import Appeal, Attachment
@@ -224,16 +223,9 @@ def failure_text(outgoing: OutgoingMail) -> str:
 # --- after the commit: queue the jobs; after a rollback: remove the files -----------------------------
 
 
-def _enqueue(dotted: str, *args, job_id: str | None = None):
-    """Queue a job by its dotted name (the services never import the jobs package itself)."""
-    module_name, _, name = dotted.rpartition(".")
-    func = getattr(importlib.import_module(module_name), name)
-    return importlib.import_module("jobs").enqueue(func, *args, job_id=job_id)
-
-
 def queue_delivery(mail_id: int) -> None:
     try:
-        _enqueue(DELIVERY_JOB, mail_id)
+        queue.enqueue(DELIVERY_JOB, mail_id)
     except Exception as exc:  # Redis down: the row stays pending; the clerk sends it again
         log.warning("cannot queue the delivery of outgoing mail %s: %s", mail_id, exc)
 

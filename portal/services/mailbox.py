@@ -9,13 +9,42 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from portal import mail
+from flask import current_app
+
+from portal import mail, queue
 from portal.extensions import db
+from portal.models.base import utcnow
 from portal.models.exchange import IntakeSource
 from portal.services import intake
 
 log = logging.getLogger(__name__)
+
+POLL_JOB = "jobs.mail.poll_mailbox"
+POLL_JOB_ID = "portal-mailbox-poll"
+
+
+def configured() -> bool:
+    return bool(current_app.config.get("IMAP_URL"))
+
+
+def ensure_schedule(force: bool = False):
+    """Keep one scheduled poll in the queue while IMAP_URL is set; returns when it runs (UTC).
+
+    The worker calls it at start; each poll schedules the next one (``force``).
+    """
+    from rq.registry import ScheduledJobRegistry
+
+    if not configured():
+        return None
+    if not force:
+        scheduled = ScheduledJobRegistry(queue=queue.get_queue()).get_job_ids()
+        if any(job_id.startswith(POLL_JOB_ID) for job_id in scheduled):
+            return None
+    when = utcnow() + timedelta(seconds=int(current_app.config.get("MAIL_POLL_SECONDS") or 300))
+    queue.enqueue(POLL_JOB, job_id=f"{POLL_JOB_ID}-{when:%Y%m%d%H%M%S}", at=when)
+    return when
 
 
 @dataclass
