@@ -47,6 +47,7 @@ from portal.models.enums import (
     AppealType,
     AuditAction,
     Channel,
+    DeliveryStatus,
     ReceiptSign,
     Sex,
 )
@@ -80,6 +81,11 @@ def list_filters():
         FlagFilter(_l("Open (not finished)"), lambda: deadlines.open_clause(by_exclusion=True), "open"),
         FlagFilter(_l("Overdue"), lambda: deadlines.overdue_clause(by_exclusion=True), "overdue"),
         FlagFilter(_l("Due within 3 days"), lambda: deadlines.near_due_clause(by_exclusion=True), "near_due"),
+        FlagFilter(
+            _l("Not delivered to the regional center"),
+            lambda: Appeal.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),
+            "not_delivered",
+        ),
         keyed(sqla_filters.BooleanEqualFilter(Appeal.is_privileged, _l("Privileged applicant")), "privileged"),
         EnumFilter(Appeal.channel, _l("Channel"), Channel, "channel"),
         EnumFilter(Appeal.appeal_type, _l("Appeal type"), AppealType, "type"),
@@ -96,6 +102,7 @@ def list_filters():
         ),
         DateRangeFilter(Appeal.due_date, _l("Due date"), "due"),
         KyivDateBetweenFilter(Appeal.registered_at, _l("Registration date"), "registered"),
+        KyivDateBetweenFilter(Appeal.received_at, _l("Received at"), "received"),
     ]
 
 
@@ -193,7 +200,7 @@ class AppealView(PortalModelView):
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",
-        "registered_at",
+        "received_at",
         "channel",
         "ukc_number",
         "applicant",
@@ -204,7 +211,15 @@ class AppealView(PortalModelView):
         "due_date",
         "main_executor",
     )
-    column_sortable_list = ("reg_number", "registered_at", "channel", "is_privileged", "status", "due_date")
+    column_sortable_list = (
+        "reg_number",
+        "received_at",
+        "registered_at",
+        "channel",
+        "is_privileged",
+        "status",
+        "due_date",
+    )
     column_default_sort = [("registered_at", True), ("id", True)]
     column_searchable_list = ("reg_number", "ukc_number", "regional_number")
     column_formatters = {
@@ -217,10 +232,14 @@ class AppealView(PortalModelView):
     column_formatters_export: dict = {}
     column_export_list = (
         "reg_number",
+        "received_at",
         "registered_at",
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "applicant",
         "is_privileged",
         "appeal_type",
@@ -234,6 +253,8 @@ class AppealView(PortalModelView):
         "main_executor",
         "outgoing_number",
         "sent_at",
+        "delivery_status",
+        "paper_copy_sent_on",
         "result_code",
         "closed_at",
     )
@@ -243,7 +264,10 @@ class AppealView(PortalModelView):
     form_columns = (
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "applicant",
         "appeal_type",
         "subject",
@@ -278,7 +302,10 @@ class AppealView(PortalModelView):
     _registration_fields = (
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "appeal_type",
         "subject",
         "sign",
@@ -293,7 +320,7 @@ class AppealView(PortalModelView):
         rules.FieldSet(("applicant",), _l("Applicant")),
     )
     form_create_rules = (
-        rules.FieldSet(_registration_fields, _l("Appeal")),
+        rules.FieldSet(("received_at",) + _registration_fields, _l("Appeal")),
         rules.FieldSet(("needs_study", "requested_term_days"), _l("Term")),
         rules.FieldSet(
             (
@@ -357,6 +384,7 @@ class AppealView(PortalModelView):
                 user=current_user,
                 needs_study=bool(form.needs_study.data),
                 requested_term_days=form.requested_term_days.data or None,
+                received_at=form.received(),
             )
             g.appeal_registration = result
             return

@@ -48,6 +48,11 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             nightly = records_schedule.ensure_nightly_schedule()
             if nightly:
                 click.echo(f"Next nightly backup: {nightly.isoformat()} (UTC)")
+            from portal.services import mailbox
+
+            polling = mailbox.ensure_schedule()
+            if polling:
+                click.echo(f"Next mailbox poll: {polling.isoformat()} (UTC)")
         db.session.remove()
         db.engine.dispose()  # the work horses fork from here: leave them no open connections
         connection = queue.connection

@@ -32,7 +32,18 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    "MAIL_REGIONAL_CENTER": "okc@example.gov.ua",
+    # the exchange with the regional contact center (README: "Mail")
+    "REGIONAL_CENTER_EMAIL": "okc@example.gov.ua",  # PORTAL_REGIONAL_CENTER_EMAIL
+    "SMTP_URL": "",  # smtp://user:pw@host:587 (STARTTLS when offered) or smtps://…:465; empty: .eml files in OUTBOX_DIR
+    "MAIL_FROM": "",  # the From address of outgoing mail (default: the SMTP login, else portal@localhost)
+    "OUTBOX_DIR": None,  # default: instance/outbox
+    "IMAP_URL": "",  # imaps://user:password@host:993/INBOX
+    "MAIL_POLL_SECONDS": 300,  # how often the worker fetches new messages from IMAP_URL
+    "MAIL_TIMEOUT_SECONDS": 30,  # one SMTP or IMAP conversation
+    "MAIL_RETRY_INTERVALS": "60,300,1800,7200",  # back-off before each further delivery attempt
+    "INTAKE_MAX_BYTES": 15 * 1024 * 1024,  # a larger incoming message is refused with the reason
+    "LETTERHEAD": "Виконавчий комітет міської ради",  # the council's name on answers
+    "LETTERHEAD_ADDRESS": "",  # its address and contacts, under the name
     "RQ_QUEUE": "portal",
     "RQ_RETRY_INTERVALS": "10,60",  # seconds before each retry of a failed job
     "WEEKLY_REPORT_HOUR": 7,  # Monday, Europe/Kyiv
@@ -83,6 +94,7 @@ def load(app, test_config: dict | None = None) -> None:
     app.config["FILES_DIR"] = app.config["FILES_DIR"] or os.path.join(instance, "files")
     app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or os.path.join(instance, "reports")
     app.config["BACKUP_DIR"] = app.config["BACKUP_DIR"] or os.path.join(instance, "backups")
+    app.config["OUTBOX_DIR"] = app.config["OUTBOX_DIR"] or os.path.join(instance, "outbox")
     # one switch for HTTPS: every cookie the portal sets is then Secure
     app.config["REMEMBER_COOKIE_SECURE"] = bool(
         app.config["REMEMBER_COOKIE_SECURE"] or app.config["SESSION_COOKIE_SECURE"]

@@ -82,6 +82,16 @@ ENUM_LABELS = {
     "DeliveryStatus.pending": _l("Pending"),
     "DeliveryStatus.sent": _l("Delivered"),
     "DeliveryStatus.failed": _l("Delivery failed"),
+    # IntakeSource, IntakeState (the exchange with the regional center)
+    "IntakeSource.mailbox": _l("Mailbox"),
+    "IntakeSource.upload": _l("Uploaded file"),
+    "IntakeSource.command": _l("Command line"),
+    "IntakeSource.ukc_batch": _l("GCC batch file"),
+    "IntakeState.draft": _l("New draft"),
+    "IntakeState.registered": _l("Registered"),
+    "IntakeState.duplicate": _l("Duplicate message"),
+    "IntakeState.rejected": _l("Not usable"),
+    "IntakeState.dismissed": _l("Set aside"),
     # ExecutorKind
     "ExecutorKind.internal": _l("Internal unit"),
     "ExecutorKind.external": _l("External body"),

@@ -39,6 +39,8 @@ WORKFLOW = "workflow"  # one route for all appeal steps: the step itself is chec
 WEEKLY = "weekly"  # the weekly analysis on screen: report details and the weekly kind
 QUARTERLY = "quarterly"  # the quarterly statistics on screen: report details and the quarterly kind
 HOME = "home"
+APPEAL_DETAILS = "appeal:details"  # appeal card routes served by the intake view: the appeal's permissions
+APPEAL_DISPATCH = "appeal:dispatch"
 
 # Flask-Admin's routes on every model view: rule suffix → {method: need}
 ROUTES = {
@@ -72,6 +74,15 @@ EXTRA_ROUTES = {
     ("applicant", "/details/"): {"GET": "details"},
     ("applicant", "/document/"): {"GET": "export"},
     ("applicant", "/correct/"): {"POST": "edit"},
+    ("intake", "/register/"): {"POST": "register"},
+    ("intake", "/dismiss/"): {"POST": "dismiss"},
+    ("intake", "/raw/"): {"GET": "download"},
+    ("intake", "/ukc-batch/"): {"GET": "create", "POST": "create"},
+    ("intake", "/ukc-export/"): {"GET": "export"},
+    ("intake", "/templates/"): {"GET": "details", "POST": "manage_templates"},
+    ("intake", "/template/"): {"GET": "download"},
+    ("intake", "/document/"): {"GET": APPEAL_DETAILS},
+    ("intake", "/resend/"): {"POST": APPEAL_DISPATCH},
 }
 PAGES = ("records", "applicant")  # endpoints with only EXTRA_ROUTES
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
@@ -93,6 +104,7 @@ BULK_ACTIONS = {
     ("user", "disable"): "edit",
     ("user", "enable"): "edit",
     ("calendar_day", "delete"): "delete",
+    ("intake", "delete"): None,  # the inbox is a record: messages are set aside, never deleted
 }
 UNKNOWN_ACTION = "no-such-action"
 ENDPOINTS = (
@@ -110,6 +122,7 @@ ENDPOINTS = (
     "audit_log",
     "user",
     "calendar_day",
+    "intake",
 )
 
 
@@ -160,6 +173,8 @@ def expected_allowed(role, case: Case, area: str) -> bool:
         return can(role, area, "create") or can(role, area, "edit")
     if case.need == WORKFLOW:
         return can(role, area, "details")
+    if case.need in (APPEAL_DETAILS, APPEAL_DISPATCH):
+        return can(role, "appeal", case.need.split(":", 1)[1])
     if case.need == WEEKLY:
         return can(role, area, "details") and can_report(role, ReportKind.WEEKLY)
     if case.need == QUARTERLY:
@@ -226,6 +241,9 @@ def _seed(app) -> dict[str, str]:
         from portal.models.enums import CalendarDayKind
 
         db.session.add(CalendarDay(day=date(2030, 1, 1), kind=CalendarDayKind.PUBLIC_HOLIDAY, name="Новий рік"))
+        from portal.models.exchange import IntakeMessage, IntakeSource
+
+        db.session.add(IntakeMessage(source=IntakeSource.UPLOAD, subject="Звернення УКЦ", data={"summary": "x"}))
         for role in Role:
             if role not in (Role.EXECUTOR, Role.SIGNER):
                 f.make_user(role, username=f"m_{role.value}")

@@ -344,7 +344,10 @@ def test_dispatch_uploads_the_scan_with_the_step(client, auth, app):
     db.session.expire_all()
     appeal = db.session.get(Appeal, appeal.id)
     assert appeal.status == AppealStatus.SENT
-    assert [(a.kind, a.filename) for a in appeal.attachments] == [(AttachmentKind.SCAN, "відповідь.pdf")]
+    scans = [(a.kind, a.filename) for a in appeal.attachments if a.kind == AttachmentKind.SCAN]
+    assert scans == [(AttachmentKind.SCAN, "відповідь.pdf")]
+    # both answers are kept as DOCX with it, for the e-mail to the regional center
+    assert sorted(a.kind for a in appeal.attachments).count(AttachmentKind.ANSWER) == 2
 
 
 # --- files -------------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from portal.models.enums import (
     FeedbackMethod,
     Role,
 )
+from portal.models.exchange import DeliveryAttempt, DocumentTemplate, IntakeMessage, IntakeSource, OutgoingMail
 from portal.models.records import AnonymisationProposal
 from portal.services import audit, history, pii
 from tests import factories as f
@@ -208,7 +209,29 @@ BUILDERS = {
         "message",
         "Відхилено",
     ),
+    "IntakeMessage": (
+        lambda: _add(IntakeMessage(source=IntakeSource.MAILBOX, subject="Звернення УКЦ", data={"summary": "x"})),
+        "reason",
+        "Відкладено",
+    ),
+    "OutgoingMail": (lambda: _outgoing_mail(), "reply", "250 Ok"),
+    "DeliveryAttempt": (lambda: _add(DeliveryAttempt(mail=_outgoing_mail(), reply="421 busy")), "reply", "250 Ok"),
+    "DocumentTemplate": (
+        lambda: _add(
+            DocumentTemplate(
+                kind=AnswerKind.TO_APPLICANT, version=_n(), filename="t.docx", storage_key=f"t-{_n()}.docx"
+            )
+        ),  # fmt: skip
+        "filename",
+        "новий.docx",
+    ),
 }
+
+
+def _outgoing_mail():
+    n = _n()
+    return _add(OutgoingMail(appeal=f.make_appeal(), outgoing_number=f"01-14/{n}", recipient="okc@example.gov.ua",
+                             subject="Відповідь", message_id=f"<{n}@x>"))  # fmt: skip
 
 
 def test_every_business_model_is_audited_and_bookkeeping_is_not(app):

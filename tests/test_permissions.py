@@ -30,6 +30,7 @@ EXPECTED = {
         "calendar_day": CRUD,
         "records": R | {"decide"},
         "applicant": RE | {"edit"},
+        "intake": RE | {"create", "register", "dismiss", "download", "manage_templates"},
     },
     Role.SIGNER: {
         "appeal": RE | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
@@ -48,12 +49,14 @@ EXPECTED = {
             "forward",
             "dispatch",
             "returned_by_center",
+            "paper_copy",
             "close",
             "attach",
         },
         "executor": RE,
         "report": R | {"create", "download"},
         "applicant": RE | {"edit"},
+        "intake": RE | {"create", "register", "dismiss", "download"},
     },
     Role.EXECUTOR: {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
@@ -71,6 +74,7 @@ EXPECTED = {
         **dict.fromkeys(p.AREAS, RE),
         "appeal": RE | {"view_personal_data"},
         "report": R | {"download"},
+        "intake": RE | {"download"},
     },
     Role.ADMIN: {"user": USERS, "records": R},
 }

@@ -133,6 +133,7 @@ def params_for(action: str, world: World, appeal) -> dict:
         "close": {"result_code": result_code("positive")},
         "reopen": {"reason": "Заявник повідомив, що ремонт не виконано"},
         "cancel": {"reason": "Помилково зареєстровано двічі"},
+        "paper_copy": {"sent_on": today},
         "extend_term": {
             "new_due_date": appeal.due_date + timedelta(days=10),
             "reason": "Потрібна перевірка",
@@ -164,6 +165,7 @@ EXPECTED_TABLE = {
     (S.SENT, "close"): S.CLOSED,
     (S.FORWARDED, "close"): S.CLOSED,
     (S.CLOSED, "reopen"): S.SENT,  # sealed: only the director reopens, with a reason
+    (S.SENT, "paper_copy"): S.SENT,
     **{(s, "extend_term"): s for s in AWAITING_ANSWER},
     **{(s, "cancel"): S.CANCELLED for s in AWAITING_ANSWER},  # a wrong registration, never deleted
 }
@@ -223,6 +225,7 @@ ROLES_FOR = {
     "reopen": {Role.DIRECTOR},
     "cancel": {Role.DIRECTOR},
     "extend_term": {Role.DIRECTOR, Role.SIGNER},
+    "paper_copy": {Role.DIRECTOR, Role.CLERK},
 }
 SOURCE = {action: min(t.sources, key=list(AppealStatus).index) for action, t in workflow.TRANSITIONS.items()}
 SOURCE["extend_term"] = S.IN_WORK

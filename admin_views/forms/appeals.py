@@ -161,6 +161,14 @@ class ExtendForm(Form):
         }
 
 
+class PaperCopyForm(Form):
+    sent_on = DateField(_l("Paper copy sent on"), validators=[InputRequired()])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+    def params(self):
+        return {"sent_on": self.sent_on.data, "comment": self.comment.data or ""}
+
+
 class AttachForm(Form):
     kind = SelectField(_l("Kind of file"), choices=enum_choices(AttachmentKind), default=AttachmentKind.OTHER.value)
     file = FileField(_l("File"))
@@ -184,6 +192,7 @@ ACTION_FORMS: dict[str, type[Any]] = {
     "reopen": ReasonForm,
     "cancel": ReasonForm,
     "extend_term": ExtendForm,
+    "paper_copy": PaperCopyForm,
 }
 # the file an action's form may carry, and the kind it is kept as
 ACTION_FILES = {"draft": AttachmentKind.FEEDBACK_PROOF, "dispatch": AttachmentKind.SCAN}
@@ -215,6 +224,15 @@ def registration_form(base):
     """The registration form: the appeal's own fields (``base``), the term, and a new applicant."""
 
     class AppealCreateForm(base):  # type: ignore[misc,valid-type]
+        received_at = DateTimeLocalField(
+            _l("Received at"),
+            format="%Y-%m-%dT%H:%M",
+            validators=[Optional()],
+            default=lambda: datetime.now(KYIV).replace(second=0, microsecond=0, tzinfo=None),
+            description=_l(
+                "The e-mail's date, or when the letter or call came (now if left empty); the term counts from it."
+            ),
+        )
         needs_study = BooleanField(_l("Needs additional study (30 days; otherwise 15)"), default=True)
         requested_term_days = IntegerField(
             _l("Shorter term requested by the applicant, days"), validators=[Optional(), NumberRange(min=1, max=30)]
@@ -239,10 +257,16 @@ def registration_form(base):
             query_factory=lambda: db.session.query(PrivilegeCategory).order_by(PrivilegeCategory.code),
         )
 
+        def received(self) -> datetime | None:
+            """The moment of receipt as typed (Kyiv wall-clock time), aware; None: now."""
+            return _kyiv_aware(self.received_at.data)
+
         def populate_obj(self, obj):
             # the extra fields are registration inputs, not appeal columns
             for field in self:
-                if not field.short_name.startswith(("new_applicant_", "needs_study", "requested_term_days")):
+                if not field.short_name.startswith(
+                    ("new_applicant_", "needs_study", "requested_term_days", "received_at")
+                ):
                     field.populate_obj(obj, field.short_name)
 
     return AppealCreateForm

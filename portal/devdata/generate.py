@@ -502,6 +502,7 @@ class _Generator:
             "reg_number": registration.format_reg_number(prefix, seq, year),
             "reg_seq": seq,
             "registered_at": registered,
+            "received_at": registered,
             "channel": channel,
             "ukc_number": f"{20_000_000 + appeal_id}" if channel is Channel.GOVERNMENT else "",
             "regional_number": f"КЦ-{appeal_id}/{year % 100:02d}" if channel is Channel.GOVERNMENT else "",

@@ -65,6 +65,13 @@ class RegistrationCounter(db.Model):
     last_number: Mapped[int] = mapped_column(default=0, info={"label": _l("Last number")})
 
 
+def _received_default(context):
+    """An appeal registered without a receipt moment was received when it was registered."""
+    if context is None:  # called outside an INSERT (bulk loaders ask for Python-side defaults)
+        return utcnow()
+    return context.get_current_parameters().get("registered_at") or utcnow()
+
+
 class Appeal(TimestampMixin, db.Model):
     __tablename__ = "appeal"
     __table_args__ = (
@@ -81,6 +88,18 @@ class Appeal(TimestampMixin, db.Model):
     registered_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, info={"label": _l("Registration date")}
     )
+    # the moment of receipt (the e-mail's Date, or typed for paper and phone): the term runs from it
+    received_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=_received_default, info={"label": _l("Received at")}
+    )
+    ukc_date: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("GCC (1545) date")})
+    regional_date: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Regional center date")})
+    sender_email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Sender's e-mail")})
+    # the incoming e-mail's Message-ID: intake never registers the same message twice
+    message_id: Mapped[str] = mapped_column(
+        sa.String(255), default="", index=True, info={"label": _l("Message-ID of the e-mail")}
+    )
+    paper_copy_sent_on: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Paper copy sent on")})
     channel: Mapped[Channel] = mapped_column(enum_column(Channel), info={"label": _l("Channel")})
     ukc_number: Mapped[str] = mapped_column(
         sa.String(32), default="", index=True, info={"label": _l("GCC (1545) No.")}
@@ -177,6 +196,12 @@ class Appeal(TimestampMixin, db.Model):
     )
     extensions: Mapped[list[TermExtension]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Term extensions")}
+    )
+    outgoing_mail: Mapped[list[OutgoingMail]] = relationship(  # noqa: F821
+        back_populates="appeal",
+        cascade="all, delete-orphan",
+        order_by="OutgoingMail.id",
+        info={"label": _l("Outgoing e-mail")},
     )
     transitions: Mapped[list[StatusChange]] = relationship(
         back_populates="appeal",

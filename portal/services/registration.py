@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.i18n import to_kyiv
+from portal.i18n import format_date, to_kyiv
 from portal.models.appeals import Appeal, Applicant, RegistrationCounter, StatusChange
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
 from portal.models.reference import Topic
 from portal.services import deadlines, repeats
+from portal.services.errors import DomainError
 from portal.services.normalise import (  # noqa: F401  (the names stay importable from here)
     _SPACES,
     is_placeholder,
@@ -53,6 +54,23 @@ class Registration:
     repeat_of: Appeal | None = None  # proposed link to an earlier appeal (sign set to repeated)
     not_considered_reason: object = None  # Art. 8 ground proposed at registration (anonymous, repeated)
     same_ukc_number: Appeal | None = None  # an earlier appeal with the same УКЦ (1545) number
+
+
+# --- receipt ------------------------------------------------------------------------------
+
+
+def check_received_at(received_at: datetime, *, registered_at: datetime, ukc_date=None) -> datetime:
+    """The moment of receipt, refused when it is in the future or before the УКЦ date."""
+    if received_at.tzinfo is None:
+        raise DomainError(_l("State the time zone of the receipt moment."), field="received_at")
+    if received_at > max(registered_at, utcnow()) + timedelta(minutes=1):
+        raise DomainError(_l("The moment of receipt cannot be in the future."), field="received_at")
+    if ukc_date is not None and to_kyiv(received_at).date() < ukc_date:
+        raise DomainError(
+            _l("The appeal cannot be received before its GCC (1545) date (%(date)s).", date=format_date(ukc_date)),
+            field="received_at",
+        )
+    return received_at
 
 
 # --- registration number -----------------------------------------------------------------
@@ -195,6 +213,7 @@ def register_appeal(
     needs_study: bool = True,
     requested_term_days: int | None = None,
     registered_at: datetime | None = None,
+    received_at: datetime | None = None,
     **fields,
 ) -> Registration:
     """Register an appeal: number, due date, derived flags, repeat link, first StatusChange.
@@ -210,6 +229,11 @@ def register_appeal(
             setattr(appeal, key, value)
     with db.session.no_autoflush:
         appeal.registered_at = registered_at or appeal.registered_at or utcnow()
+        appeal.received_at = check_received_at(
+            received_at or appeal.received_at or appeal.registered_at,
+            registered_at=appeal.registered_at,
+            ukc_date=appeal.ukc_date,
+        )
         appeal.subject = appeal.subject or AppealSubject.INDIVIDUAL
         appeal.sign = appeal.sign or ReceiptSign.PRIMARY
         appeal.status = AppealStatus.REGISTERED

@@ -27,7 +27,6 @@ from portal.models.enums import (
     AppealStatus,
     AssignmentStatus,
     AttachmentKind,
-    DeliveryStatus,
     ExecutorRole,
     FeedbackMethod,
     Role,
@@ -36,6 +35,7 @@ from portal.models.org import Executor
 from portal.models.reference import ResultCode
 from portal.models.users import User
 from portal.services import deadlines, registration
+from portal.services import dispatch as exchange_dispatch
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal
 
@@ -83,6 +83,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("close", frozenset({S.SENT, S.FORWARDED}), S.CLOSED, _l("Close")),
         Transition("reopen", frozenset({S.CLOSED}), S.SENT, _l("Reopen")),
         Transition("cancel", frozenset(OPEN_STATUSES), S.CANCELLED, _l("Cancel the registration")),
+        Transition("paper_copy", frozenset({S.SENT}), None, _l("Mark the paper copy sent")),
         Transition("extend_term", frozenset(OPEN_STATUSES), None, _l("Extend the term")),
     )
 }
@@ -525,7 +526,11 @@ def returned_by_center(user, appeal: Appeal, *, reason: str) -> StatusChange:
 def dispatch(
     user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False, comment: str = ""
 ) -> StatusChange:
-    """signed → sent: outgoing number, the signed scan attached, delivery pending, paper copy marked."""
+    """signed → sent: outgoing number, the signed scan attached; the e-mail to the regional center is queued.
+
+    The e-mail (the scan and both answers as DOCX) is sent by a job once the transaction
+    commits (``services.dispatch``); a paper copy may be marked now or later (``paper_copy``).
+    """
     t = check(user, appeal, "dispatch")
     number = _required_text(outgoing_number, _l("State the outgoing number."), "outgoing_number")
     if len(number) > 32:
@@ -534,12 +539,27 @@ def dispatch(
         raise WorkflowError(_l("Attach the signed scan of the answer first."), field="file")
     appeal.outgoing_number = number
     appeal.sent_at = utcnow()
-    appeal.delivery_status = DeliveryStatus.PENDING
     appeal.paper_copy_sent = bool(paper_copy_sent)
+    appeal.paper_copy_sent_on = kyiv_today() if paper_copy_sent else None
     for answer in appeal.answers:
         if not answer.outgoing_number:
             answer.outgoing_number = number
-    return _move(appeal, t, user, comment or number)
+    change = _move(appeal, t, user, comment or number)
+    exchange_dispatch.prepare(appeal, user=user)
+    return change
+
+
+def paper_copy(user, appeal: Appeal, *, sent_on: date | None = None, comment: str = "", today=None) -> StatusChange:
+    """sent: the paper copies of the answers (seed §6) went by post on ``sent_on``."""
+    t = check(user, appeal, "paper_copy")
+    today = today or kyiv_today()
+    sent_on = sent_on or today
+    sent_day = to_kyiv(appeal.sent_at).date() if appeal.sent_at else today
+    if sent_on > today or sent_on < sent_day:
+        raise WorkflowError(_l("The paper copy is sent between the dispatch and today."), field="sent_on")
+    appeal.paper_copy_sent = True
+    appeal.paper_copy_sent_on = sent_on
+    return _move(appeal, t, user, f"{format_date(sent_on)} {comment or ''}".strip())
 
 
 def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> StatusChange:
@@ -622,6 +642,7 @@ ACTIONS = {
     "reopen": reopen,
     "cancel": cancel,
     "extend_term": extend_term,
+    "paper_copy": paper_copy,
 }
 
 # A closed or cancelled appeal is sealed: nobody edits it or attaches to it (reopen is a step).
@@ -674,6 +695,8 @@ def default_params(action: str, appeal: Appeal, user=None, *, now: datetime | No
         return {"result_code": code.id} if code is not None else {}
     if action == "forward":
         return {"notified_on": today}
+    if action == "paper_copy":
+        return {"sent_on": today}
     if action == "extend_term":
         return {"notified_on": today, "new_due_date": suggested_due_date(appeal, today)}
     if action == "return_to_applicant":
