@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import i18n, redis_conn, security
+    from portal import i18n, proxies, redis_conn, security, sessions
     from portal.extensions import csrf, db, migrate
     from portal.services import audit
 
@@ -31,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     redis_conn.init_app(app)
     audit.init_app(app)
     security.init_app(app)
+    proxies.init_app(app)
+    sessions.init_app(app)  # before the login check of portal.auth
 
     from portal.auth import init_app as init_auth
     from portal.health import bp as health_bp
