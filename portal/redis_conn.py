@@ -56,6 +56,7 @@ def _embedded(app) -> str:
 def init_app(app) -> None:
     app.extensions["redis"] = None
     app.extensions["redis_down_until"] = 0.0
+    app.jinja_env.globals["jobs_paused"] = jobs_paused
 
 
 def get_redis() -> redis.Redis:
@@ -100,7 +101,9 @@ def redis_or_none() -> redis.Redis | None:
         client.ping()
         return client
     except Exception:
-        current_app.logger.warning("Redis does not answer: skipping it for %ss", current_app.config["REDIS_RETRY_AFTER"])
+        current_app.logger.warning(
+            "Redis does not answer: skipping it for %ss", current_app.config["REDIS_RETRY_AFTER"]
+        )
         mark_down()
         return None
 
@@ -108,3 +111,8 @@ def redis_or_none() -> redis.Redis | None:
 def redis_status() -> str:
     """'ok' or 'down', for /healthz."""
     return "ok" if redis_or_none() is not None else "down"
+
+
+def jobs_paused() -> bool:
+    """Background jobs (reports, mail) wait while Redis does not answer; pages say so to staff."""
+    return redis_or_none() is None

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import logout_user, user_logged_in, user_logged_out, user_loaded_from_cookie
+from flask_login import logout_user, user_loaded_from_cookie, user_logged_in, user_logged_out
 
 from portal.extensions import db
 

@@ -158,8 +158,12 @@ def previous_value(obj, key: str):
 
 
 def unlock(actor, user: User) -> None:
-    """An administrator lifts the login locks of an account (logged; the caller commits)."""
-    if actor is not None and not permissions.may_manage_account(actor, user.role):
+    """An administrator lifts the login locks of an account (logged; the caller commits).
+
+    Unlocking grants nothing, so whoever edits accounts may unlock any of them (the director's
+    too, which an admin cannot otherwise manage).
+    """
+    if actor is not None and not permissions.can(actor, "user", "edit"):
         raise AccountError(_l("You cannot manage an account with this role."))
     throttle.unlock_account(user.username)
     audit.log_event(

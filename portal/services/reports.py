@@ -271,8 +271,11 @@ def reconcile_runs(limit: int = 200) -> int:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
 
-    from portal.redis_conn import get_redis
+    from portal.redis_conn import redis_or_none
 
+    connection = redis_or_none()
+    if connection is None:  # Redis does not answer: the runs stay as they are until it does
+        return 0
     runs = (
         db.session.execute(
             sa.select(ReportRun).where(ReportRun.state.in_(ACTIVE_STATES)).order_by(ReportRun.id).limit(limit)
@@ -282,7 +285,6 @@ def reconcile_runs(limit: int = 200) -> int:
     )
     if not runs:
         return 0
-    connection = get_redis()
     failed = 0
     for run in runs:
         try:
@@ -312,7 +314,10 @@ def worker_count() -> int:
     from rq import Worker
 
     from jobs import get_queue
+    from portal.redis_conn import believed_down
 
+    if believed_down():
+        return 0
     try:
         return Worker.count(queue=get_queue())
     except Exception:
