@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum as _enum
+import logging
+import time
 from decimal import Decimal
 
 from flask import (
@@ -18,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     get_flashed_messages,
     redirect,
     request,
@@ -33,10 +36,12 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
 
+from portal import database
 from portal.auth.permissions import can, is_read_only
 from portal.extensions import db
 from portal.i18n import format_date, format_datetime
@@ -94,6 +99,8 @@ VIEW_ACTIONS = {
 }
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPORT_BATCH = 500
+INVALID_VALUE_MESSAGE = _l("A value is not valid (too large, out of range or malformed); nothing was saved.")
+log = logging.getLogger(__name__)
 
 
 class PortalModelView(ModelView):
@@ -323,7 +330,43 @@ class PortalModelView(ModelView):
         if isinstance(exc, DomainError):
             flash(str(exc), "error")
             return True
+        if database.is_transient(exc) and g.get("_portal_retrying"):
+            g._portal_lost_race = True  # create/update/delete_model run the transaction again
+            return True
+        if isinstance(exc, SQLAlchemyError):
+            # the details (SQL, tables, parameters) go to the log, never to the page
+            log.error("database error in %s", self.endpoint, exc_info=exc)
+            flash(database.BUSY_MESSAGE if database.is_transient(exc) else database.DB_ERROR_MESSAGE, "error")
+            return True
+        if isinstance(exc, (ValueError, ArithmeticError, LookupError)):
+            log.warning("value refused in %s: %r", self.endpoint, exc)
+            flash(INVALID_VALUE_MESSAGE, "error")
+            return True
         return super().handle_view_exception(exc)
+
+    # --- a transaction that lost a race is run again, not reported to the user ---------
+    def _retrying(self, operation):
+        g._portal_retrying = True
+        try:
+            for attempt in range(database.RETRIES):
+                g._portal_lost_race = False
+                result = operation()
+                if result or not g.get("_portal_lost_race"):
+                    return result
+                time.sleep(0.05 * 2**attempt)
+            flash(database.BUSY_MESSAGE, "error")
+            return False
+        finally:
+            g._portal_retrying = False
+
+    def create_model(self, form):
+        return self._retrying(lambda: super(PortalModelView, self).create_model(form))
+
+    def update_model(self, form, model):
+        return self._retrying(lambda: super(PortalModelView, self).update_model(form, model))
+
+    def delete_model(self, model):
+        return self._retrying(lambda: super(PortalModelView, self).delete_model(model))
 
     # --- inline (x-editable) edits: scoped, and a broken rule answers 400 with its message
     @expose("/ajax/update/", methods=("POST",))

@@ -20,11 +20,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import i18n, proxies, redis_conn, security, sessions
+    from portal import database, i18n, proxies, redis_conn, security, sessions
     from portal.extensions import csrf, db, migrate
     from portal.services import audit
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())
     csrf.init_app(app)
     i18n.init_app(app)
