@@ -423,7 +423,7 @@ def export_header() -> list[str]:
 
 
 def export_row(entry: AuditLog) -> list:
-    from portal.services.export import neutralise_formula
+    from portal.services.export import safe_cell
 
     role = entry.role
     try:
@@ -445,7 +445,7 @@ def export_row(entry: AuditLog) -> list:
         changes_text(entry),
         entry.detail,
     ]
-    return [neutralise_formula(v) for v in values]
+    return [safe_cell(v) for v in values]
 
 
 def iter_csv(query, batch: int = 1000):
@@ -499,7 +499,7 @@ def _write_xlsx(run, path: str, progress, Workbook) -> None:
         for entry in entries:
             if written >= XLSX_MAX_ROWS:
                 break
-            ws.append(export_row(entry))
+            ws.append(export_row(entry))  # export_row makes every cell safe (write-only: no later pass)
             written += 1
         progress(min(95, 5 + written * 90 // total))
         if written >= XLSX_MAX_ROWS:

@@ -405,9 +405,9 @@ def build_weekly(run: ReportRun, path: str, progress) -> None:
 
 
 def _workbook():
-    from openpyxl import Workbook
+    from portal.services.export import safe_workbook
 
-    return Workbook()
+    return safe_workbook()
 
 
 def _header(ws, row: int, values, widths=None) -> None:
@@ -546,7 +546,9 @@ def build_budget_execution(run: ReportRun, path: str, progress) -> None:
     chart.set_categories(Reference(chart_ws, min_col=1, min_row=2, max_row=13))
     chart.width, chart.height = 22, 10
     chart_ws.add_chart(chart, "E2")
-    wb.save(path)
+    from portal.services.export import save_workbook
+
+    save_workbook(wb, path)
 
 
 def build_staff_list(run: ReportRun, path: str, progress) -> None:
@@ -629,7 +631,9 @@ def build_staff_list(run: ReportRun, path: str, progress) -> None:
     totals_row(f"{_l('Total')}: {current_unit.name}", *unit_totals)
     totals_row(str(_l("Total for the center")), *grand)
     progress(90)
-    wb.save(path)
+    from portal.services.export import save_workbook
+
+    save_workbook(wb, path)
 
 
 BUILDERS = {

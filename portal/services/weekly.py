@@ -395,13 +395,12 @@ def analyse(week: Week, progress=None) -> WeeklyAnalysis:
 
 def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     """The weekly analysis as a workbook: summary with the change, receipt, executors, overdue list."""
-    from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     from portal.i18n import format_date, format_datetime
-    from portal.services.export import neutralise_formula
+    from portal.services.export import neutralise_formula, safe_workbook
 
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
     week = analysis.week
@@ -423,7 +422,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
             ws.cell(row=i, column=2, value=n)
         return row + 3 + len(rows)
 
-    wb = Workbook()
+    wb = safe_workbook()
     ws = wb.active
     ws.title = str(_l("Weekly summary"))[:31]
     ws["A1"] = f"{_l('Weekly analysis of receipt and execution of appeals')}"
@@ -536,4 +535,6 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     if analysis.overdue_truncated:
         od.append([str(_l("Only the first %(n)s are listed.", n=len(analysis.overdue)))])
     od.freeze_panes = "A2"
-    wb.save(path)
+    from portal.services.export import save_workbook
+
+    save_workbook(wb, path)
