@@ -99,6 +99,7 @@ VIEW_ACTIONS = {
 }
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPORT_BATCH = 500
+MIN_ID, MAX_ID = 1, 2**63 - 1
 INVALID_VALUE_MESSAGE = _l("A value is not valid (too large, out of range or malformed); nothing was saved.")
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,19 @@ class PortalModelView(ModelView):
             pk = int(pk)
         except (TypeError, ValueError):
             return None
-        return self.get_query().filter(self.model.id == pk).one_or_none()
+        if not MIN_ID <= pk <= MAX_ID:  # beyond a 64-bit id: no such row (and no OverflowError)
+            return None
+        row = self.get_query().filter(self.model.id == pk).one_or_none()
+        if row is None and db.session.get(self.model, pk) is not None:
+            # outside the user's scope: answered like a missing row (it reveals nothing),
+            # but on the record as a denial, like a 403
+            audit.log_event_now(
+                AuditAction.DENIED,
+                model=self.area,
+                record_id=str(pk),
+                detail=f"out of scope: {request.method} {request.full_path.rstrip('?')}"[:1000],
+            )
+        return row
 
     def scope_related(self, model, query):
         """Scope a query over another model by the admin view that shows that model."""

@@ -43,7 +43,7 @@ class PasswordForm(FlaskForm):
 class UserView(PortalModelView):
     area = "user"
     extra_view_actions = {"password_view": "reset_password"}
-    action_permissions = {"disable": "edit", "enable": "edit", "unlock": "edit"}
+    action_permissions = {"disable": "edit", "enable": "edit"}
 
     column_list = ("username", "full_name", "role", "executor", "direction", "active", "last_login_at")
     column_details_list = (
@@ -128,7 +128,13 @@ class UserView(PortalModelView):
         done = 0
         try:
             for user in self.rows_for_ids(ids):
-                accounts.set_active(user, active, actor=current_user)
+                if active:
+                    if not user.active:
+                        accounts.set_active(user, True, actor=current_user)
+                    # "Enable" is also how an administrator lifts the login locks of any account
+                    accounts.unlock(current_user, user)
+                else:
+                    accounts.set_active(user, False, actor=current_user)
                 done += 1
             db.session.commit()
         except DomainError as exc:
@@ -142,23 +148,9 @@ class UserView(PortalModelView):
     def action_disable(self, ids):
         self._set_active(ids, False)
 
-    @action("enable", _l("Enable"))
+    @action("enable", _l("Enable"), _l("Enable the selected accounts and lift their login locks?"))
     def action_enable(self, ids):
         self._set_active(ids, True)
-
-    @action("unlock", _l("Unlock login"), _l("Lift the login locks of the selected accounts?"))
-    def action_unlock(self, ids):
-        done = 0
-        try:
-            for user in self.rows_for_ids(ids):
-                accounts.unlock(current_user, user)
-                done += 1
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        flash(_l("Accounts unlocked: %(n)s.", n=done), "success")
 
     # --- password reset ----------------------------------------------------------
     def get_list_row_actions(self):

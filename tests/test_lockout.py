@@ -69,17 +69,17 @@ def test_the_account_ceiling_locks_it_for_everybody_until_an_admin_unlocks(app, 
     admin_user = f.make_user(Role.ADMIN)
     db.session.commit()
     assert admin.login(admin_user.username).status_code == 302
-    response = post_form(admin_client, "/admin/user/action/", {"action": "unlock", "rowid": owner.id})
+    response = post_form(admin_client, "/admin/user/action/", {"action": "enable", "rowid": owner.id})
     assert response.status_code == 302
     assert real.login("director").status_code == 302
     unlock = db.session.execute(db.select(AuditLog).filter_by(detail="login unlocked")).scalar_one()
     assert (unlock.username, unlock.record_id) == (admin_user.username, str(owner.id))
 
 
-def test_an_executor_cannot_unlock_accounts(app, owner):
+def test_a_clerk_cannot_unlock_accounts(app, owner):
     client, auth = _from(app, "198.51.100.31")
     auth.as_role(Role.CLERK)
-    assert post_form(client, "/admin/user/action/", {"action": "unlock", "rowid": owner.id}).status_code == 403
+    assert post_form(client, "/admin/user/action/", {"action": "enable", "rowid": owner.id}).status_code == 403
 
 
 def test_x_forwarded_for_is_ignored_without_trusted_proxies(app, owner):
