@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import database, i18n, proxies, redis_conn, security, sessions
+    from portal import database, i18n, inputs, proxies, redis_conn, security, sessions
     from portal.extensions import csrf, db, migrate
     from portal.services import audit
 
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     audit.init_app(app)
     security.init_app(app)
     proxies.init_app(app)
+    inputs.init_app(app)  # before any route is registered
     sessions.init_app(app)  # before the login check of portal.auth
 
     from portal.auth import init_app as init_auth
