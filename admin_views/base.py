@@ -123,10 +123,10 @@ def filter_value_ok(view, flt, value: str) -> bool:
         options = flt.get_options(view)
     except Exception:
         options = None
-    operation = str(flt.operation()).lower() if hasattr(flt, "operation") else ""
-    if options and ("equal" in operation or "in list" in operation or "з переліку" in operation):
+    kind = type(flt).__name__.lower()  # FilterEqual, EnumEqualFilter, FilterInList, ... (not the translated label)
+    if options and ("equal" in kind or "inlist" in kind):
         keys = {str(k) for k, _ in options}
-        parts = value.split(",") if "list" in type(flt).__name__.lower() else [value]
+        parts = value.split(",") if "inlist" in kind else [value]
         if not all(p.strip() in keys for p in parts):
             return False
     try:
@@ -218,7 +218,10 @@ class PortalModelView(ModelView):
         return self.is_accessible()
 
     def deny(self):
-        """Log the denial and answer 403."""
+        """Log the denial (once per request) and answer 403."""
+        if g.get("_portal_denial_logged"):
+            abort(403)
+        g._portal_denial_logged = True
         audit.log_event_now(
             AuditAction.DENIED,
             model=self.area,
@@ -308,6 +311,7 @@ class PortalModelView(ModelView):
         if row is None and db.session.get(self.model, pk) is not None:
             # outside the user's scope: answered like a missing row (it reveals nothing),
             # but on the record as a denial, like a 403
+            g._portal_denial_logged = True
             audit.log_event_now(
                 AuditAction.DENIED,
                 model=self.area,
