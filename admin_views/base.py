@@ -279,17 +279,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         return super().action_delete(self.row_ids(ids))
 
     # --- list filters: a value the filter cannot hold is dropped with a message --------
-    def _get_list_filter_args(self):
-        filters = super()._get_list_filter_args()
-        if not filters:
-            return filters
-        kept = []
-        for idx, name, value in filters:
-            if filter_value_ok(self, self._filters[idx], value):
-                kept.append((idx, name, value))
-            else:
-                flash(self.get_invalid_value_msg(value[:100], self._filters[idx]), "error")
-        return kept
+    def accept_filter(self, flt, value: str) -> bool:
+        return filter_value_ok(self, flt, value)
 
     # --- row scope: list, count, details/edit/delete/inline edit all agree ------
     def scope_query(self, query):

@@ -72,7 +72,27 @@ class ModelViewHooks:
     - ``paginate(query, page, page_size)``: the view's own LIMIT/OFFSET (None: Flask-Admin's).
     - ``prepare_ajax_loaders(loaders)``: adjust the ajax pickers Flask-Admin built from
       ``form_ajax_refs`` and the inline models' refs (``{name: loader}``), once, at start-up.
+    - ``accept_filter(flt, value)``: False drops a list filter's value (with Flask-Admin's
+      "invalid filter value" message) before any query or export applies it.
     """
+
+    def accept_filter(self, flt, value: str) -> bool:
+        return True
+
+    def _get_list_filter_args(self):
+        from flask import flash
+
+        filters = super()._get_list_filter_args()  # type: ignore[misc]
+        if not filters:
+            return filters
+        kept = []
+        for idx, name, value in filters:
+            flt = self._filters[idx]  # type: ignore[attr-defined]
+            if self.accept_filter(flt, value):
+                kept.append((idx, name, value))
+            else:
+                flash(self.get_invalid_value_msg(value[:100], flt), "error")  # type: ignore[attr-defined]
+        return kept
 
     def search_query(self, query, term: str):
         return None

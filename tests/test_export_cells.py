@@ -16,9 +16,10 @@ from portal.auth.permissions import can
 from portal.extensions import db
 from portal.models.enums import AppealStatus, DocumentState, ReportKind, Role
 from portal.models.reports import ReportRun
-from portal.services import history, reports, weekly
+from portal.reports import audit_export, runs, weekly
+from portal.services import history
 from portal.services.export import FORMULA_PREFIXES, safe_cell
-from portal.services.weekly import Week
+from portal.reports.weekly import Week
 from tests import factories as f
 from tests.conftest import PG_URL
 
@@ -119,13 +120,13 @@ def test_the_audit_exports_hold_only_safe_cells(app, poisoned, tmp_path):
     db.session.add(run)
     db.session.commit()
     path = str(tmp_path / "audit.xlsx")
-    history.build_export(run, path, lambda pct: None)
+    audit_export.build(run, path, lambda pct: None)
     cells = _xlsx_cells(path)
     assert len(cells) > 20 and bad_cells(cells) == []
 
 
 def test_every_report_workbook_holds_only_safe_cells(app, poisoned, tmp_path):
-    from jobs import default_locale
+    from portal.i18n import default_locale
 
     with default_locale():
         path = str(tmp_path / "w.xlsx")
@@ -138,7 +139,7 @@ def test_every_report_workbook_holds_only_safe_cells(app, poisoned, tmp_path):
             db.session.add(run)
             db.session.commit()
             path = str(tmp_path / f"{kind.value}.xlsx")
-            reports.BUILDERS[kind](run, path, lambda pct: None)
+            runs.BUILDERS[kind](run, path, lambda pct: None)
             cells = _xlsx_cells(path)
             assert any(isinstance(c, str) and "cmd|" in c for c in cells), kind
             assert bad_cells(cells) == [], kind
