@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum as _enum
+import logging
+import time
 from decimal import Decimal
 
 from flask import (
@@ -18,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     request,
     stream_with_context,
@@ -32,11 +35,13 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
 
 from admin_views import compat
 from admin_views.forms.pickers import parse_pk
+from portal import database
 from portal.auth.permissions import can, is_read_only
 from portal.extensions import db
 from portal.i18n import format_date, format_datetime, format_money
@@ -100,6 +105,42 @@ VIEW_ACTIONS = {
 }
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPORT_BATCH = 500
+MIN_ID, MAX_ID = 1, 2**63 - 1
+INVALID_VALUE_MESSAGE = _l("A value is not valid (too large, out of range or malformed); nothing was saved.")
+log = logging.getLogger(__name__)
+
+
+def _finite(value) -> bool:
+    if isinstance(value, float | Decimal):
+        return value.is_finite() if isinstance(value, Decimal) else value == value and abs(value) != float("inf")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -MAX_ID <= value <= MAX_ID
+    if isinstance(value, _dt.date):
+        return 1900 <= value.year <= 2100  # dates a contact center deals with; no tz arithmetic overflow
+    return True
+
+
+def filter_value_ok(view, flt, value: str) -> bool:
+    """Can ``flt`` apply ``value`` without a database or conversion error?"""
+    if len(value) > 500:
+        return False
+    options = None
+    try:
+        options = flt.get_options(view)
+    except Exception:
+        options = None
+    kind = type(flt).__name__.lower()  # FilterEqual, EnumEqualFilter, FilterInList, ... (not the translated label)
+    if options and ("equal" in kind or "inlist" in kind):
+        keys = {str(k) for k, _ in options}
+        parts = value.split(",") if "inlist" in kind else [value]
+        if not all(p.strip() in keys for p in parts):
+            return False
+    try:
+        cleaned = flt.clean(value)
+    except (ValueError, TypeError, OverflowError, ArithmeticError, LookupError):
+        return False
+    values = cleaned if isinstance(cleaned, list | tuple) else [cleaned]
+    return all(_finite(v) for v in values)
 
 
 class PortalModelView(compat.ModelViewHooks, ModelView):
@@ -183,7 +224,10 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         return self.is_accessible()
 
     def deny(self):
-        """Log the denial and answer 403."""
+        """Log the denial (once per request) and answer 403."""
+        if g.get("_portal_denial_logged"):
+            abort(403)
+        g._portal_denial_logged = True
         audit.log_event_now(
             AuditAction.DENIED,
             model=self.area,
@@ -234,6 +278,10 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     def action_delete(self, ids):
         return super().action_delete(self.row_ids(ids))
 
+    # --- list filters: a value the filter cannot hold is dropped with a message --------
+    def accept_filter(self, flt, value: str) -> bool:
+        return filter_value_ok(self, flt, value)
+
     # --- row scope: list, count, details/edit/delete/inline edit all agree ------
     def scope_query(self, query):
         """Restrict a query on this view's model to the rows the current user may see."""
@@ -249,7 +297,20 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         pk = parse_pk(id)
         if pk is None:
             return None
-        return self.get_query().filter(self.model.id == pk).one_or_none()
+        if not MIN_ID <= pk <= MAX_ID:  # beyond a 64-bit id: no such row (and no OverflowError)
+            return None
+        row = self.get_query().filter(self.model.id == pk).one_or_none()
+        if row is None and db.session.get(self.model, pk) is not None:
+            # outside the user's scope: answered like a missing row (it reveals nothing),
+            # but on the record as a denial, like a 403
+            g._portal_denial_logged = True
+            audit.log_event_now(
+                AuditAction.DENIED,
+                model=self.area,
+                record_id=str(pk),
+                detail=f"out of scope: {request.method} {request.full_path.rstrip('?')}"[:1000],
+            )
+        return row
 
     def scope_related(self, model, query):
         """Scope a query over another model by the admin view that shows that model."""
@@ -320,7 +381,43 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         if isinstance(exc, DomainError):
             flash(str(exc), "error")
             return True
+        if database.is_transient(exc) and g.get("_portal_retrying"):
+            g._portal_lost_race = True  # create/update/delete_model run the transaction again
+            return True
+        if isinstance(exc, SQLAlchemyError):
+            # the details (SQL, tables, parameters) go to the log, never to the page
+            log.error("database error in %s", self.endpoint, exc_info=exc)
+            flash(database.BUSY_MESSAGE if database.is_transient(exc) else database.DB_ERROR_MESSAGE, "error")
+            return True
+        if isinstance(exc, (ValueError, ArithmeticError, LookupError)):
+            log.warning("value refused in %s: %r", self.endpoint, exc)
+            flash(INVALID_VALUE_MESSAGE, "error")
+            return True
         return super().handle_view_exception(exc)
+
+    # --- a transaction that lost a race is run again, not reported to the user ---------
+    def _retrying(self, operation):
+        g._portal_retrying = True
+        try:
+            for attempt in range(database.RETRIES):
+                g._portal_lost_race = False
+                result = operation()
+                if result or not g.get("_portal_lost_race"):
+                    return result
+                time.sleep(0.05 * 2**attempt)
+            flash(database.BUSY_MESSAGE, "error")
+            return False
+        finally:
+            g._portal_retrying = False
+
+    def create_model(self, form):
+        return self._retrying(lambda: super(PortalModelView, self).create_model(form))
+
+    def update_model(self, form, model):
+        return self._retrying(lambda: super(PortalModelView, self).update_model(form, model))
+
+    def delete_model(self, model):
+        return self._retrying(lambda: super(PortalModelView, self).delete_model(model))
 
     # --- inline (x-editable) edits: scoped, and a broken rule answers 400 with its message
     @expose("/ajax/update/", methods=("POST",))

@@ -20,11 +20,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import i18n, redis_conn, security
+    from portal import database, i18n, inputs, proxies, redis_conn, security, sessions
     from portal.extensions import csrf, db, migrate
     from portal.services import audit, history
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())
     csrf.init_app(app)
     i18n.init_app(app)
@@ -32,6 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     audit.init_app(app)
     history.init_app(app)
     security.init_app(app)
+    proxies.init_app(app)
+    inputs.init_app(app)  # before any route is registered
+    sessions.init_app(app)  # before the login check of portal.auth
 
     from portal import health
     from portal.auth import views as auth_views

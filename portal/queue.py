@@ -113,7 +113,12 @@ def worker_count() -> int:
     """Workers listening on the app's queue (0 when Redis is down)."""
     from rq import Worker
 
+    from portal.redis_conn import believed_down, mark_down
+
+    if believed_down():  # a Redis that just did not answer is not asked again for a while
+        return 0
     try:
         return Worker.count(queue=get_queue())
     except Exception:
+        mark_down()
         return 0

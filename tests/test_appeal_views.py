@@ -353,7 +353,7 @@ def test_dispatch_uploads_the_scan_with_the_step(client, auth, app):
 # --- files -------------------------------------------------------------------------------------------------
 
 
-def _upload(client, appeal_id, content=b"hello", name="lyst.pdf", kind="incoming"):
+def _upload(client, appeal_id, content=b"%PDF-1.4 hello", name="lyst.pdf", kind="incoming"):
     return post_form(
         client,
         "/admin/appeal/attach/",

@@ -144,4 +144,4 @@ def build(run: ReportRun, path: str, progress) -> None:
     chart.set_categories(Reference(chart_ws, min_col=1, min_row=2, max_row=13))
     chart.width, chart.height = 22, 10
     chart_ws.add_chart(chart, "E2")
-    wb.save(path)
+    xlsx.save(wb, path)

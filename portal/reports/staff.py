@@ -105,4 +105,4 @@ def build(run: ReportRun, path: str, progress) -> None:
     totals_row(f"{_l('Total')}: {current_unit.name}", *unit_totals)
     totals_row(str(_l("Total for the center")), *grand)
     progress(90)
-    wb.save(path)
+    xlsx.save(wb, path)

@@ -549,4 +549,4 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     if analysis.overdue_truncated:
         od.append([str(_l("Only the first %(n)s are listed.", n=len(analysis.overdue)))])
     od.freeze_panes = "A2"
-    wb.save(path)
+    xlsx.save(wb, path)

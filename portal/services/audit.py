@@ -46,7 +46,7 @@ NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "App
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"
-SKIPPED_FIELDS = {"updated_at", "created_at", "last_login_at"}  # login is its own event
+SKIPPED_FIELDS = {"updated_at", "created_at", "last_login_at", "session_version"}  # login, logout: own events
 LABEL_MAX = 300
 
 

@@ -425,7 +425,7 @@ def export_header() -> list[str]:
 
 
 def export_row(entry: AuditLog) -> list:
-    from portal.services.export import neutralise_formula
+    from portal.services.export import safe_cell
     from portal.services.pii import reveal
 
     role = entry.role
@@ -448,7 +448,7 @@ def export_row(entry: AuditLog) -> list:
         changes_text(entry),
         entry.detail,
     ]
-    return [neutralise_formula(v) for v in values]
+    return [safe_cell(v) for v in values]
 
 
 def iter_csv(query, batch: int = 1000):

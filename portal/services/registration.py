@@ -106,20 +106,25 @@ def _insert_counter_if_missing(year: int) -> None:
 
 
 def next_sequence(year: int) -> int:
-    """Take the next number of ``year``; the counter row stays locked until the transaction ends."""
-    query = (
-        sa.select(RegistrationCounter)
-        .where(RegistrationCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    """Take the next number of ``year`` in one atomic ``UPDATE … RETURNING``.
+
+    The statement increments and reads in one step on SQLite and PostgreSQL alike (a
+    ``SELECT … FOR UPDATE`` then an increment would hand two SQLite writers the same number),
+    and it holds the counter's row until the transaction ends, so numbers are not skipped.
+    """
+    table = RegistrationCounter.__table__
+    bump = (
+        sa.update(table)
+        .where(table.c.year == year)
+        .values(last_number=table.c.last_number + 1)
+        .returning(table.c.last_number)
     )
     with db.session.no_autoflush:
-        counter = db.session.execute(query).scalar_one_or_none()
-        if counter is None:
+        number = db.session.execute(bump).scalar_one_or_none()
+        if number is None:
             _insert_counter_if_missing(year)
-            counter = db.session.execute(query).scalar_one()
-        counter.last_number = (counter.last_number or 0) + 1
-        return counter.last_number
+            number = db.session.execute(bump).scalar_one()
+    return number
 
 
 # --- Art. 5 completeness -------------------------------------------------------------------
