@@ -123,7 +123,12 @@ def clerk(base: str, n: int, run: int, until: float, stats: Stats) -> None:
 def reader(base: str, n: int, until: float, stats: Stats) -> None:
     s = Session(base)
     s.login(f"loadreader{n}")
-    paths = ["/admin/appeal/", "/admin/appeal/?page=1", "/admin/appeal/?search=" + urllib.parse.quote("Мельник"), "/admin/"]
+    paths = [
+        "/admin/appeal/",
+        "/admin/appeal/?page=1",
+        "/admin/appeal/?search=" + urllib.parse.quote("Мельник"),
+        "/admin/",
+    ]
     k = 0
     while time.monotonic() < until:
         status, text, _, took = s.request("GET", paths[k % len(paths)])

@@ -17,9 +17,9 @@ from portal.extensions import db
 from portal.models.enums import AppealStatus, DocumentState, ReportKind, Role
 from portal.models.reports import ReportRun
 from portal.reports import audit_export, runs, weekly
+from portal.reports.weekly import Week
 from portal.services import history
 from portal.services.export import FORMULA_PREFIXES, safe_cell
-from portal.reports.weekly import Week
 from tests import factories as f
 from tests.conftest import PG_URL
 
