@@ -17,7 +17,7 @@ CATEGORY_SYSTEM = _l("Administration")
 
 
 def init_admin(app) -> Admin:
-    from admin_views import appeals, audit, budget, org, reports, users
+    from admin_views import appeals, audit, budget, org, reports, uk_fixes, users
     from admin_views.home import HomeView
 
     admin = Admin(
@@ -27,6 +27,7 @@ def init_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True, base_template="admin/portal_master.html"),
         csp_nonce_generator=csp_nonce,
     )
+    uk_fixes.install()
     for module in (appeals, org, budget, reports, audit, users):
         module.register(admin)
 

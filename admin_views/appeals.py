@@ -50,6 +50,7 @@ from portal.models.enums import (
     AttachmentKind,
     AuditAction,
     Channel,
+    ExecutorRole,
     FeedbackMethod,
     ReceiptSign,
     Role,
@@ -128,6 +129,19 @@ class ExecutorFilter(IdFilter):
         return query.filter(sa.exists().where(Assignment.appeal_id == Appeal.id, Assignment.executor_id == value))
 
 
+class CoExecutorFilter(IdFilter):
+    """The executor body is a co-executor or informed (not the responsible one)."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(
+            sa.exists().where(
+                Assignment.appeal_id == Appeal.id,
+                Assignment.executor_id == value,
+                Assignment.executor_role != ExecutorRole.RESPONSIBLE,
+            )
+        )
+
+
 class FlagFilter(sqla_filters.BaseSQLAFilter, base_filters.BaseBooleanFilter):
     """Yes/no over a WHERE clause built at request time (e.g. overdue against today's date)."""
 
@@ -175,6 +189,7 @@ def _filters():
         FlagFilter(_l("Open (not finished)"), lambda: deadlines.open_clause(by_exclusion=True), "open"),
         FlagFilter(_l("Overdue"), lambda: deadlines.overdue_clause(by_exclusion=True), "overdue"),
         FlagFilter(_l("Due within 3 days"), lambda: deadlines.near_due_clause(by_exclusion=True), "near_due"),
+        FlagFilter(_l("Returned for rework"), lambda: Appeal.rework_count > 0, "reworked"),
         _keyed(sqla_filters.BooleanEqualFilter(Appeal.is_privileged, _l("Privileged applicant")), "privileged"),
         EnumFilter(Appeal.channel, _l("Channel"), Channel, "channel"),
         EnumFilter(Appeal.appeal_type, _l("Appeal type"), AppealType, "type"),
@@ -183,6 +198,7 @@ def _filters():
         IdFilter(Appeal.topic_id, _l("Topic"), _options(Topic, [Topic.code]), "topic"),
         IdFilter(Appeal.direction_id, _l("Direction"), _options(Direction, [Direction.name]), "direction"),
         ExecutorFilter(Appeal.id, _l("Executor (any assignment)"), _options(Executor, [Executor.name]), "executor"),
+        CoExecutorFilter(Appeal.id, _l("Co-executor or informed"), _options(Executor, [Executor.name]), "co_executor"),
         IdFilter(
             Appeal.main_executor_id, _l("Executor of record"), _options(Executor, [Executor.name]), "main_executor"
         ),
@@ -307,7 +323,7 @@ def _fmt_due(view, context, model, name):
 def _fmt_privileged(view, context, model, name):
     if not model.is_privileged:
         return ""
-    return Markup('<span class="fa fa-star portal-privileged" title="{0}" aria-label="{0}"></span>').format(
+    return Markup('<span class="fa fa-star portal-privileged" role="img" title="{0}" aria-label="{0}"></span>').format(
         _l("Privileged applicant")
     )
 
@@ -463,6 +479,16 @@ ACTION_FORMS = {
     "close": CloseForm,
     "extend_term": ExtendForm,
 }
+# steps that cannot be taken back: the card asks before it sends them
+CONFIRM_ACTIONS = {
+    "return_to_applicant": _l("Return the appeal to the applicant? This ends its consideration."),
+    "not_consider": _l("Record that the appeal is not considered? This ends its consideration."),
+    "forward": _l("Forward the appeal to another body? This ends its consideration here."),
+    "sign": _l("Sign the answer? It goes to dispatch."),
+    "dispatch": _l("Register the answer as sent? The regional center receives it by e-mail."),
+    "close": _l("Close the appeal? Only the director can reopen it."),
+    "extend_term": _l("Extend the term? The applicant must have been notified."),
+}
 # the file an action's form may carry, and the kind it is kept as
 ACTION_FILES = {"draft": AttachmentKind.FEEDBACK_PROOF, "dispatch": AttachmentKind.SCAN}
 
@@ -517,6 +543,12 @@ def build_action_form(action: str, appeal: Appeal, formdata=None):
         form.reason.data = str(registration.not_considered_reason(appeal) or "")
     elif formdata is None and action == "draft":
         form.contacted_at.data = datetime.now(KYIV).replace(second=0, microsecond=0, tzinfo=None)
+    if action == "dispatch" and not any(AttachmentKind(a.kind) == AttachmentKind.SCAN for a in appeal.attachments):
+        # marked as required before sending, not only refused after
+        form.file.validators = [InputRequired(message=str(_l("Attach the signed scan of the answer.")))]
+        form.file.flags.required = True
+        form.file.render_kw = {"required": True, "accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff"}
+        form.file.description = _l("Required: the scan of the signed answer.")
     return form
 
 
@@ -818,6 +850,7 @@ class AppealView(PortalModelView):
 
     def details_context(self, appeal: Appeal) -> dict:
         actions = workflow.available_actions(current_user, appeal)
+        refused = g.get("refused_action") or {}  # a refused step's form, with what was typed
         status = AppealStatus(appeal.status)
         return {
             "status_badge": status_badge(appeal.status),
@@ -834,7 +867,9 @@ class AppealView(PortalModelView):
                 registration.not_considered_reason(appeal) if status == AppealStatus.REGISTERED else None
             ),
             "show_personal": can(current_user, "appeal", "view_personal_data"),
-            "actions": [(a, workflow.action_label(a), build_action_form(a, appeal)) for a in actions],
+            "actions": [(a, workflow.action_label(a), refused.get(a) or build_action_form(a, appeal)) for a in actions],
+            "refused_action": next(iter(refused), None),
+            "confirm_actions": CONFIRM_ACTIONS,
             "action_files": ACTION_FILES,
             "attach_form": AttachForm() if workflow.can_attach(current_user, appeal) else None,
             "max_upload_mb": round(attachments.max_bytes() / 1024 / 1024, 1),
@@ -862,13 +897,12 @@ class AppealView(PortalModelView):
             return self.deny()
         form = build_action_form(action, appeal, CombinedMultiDict([request.form, request.files]))
         if not form.validate():
-            for message in _form_errors(form):
-                flash(message, "error")
-            return self._back(appeal)
+            flash(_l("The step was not done: correct the fields marked below."), "error")
+            return self._refused(appeal, action, form)
         saved = []
+        upload = request.files.get("file")
         try:
             params = form.params()
-            upload = request.files.get("file")
             if action in ACTION_FILES and upload is not None and upload.filename:
                 saved.append(attachments.save_upload(appeal, upload, kind=ACTION_FILES[action], user=current_user))
                 if action == "draft":
@@ -881,9 +915,26 @@ class AppealView(PortalModelView):
         except DomainError as exc:
             self._discard(saved)
             flash(str(exc), "error")
-        else:
-            flash(_l("Done: %(action)s.", action=workflow.action_label(action)), "success")
+            field = getattr(exc, "field", None)
+            if field and field in form:
+                form[field].errors = [*form[field].errors, str(exc)]
+            if upload is not None and upload.filename:
+                flash(_l("Choose the file again: a browser never keeps a chosen file."), "warning")
+            return self._refused(appeal, action, form)
+        flash(_l("Done: %(action)s.", action=workflow.action_label(action)), "success")
         return self._back(appeal)
+
+    def _refused(self, appeal: Appeal, action: str, form):
+        """The card again, the refused step's form open with what was typed and its messages."""
+        appeal = self.get_one(str(appeal.id)) or appeal  # reloaded after a rollback
+        g.refused_action = {action: form}
+        return self.render(
+            self.details_template,
+            model=appeal,
+            details_columns=self._details_columns,
+            get_value=self.get_detail_value,
+            return_url=self.get_url(".index_view"),
+        )
 
     def _discard(self, saved):
         db.session.rollback()

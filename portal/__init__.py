@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import i18n, redis_conn, security
+    from portal import error_pages, i18n, redis_conn, security
     from portal.extensions import csrf, db, migrate
     from portal.services import audit
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     redis_conn.init_app(app)
     audit.init_app(app)
     security.init_app(app)
+    error_pages.init_app(app)
 
     from portal.auth import init_app as init_auth
     from portal.health import bp as health_bp

@@ -53,6 +53,14 @@ def format_datetime(value) -> str:
     return str(value)
 
 
+def _locale_code() -> str:
+    """The language code of this request (``uk``, ``en``) for ``<html lang>``."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale.language) if locale else "uk"
+
+
 def kyiv_today() -> date:
     return datetime.now(KYIV).date()
 
@@ -67,6 +75,7 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Kyiv")
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.globals.setdefault("get_locale", _locale_code)
 
 
 def compile_catalogues(directory: str | None = None) -> list[str]:
