@@ -498,9 +498,17 @@ def _executor_choices():
     return [(str(e.id), e.name) for e in rows.scalars()]
 
 
+def _form_locale() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale.language) if locale else "uk"
+
+
 def build_action_form(action: str, appeal: Appeal, formdata=None):
     """The form of one workflow action, with its choices and sensible defaults for this appeal."""
-    form = ACTION_FORMS[action](formdata)
+    # WTForms' own messages ("This field is required.") in the page's language
+    form = ACTION_FORMS[action](formdata, meta={"locales": [_form_locale()], "cache_translations": True})
     today = kyiv_today()
     if action == "route":
         signers = db.session.execute(
