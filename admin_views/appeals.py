@@ -328,10 +328,17 @@ def _fmt_privileged(view, context, model, name):
     )
 
 
+def _fmt_cut(view, context, model, name):
+    """A related record or a label cut to the column's width; the whole text on hover."""
+    value = getattr(model, name)
+    text = "" if value is None else str(value)
+    return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, text)
+
+
 def _fmt_summary(view, context, model, name):
     text = model.summary or ""
-    short = text if len(text) <= 90 else text[:88] + "…"
-    return Markup('<span title="{}">{}</span>').format(text, short)
+    short = text if len(text) <= 60 else text[:58] + "…"
+    return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, short)
 
 
 # --- workflow forms (one per action; CSRF is checked for every POST by CSRFProtect) -------------
@@ -572,6 +579,7 @@ class AppealView(PortalModelView):
     logs_personal_data = True
     details_template = "admin/appeal_details.html"
     create_template = "admin/appeal_create.html"
+    list_template = "admin/appeal_list.html"
 
     # list
     simple_list_pager = True
@@ -598,6 +606,10 @@ class AppealView(PortalModelView):
         "due_date": _fmt_due,
         "is_privileged": _fmt_privileged,
         "summary": _fmt_summary,
+        "applicant": _fmt_cut,
+        "topic": _fmt_cut,
+        "channel": _fmt_cut,
+        "main_executor": _fmt_cut,
     }
     column_formatters_export: dict = {}
     column_export_list = (
@@ -622,7 +634,12 @@ class AppealView(PortalModelView):
         "result_code",
         "closed_at",
     )
-    column_labels = {"main_executor": _l("Executor of record"), "is_privileged": _l("Privileged")}
+    column_labels = {
+        "main_executor": _l("Executor of record"),
+        "is_privileged": _l("Privileged"),
+        "channel": _l("Received via"),
+        "reg_number": _l("Reg. No."),
+    }
 
     # forms: status and everything the workflow sets are not editable here
     form_columns = (

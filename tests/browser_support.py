@@ -13,6 +13,7 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
+    "--lang=uk-UA",  # the browser's own controls (file and date inputs) in Ukrainian, as in the office
 ]
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-artifacts")
 
