@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from flask import redirect, url_for
-from flask_admin import Admin
+from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from portal.security import csp_nonce
 
-CATEGORY_APPEALS = _l("Appeals")
-CATEGORY_ORG = _l("Organisation")
-CATEGORY_BUDGET = _l("Budget")
-CATEGORY_REPORTS = _l("Reports")
-CATEGORY_SYSTEM = _l("Administration")
+
+class PortalAdmin(Admin):
+    """Flask-Admin's ``Admin`` keeping an ``{endpoint: view}`` registry (its own list is private)."""
+
+    def __init__(self, *args, **kwargs):
+        self.registry: dict[str, BaseView] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_view(self, view: BaseView) -> None:
+        self.registry[view.endpoint] = view
+        super().add_view(view)
 
 
-def init_admin(app) -> Admin:
+def init_admin(app) -> PortalAdmin:
     from admin_views import appeals, audit, budget, org, reports, uk_fixes, users
     from admin_views.home import HomeView
 
-    admin = Admin(
+    admin = PortalAdmin(
         app,
         name=_l("Contact center"),
         index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),

@@ -11,40 +11,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from admin_views import compat
 from admin_views.base import PortalModelView
+from admin_views.filters import AuditFilter
 from portal.auth.permissions import can
 from portal.i18n import kyiv_today, to_kyiv
 from portal.labels import enum_label
 from portal.models.audit import AuditLog
-from portal.models.enums import AuditAction, Role
+from portal.models.enums import AuditAction, ReportKind, Role
 from portal.services import audit, history
 from portal.services.errors import DomainError
 
 # every Flask-Admin route that could change an entry
 WRITE_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "ajax_update", "action_view"})
-
-
-class AuditFilter(BaseSQLAFilter):
-    """One filter of the audit screen; the query itself is built by ``portal.services.history``."""
-
-    def __init__(self, key: str, column, name, operation, options=None, data_type=None):
-        super().__init__(column, name, options=options, data_type=data_type)
-        self.audit_key = key
-        self._operation = operation
-
-    def clean(self, value):
-        return history.clean_filter(self.audit_key, value)
-
-    def apply(self, query, value, alias=None):
-        return history.apply_filter(query, self.audit_key, value)
-
-    def operation(self):
-        return self._operation
 
 
 def _role_label(view, context, model, name):
@@ -155,7 +138,7 @@ class AuditLogView(PortalModelView):
             return self.deny()
         return super()._handle_view(name, **kwargs)
 
-    def _apply_pagination(self, query, page, page_size):
+    def paginate(self, query, page, page_size):
         # LIMIT/OFFSET as literals: SQLite plans "LIMIT ?" as if the limit were unknown and then
         # prefers walking the whole log in id order over an index range plus a small sort
         page_size = self.page_size if page_size is None else page_size
@@ -165,11 +148,8 @@ class AuditLogView(PortalModelView):
                 query = query.offset(sa.literal_column(str(int(page) * int(page_size))))
         return query
 
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        query = history.apply_search(query, search)
-        if count_query is not None:
-            count_query = history.apply_search(count_query, search)
-        return query, count_query, joins, count_joins
+    def search_query(self, query, term):
+        return history.apply_search(query, term)
 
     # --- links to the record an entry is about -------------------------------------------
     def record_url(self, entry: AuditLog) -> str | None:
@@ -181,7 +161,7 @@ class AuditLogView(PortalModelView):
         """The details page of a record, when it has one the current user may open."""
         if not model_name or not record_id:
             return None
-        for view in self.admin._views:
+        for view in self.admin.registry.values():
             model = getattr(view, "model", None)
             area = getattr(view, "area", "")
             if model is not None and model.__name__ == model_name and area:
@@ -211,7 +191,7 @@ class AuditLogView(PortalModelView):
     # --- export: streamed CSV when small, a background job when large ---------------------------
     def export_params(self) -> tuple[list[list[str]], str]:
         """The active filters ([[key, raw value], …]) and search of the current list URL."""
-        filters = [[self._filters[idx].audit_key, value] for idx, _name, value in (self._get_list_filter_args() or [])]
+        filters = [[flt.audit_key, value] for flt, value in compat.active_filters(self)]
         return filters, request.args.get("search", "") or ""
 
     @expose("/export/<export_type>/")
@@ -231,10 +211,10 @@ class AuditLogView(PortalModelView):
             detail=f"{export_type}{' (job)' if large else ''} {request.query_string.decode()[:500]}",
         )
         if large:
-            from jobs.audit_export import request_export
+            from portal.reports import runs
 
             try:
-                run = request_export(filters, search, current_user)
+                run = runs.request_report(ReportKind.AUDIT_EXPORT, {"filters": filters, "search": search}, current_user)
             except DomainError as exc:
                 flash(str(exc), "error")
                 return redirect(url_for(".index_view", **request.args))
@@ -258,6 +238,6 @@ class AuditLogView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_SYSTEM
+    from admin_views.menu import CATEGORY_SYSTEM
 
     admin.add_view(AuditLogView(AuditLog, name=_l("History"), category=CATEGORY_SYSTEM))

@@ -18,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    get_flashed_messages,
     redirect,
     request,
     stream_with_context,
@@ -33,13 +32,14 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
 
+from admin_views import compat
+from admin_views.forms.pickers import parse_pk
 from portal.auth.permissions import can, is_read_only
 from portal.extensions import db
-from portal.i18n import format_date, format_datetime
+from portal.i18n import format_date, format_datetime, format_money
 from portal.models.enums import AuditAction
 from portal.services import audit
 from portal.services.errors import DomainError
@@ -59,7 +59,13 @@ def _fmt_enum(view, value, *args):
 
 
 def _fmt_decimal(view, value, *args):
-    return f"{value:,.2f}".replace(",", "\u00a0")
+    return format_money(value)
+
+
+def money(view, context, model, name):
+    """A list cell of an amount of money (empty when there is none)."""
+    value = getattr(model, name)
+    return "" if value is None else format_money(value)
 
 
 def _fmt_bool(view, value, *args):
@@ -99,7 +105,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPORT_BATCH = 500
 
 
-class PortalModelView(ModelView):
+class PortalModelView(compat.ModelViewHooks, ModelView):
     """Declarative options in subclasses; permissions, scope, formatting and errors here."""
 
     area: str = ""  # permission area (DESIGN §8 endpoint name)
@@ -154,23 +160,23 @@ class PortalModelView(ModelView):
 
     # Flask-Admin reads these for buttons, row actions and its own guards
     @property
-    def can_create(self):  # type: ignore[override]
+    def can_create(self):
         return self.allowed("create")
 
     @property
-    def can_edit(self):  # type: ignore[override]
+    def can_edit(self):
         return self.allowed("edit")
 
     @property
-    def can_delete(self):  # type: ignore[override]
+    def can_delete(self):
         return self.allowed("delete")
 
     @property
-    def can_export(self):  # type: ignore[override]
+    def can_export(self):
         return self.allowed("export")
 
     @property
-    def export_max_rows(self):  # type: ignore[override]
+    def export_max_rows(self):
         return current_app.config["EXPORT_MAX_ROWS"]
 
     def is_accessible(self) -> bool:
@@ -219,7 +225,7 @@ class PortalModelView(ModelView):
     @staticmethod
     def row_ids(ids) -> list[int]:
         """Submitted row ids as integers (PostgreSQL refuses to compare an id with text)."""
-        return [int(i) for i in ids if str(i).strip().isdigit()]
+        return [pk for pk in map(parse_pk, ids) if pk is not None]
 
     def rows_for_ids(self, ids):
         """The scoped query of the selected rows of a bulk action."""
@@ -243,13 +249,8 @@ class PortalModelView(ModelView):
         return self.scope_query(super().get_count_query())
 
     def get_one(self, id):
-        from flask_admin.contrib.sqla import tools
-
-        pk = tools.iterdecode(id) if isinstance(id, str) else id
-        pk = pk[0] if isinstance(pk, tuple) and len(pk) == 1 else pk
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
+        pk = parse_pk(id)
+        if pk is None:
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
 
@@ -257,7 +258,7 @@ class PortalModelView(ModelView):
         """Scope a query over another model by the admin view that shows that model."""
         if model is self.model:
             return self.scope_query(query)
-        for view in getattr(self.admin, "_views", ()):
+        for view in self.admin.registry.values():
             if isinstance(view, PortalModelView) and view.model is model:
                 return view.scope_query(query)
         return query
@@ -296,12 +297,10 @@ class PortalModelView(ModelView):
     def list_form(self, obj=None):
         return self._scope_pickers(super().list_form(obj))
 
-    def _process_ajax_references(self):
-        refs = super()._process_ajax_references()
-        for loader in refs.values():
+    def prepare_ajax_loaders(self, loaders: dict) -> None:
+        for loader in loaders.values():
             if isinstance(loader, QueryAjaxModelLoader) and not getattr(loader, "_portal_scoped", False):
                 self._scope_loader(loader)
-        return refs
 
     def _scope_loader(self, loader) -> None:
         """Make an ajax picker's searches and its submitted values respect the row scope."""
@@ -310,11 +309,9 @@ class PortalModelView(ModelView):
         def get_query():
             return view.scope_related(loader.model, unscoped())
 
-        def get_one(pk):
-            # form values arrive as strings; PostgreSQL will not compare them with integers
-            try:
-                pk = int(pk)
-            except (TypeError, ValueError):
+        def get_one(value):
+            pk = parse_pk(value)
+            if pk is None:
                 return None
             with db.session.no_autoflush:
                 return get_query().filter(getattr(loader.model, loader.pk) == pk).one_or_none()
@@ -331,55 +328,46 @@ class PortalModelView(ModelView):
     # --- inline (x-editable) edits: scoped, and a broken rule answers 400 with its message
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self):
-        if not self.column_editable_list:
-            abort(404)
-        form = self.list_form()
-        for field in list(form):  # validate only the submitted column
-            if field.name not in request.form and field.name != "csrf_token":
-                form.__delitem__(field.name)
-        if not self.validate_form(form):
-            errors = "; ".join(str(e) for f in form for e in f.errors if isinstance(e, str))
-            return admin_gettext("Failed to update record. %(error)s", error=errors), 400
-        record = self.get_one(form.list_form_pk.data)
-        if record is None:
-            return admin_gettext("Record does not exist."), 404
-        if self.update_model(form, record):
-            return admin_gettext("Record was successfully saved.")
-        errors = ", ".join(str(m) for m in get_flashed_messages())
-        return admin_gettext("Failed to update record. %(error)s", error=errors), 400
+        """Flask-Admin's inline edit, answering a refused edit 400 (a missing record 404), not 500."""
+        answer = super().ajax_update()
+        if isinstance(answer, tuple) and answer[1] == 500:
+            message = answer[0]
+            return message, 404 if message == admin_gettext("Record does not exist.") else 400
+        return answer
 
     # --- exports: logged, capped, streamed, formulas neutralised ------------------
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))
+
+    def scaffold_auto_joins(self):
+        # a joined collection cannot be streamed (yield_per); lists show many-to-one relations
+        return [attr for attr in super().scaffold_auto_joins() if not attr.property.uselist]
 
     @expose("/export/<export_type>/")
     def export(self, export_type):
         audit.log_event_now(
             AuditAction.EXPORT, model=self.area, detail=f"{export_type} {request.query_string.decode()[:500]}"
         )
+        if export_type == "csv" and self.can_export and export_type in self.export_types:
+            return self.export_csv()
         return super().export(export_type)
 
-    def _export_query(self, limit: int):
-        """The list's query (scope, search, filters, sorting) for an export, at most ``limit`` rows."""
-        view_args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(view_args.sort)
-        query, joins = self.get_query(), {}
-        if self._search_supported and view_args.search:
-            query, _, joins, _ = self._apply_search(query, None, joins, {}, view_args.search)
-        if view_args.filters and self._filters:
-            query, _, joins, _ = self._apply_filters(query, None, joins, {}, view_args.filters)
-        for attr in self._auto_joins:
-            # collections are loaded per batch; a joined collection cannot be streamed
-            many = getattr(getattr(attr, "property", None), "uselist", False)
-            query = query.options(selectinload(attr) if many else joinedload(attr))
-        query, joins = self._apply_sorting(query, joins, sort[0] if sort else None, view_args.sort_desc)
-        return query.limit(limit).yield_per(EXPORT_BATCH)
+    def export_query(self, limit: int):
+        """The list's query (scope, search, filters, sorting) for an export, at most ``limit`` rows.
 
-    def _export_csv(self, return_url):
+        A view overriding ``get_list`` must return the query untouched when ``execute`` is False.
+        """
+        args = compat.list_args(self)
+        _count, query = self.get_list(
+            0, args.sort_column, args.sort_desc, args.search, args.filters, execute=False, page_size=limit
+        )
+        return query.yield_per(EXPORT_BATCH)
+
+    def export_csv(self):
         """Stream a CSV of the scoped list with bounded memory, capped at ``EXPORT_MAX_ROWS``."""
         cap = self.export_max_rows
-        columns = self._export_columns
-        query = self._export_query(cap + 1)
+        columns = self.get_export_columns()
+        query = self.export_query(cap + 1)
         notice = str(_l("The export stops at %(n)s rows; narrow the search or the filters.", n=cap))
 
         def rows():

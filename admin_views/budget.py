@@ -17,13 +17,13 @@ from flask_admin.form import rules
 from flask_admin.helpers import get_redirect_target
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField
-from wtforms.fields.choices import SelectChoice
 
-from admin_views.base import PortalModelView
-from admin_views.org import CsrfTokenRule, PortalAjaxLoader, enum_select, model_labels, money
+from admin_views.base import PortalModelView, money
+from admin_views.forms.fields import CsrfTokenRule, MonthSelectField, enum_select
+from admin_views.forms.pickers import budget_line_loader
 from portal.extensions import db
-from portal.labels import enum_choices
+from portal.i18n import format_money
+from portal.labels import enum_choices, field_labels
 from portal.models.budget import (
     MONTH_COLUMNS,
     MONTH_NAMES,
@@ -37,34 +37,7 @@ from portal.models.budget import (
 from portal.models.enums import DocumentState, Fund
 from portal.models.reference import Kekv
 from portal.services import budget
-from portal.services.budget import format_money
 from portal.services.errors import DomainError
-
-
-class MonthSelectField(SelectField):
-    """Month 1–12 by its Ukrainian name."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.pop("allow_blank", None)
-        choices = [SelectChoice(str(m), MONTH_NAMES[m - 1]) for m in MONTHS]
-        super().__init__(label, validators, choices=choices, coerce=int, **kwargs)
-
-
-def _line_label(line: BudgetLine) -> str:
-    return f"{line.kekv} — {line.estimate}"
-
-
-def _line_loader(name: str, *, approved_only: bool) -> PortalAjaxLoader:
-    where = [BudgetEstimate.state == DocumentState.APPROVED.value] if approved_only else []
-    return PortalAjaxLoader(
-        name,
-        BudgetLine,
-        fields=[Kekv.code, Kekv.name, BudgetEstimate.year],
-        joins=[BudgetLine.kekv, BudgetLine.estimate],
-        where=where,
-        order_by=(BudgetEstimate.year.desc(), Kekv.code),
-        label=_line_label,
-    )
 
 
 def _approved_estimates():
@@ -227,6 +200,8 @@ class BudgetLineView(PortalModelView):
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
+        if not kwargs.get("execute", True):
+            return count, data  # a query for an export to stream; its cells compute row by row
         totals = budget.spent_totals(line.id for line in data)
         for line in data:
             line._spent = totals.get(line.id, Decimal("0"))
@@ -291,11 +266,11 @@ class BudgetAmendmentView(_ApprovingView):
             AmendmentLine,
             {
                 "form_columns": ("id", "line", "month", "delta"),
-                "form_ajax_refs": {"line": _line_loader("line", approved_only=True)},
+                "form_ajax_refs": {"line": budget_line_loader("line", approved_only=True)},
                 "form_overrides": {"month": MonthSelectField},
                 "form_args": {"delta": {"description": _l("Positive adds, negative takes away.")}},
                 "form_label": _l("Changes"),
-                "column_labels": model_labels(AmendmentLine),
+                "column_labels": field_labels(AmendmentLine, explicit_only=True),
             },
         ),
     )
@@ -333,7 +308,7 @@ class ExpenditureView(PortalModelView):
         "amount",
     )
     form_columns = ("line", "spent_on", "amount", "description", "document_ref")
-    form_ajax_refs = {"line": _line_loader("line", approved_only=True)}
+    form_ajax_refs = {"line": budget_line_loader("line", approved_only=True)}
     form_args = {"line": {"description": _l("Lines of approved estimates only.")}}
 
     def on_model_change(self, form, model, is_created):
@@ -343,7 +318,7 @@ class ExpenditureView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_BUDGET
+    from admin_views.menu import CATEGORY_BUDGET
 
     admin.add_view(BudgetEstimateView(BudgetEstimate, name=_l("Budget estimates"), category=CATEGORY_BUDGET))
     admin.add_view(BudgetLineView(BudgetLine, name=_l("Budget lines"), category=CATEGORY_BUDGET))

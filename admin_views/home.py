@@ -16,14 +16,14 @@ class HomeView(AdminIndexView):
         """(name, url) of every screen this user may open, in menu order: the start page of other roles."""
         return [
             (str(view.name), view.get_url(f"{view.endpoint}.index_view"))
-            for view in self.admin._views
+            for view in self.admin.registry.values()
             if view is not self and view.is_accessible() and getattr(view, "area", None)
         ]
 
     def appeal_sort_index(self, column: str) -> int | None:
         """The list's ``sort`` argument for ``column`` of the appeals list (None if it cannot sort by it)."""
-        view = next((v for v in self.admin._views if getattr(v, "endpoint", None) == "appeal"), None)
-        columns = [name for name, _ in getattr(view, "_list_columns", ())]
+        view = self.admin.registry.get("appeal")
+        columns = [name for name, _ in view.get_list_columns()] if view is not None else []
         return columns.index(column) if column in columns else None
 
     @expose("/")

@@ -10,145 +10,25 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
+from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_admin.form import rules
-from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
-from flask_admin.model.filters import BaseBooleanFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import SelectField
-from wtforms.fields.choices import SelectChoice
 
-from admin_views.base import PortalModelView
+from admin_views.base import PortalModelView, money
+from admin_views.filters import EmployeeStatusFilter, ExecutorTopicFilter, VacancyFilter, filter_args
+from admin_views.forms.fields import CsrfTokenRule, enum_select
+from admin_views.forms.pickers import PortalAjaxLoader, order_loader
 from portal.extensions import db
-from portal.labels import enum_choices
+from portal.i18n import format_money
+from portal.labels import enum_choices, field_labels
 from portal.models.enums import ExecutorKind, OrderType
-from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit, executor_topic
+from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit
 from portal.models.reference import Topic
 from portal.services import budget, staff
-from portal.services.budget import format_money
-
-
-# --- shared helpers (budget views use them too) -----------------------------------------
-def enum_select(enum_cls):
-    """A select field of a LabeledEnum: Ukrainian labels, values stored, members in ``data``."""
-
-    def coerce(value):
-        if value in (None, ""):
-            return None
-        return enum_cls(value.value if isinstance(value, enum_cls) else value)
-
-    class EnumSelectField(SelectField):
-        def __init__(self, label=None, validators=None, **kwargs):
-            kwargs.pop("allow_blank", None)
-            choices = [SelectChoice(value, label) for value, label in enum_choices(enum_cls)]
-            super().__init__(label, validators, choices=choices, coerce=coerce, **kwargs)
-
-    return EnumSelectField
-
-
-class CsrfTokenRule(rules.BaseRule):
-    """Keeps the form's hidden CSRF token in a custom layout (``form_rules`` drop unlisted fields)."""
-
-    @property
-    def visible_fields(self):
-        return ["csrf_token"]
-
-    def __call__(self, form, form_opts=None, field_args=None):
-        return Markup(form.csrf_token()) if "csrf_token" in form else ""
-
-
-def model_labels(model) -> dict:
-    """The ``info`` labels of a model's fields, untranslated until shown (safe at import time)."""
-    labels = {}
-    for prop in sa.inspect(model).attrs:
-        info = prop.info
-        if "label" not in info and hasattr(prop, "columns"):
-            info = prop.columns[0].info
-        if info.get("label") is not None:
-            labels[prop.key] = info["label"]
-    return labels
-
-
-def money(view, context, model, name):
-    value = getattr(model, name)
-    return "" if value is None else format_money(value)
-
-
-class PortalAjaxLoader(QueryAjaxModelLoader):
-    """An ajax picker with SQLAlchemy conditions and joins (Flask-Admin's own take raw SQL text)."""
-
-    def __init__(self, name, model, *, fields, where=(), joins=(), label=None, order_by=None, **options):
-        options.setdefault("minimum_input_length", 0)
-        options.setdefault("placeholder", _l("Start typing to search"))
-        super().__init__(name, db.session, model, fields=fields, order_by=order_by, **options)
-        self.where = where
-        self.joins = joins
-        self.label = label
-
-    def get_query(self):
-        query = super().get_query()
-        for join in self.joins:
-            query = query.join(join)
-        return query
-
-    def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
-        # the conditions narrow what a search offers, not what a submitted form may keep
-        # (an order already bound to this employee must still load on the edit form)
-        query = self.get_query()
-        term = f"%{term or ''}%"
-        query = query.filter(sa.or_(*(sa.cast(field, sa.String).ilike(term) for field in self._cached_fields)))
-        for condition in self.where:
-            query = query.filter(condition() if callable(condition) else condition)
-        if self.order_by is not None:
-            order = self.order_by if isinstance(self.order_by, (tuple, list)) else (self.order_by,)
-            query = query.order_by(*order)
-        return query.offset(offset).limit(limit).all()
-
-    def format(self, model):
-        if model is None:
-            return None
-        return model.id, str(self.label(model) if self.label else model)
-
-
-def orders_of(*types: OrderType, unused: bool = False):
-    """Conditions of an order picker: these types, and (optionally) not yet bound to an employee."""
-    conditions = [Order.order_type.in_([t.value for t in types])]
-    if unused:
-        conditions.append(Order.employee_id.is_(None))
-    return conditions
-
-
-def order_loader(name, *types: OrderType, unused: bool = False):
-    return PortalAjaxLoader(
-        name,
-        Order,
-        fields=["number", "title"],
-        where=orders_of(*types, unused=unused),
-        order_by=Order.issued_on.desc(),
-        label=lambda o: f"{o} — {o.title}",
-    )
 
 
 # --- executors --------------------------------------------------------------------------
-class ExecutorTopicFilter(BaseSQLAFilter):
-    """Executors covering a topic whose code or name contains the text."""
-
-    def apply(self, query, value, alias=None):
-        like = f"%{value}%"
-        return query.filter(
-            sa.exists().where(
-                executor_topic.c.executor_id == Executor.id,
-                executor_topic.c.topic_id == Topic.id,
-                sa.or_(Topic.code.ilike(like), Topic.name.ilike(like)),
-            )
-        )
-
-    def operation(self):
-        return _l("contains")
-
-
 def _contacts(view, context, model, name):
     items = []
     for c in model.contacts:
@@ -208,7 +88,7 @@ class ExecutorView(PortalModelView):
             ExecutorContact,
             {
                 "form_columns": ("id", "full_name", "position", "phone", "email"),
-                "column_labels": model_labels(ExecutorContact),
+                "column_labels": field_labels(ExecutorContact, explicit_only=True),
                 "form_label": _l("Contact persons"),
             },
         ),
@@ -271,21 +151,6 @@ class StructuralUnitView(PortalModelView):
 
 
 # --- staff list ---------------------------------------------------------------------------
-class VacancyFilter(BaseSQLAFilter, BaseBooleanFilter):
-    """Positions with free posts (posts greater than the active employees' rates), or without."""
-
-    def __init__(self, name):
-        BaseSQLAFilter.__init__(self, StaffPosition.posts, name)
-        BaseBooleanFilter.__init__(self, name)
-
-    def apply(self, query, value, alias=None):
-        clause = staff.vacancy_clause()
-        return query.filter(clause if value == "1" else sa.not_(clause))
-
-    def operation(self):
-        return _l("has free posts")
-
-
 def _positions_with_occupancy(positions):
     positions = list(positions)
     occupied = staff.occupied_rates(p.id for p in positions)
@@ -372,6 +237,8 @@ class StaffPositionView(PortalModelView):
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
+        if not kwargs.get("execute", True):
+            return count, data  # a query for an export to stream; its cells compute row by row
         return count, _positions_with_occupancy(data)
 
     def on_model_change(self, form, model, is_created):
@@ -382,7 +249,7 @@ class StaffPositionView(PortalModelView):
 
     def vacancy_url(self) -> str:
         """The list filtered to positions with free posts."""
-        for key, (_index, flt) in self._filter_args.items():
+        for key, flt in filter_args(self).items():
             if isinstance(flt, VacancyFilter):
                 return url_for(f"{self.endpoint}.index_view", **{f"flt0_{key}": "1"})
         return url_for(f"{self.endpoint}.index_view")
@@ -399,18 +266,6 @@ class StaffPositionView(PortalModelView):
 
 
 # --- employees ----------------------------------------------------------------------------
-class EmployeeStatusFilter(BaseSQLAFilter, BaseBooleanFilter):
-    def __init__(self, name):
-        BaseSQLAFilter.__init__(self, Employee.dismissed_on, name)
-        BaseBooleanFilter.__init__(self, name)
-
-    def apply(self, query, value, alias=None):
-        return query.filter(Employee.dismissed_on.is_(None) if value == "1" else Employee.dismissed_on.isnot(None))
-
-    def operation(self):
-        return _l("works")
-
-
 class EmployeeView(PortalModelView):
     area = "employee"
     list_template = "admin/org_employee_list.html"
@@ -496,7 +351,7 @@ class EmployeeView(PortalModelView):
 
     def render(self, template, **kwargs):
         if template == self.list_template:
-            positions = next((v for v in self.admin._views if isinstance(v, StaffPositionView)), None)
+            positions = self.admin.registry.get("staff_position")
             kwargs["vacancy_url"] = positions.vacancy_url() if positions else None
             kwargs["vacancy_count"] = db.session.execute(
                 sa.select(sa.func.count()).where(staff.vacancy_clause())
@@ -528,7 +383,7 @@ class OrderView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_APPEALS, CATEGORY_ORG
+    from admin_views.menu import CATEGORY_APPEALS, CATEGORY_ORG
 
     admin.add_view(ExecutorView(Executor, name=_l("Executors"), category=CATEGORY_APPEALS))
     admin.add_view(StructuralUnitView(StructuralUnit, name=_l("Structural units"), category=CATEGORY_ORG))

@@ -19,9 +19,11 @@ from portal.extensions import db
 from portal.labels import enum_label
 from portal.models.enums import AuditAction, JobState, ReportKind
 from portal.models.reports import ReportRun
-from portal.services import audit, reports
+from portal.queue import worker_count
+from portal.reports import runs, weekly
+from portal.reports.weekly import Week
+from portal.services import audit
 from portal.services.errors import DomainError
-from portal.services.weekly import Week
 
 ACTIVE = (JobState.QUEUED, JobState.STARTED)
 
@@ -58,7 +60,7 @@ def _state(view, context, model, name):
 
 
 def _file(view, context, model, name):
-    if JobState(model.state) != JobState.FINISHED or not reports.may_download(current_user, model):
+    if JobState(model.state) != JobState.FINISHED or not runs.may_download(current_user, model):
         return ""
     return Markup(
         '<a class="btn btn-sm btn-outline-primary" href="{url}"><span class="fa fa-download"></span> XLSX</a>'
@@ -101,16 +103,12 @@ class ReportView(PortalModelView):
 
     # --- scope: only the kinds the user may see ---------------------------------------
     def scope_query(self, query):
-        return query.filter(ReportRun.kind.in_(reports.visible_kinds(current_user)))
+        return query.filter(ReportRun.kind.in_(runs.visible_kinds(current_user)))
 
-    # --- list: fail runs whose job vanished, tell when no worker listens ---------------
+    # --- list: tell when no worker listens (runs whose job vanished are the worker's to fail) --
     @expose("/")
     def index_view(self):
-        try:
-            reports.reconcile_runs()
-        except Exception:  # Redis down: the list still opens, the runs show as they are
-            db.session.rollback()
-        g.report_workers = reports.worker_count()
+        g.report_workers = worker_count()
         return super().index_view()
 
     def render(self, template, **kwargs):
@@ -119,20 +117,20 @@ class ReportView(PortalModelView):
         return super().render(template, **kwargs)
 
     def _weekly_allowed(self) -> bool:
-        return ReportKind.WEEKLY in reports.visible_kinds(current_user)
+        return ReportKind.WEEKLY in runs.visible_kinds(current_user)
 
     # --- start a report ----------------------------------------------------------------
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
         form = ReportRequestForm()
-        form.kind.choices = [(k.value, str(enum_label(k))) for k in reports.runnable_kinds(current_user)]
+        form.kind.choices = [(k.value, str(enum_label(k))) for k in runs.runnable_kinds(current_user)]
         if request.method == "GET":
             form.kind.data = request.args.get("kind") or (form.kind.choices[0][0] if form.kind.choices else "")
             form.week.data = request.args.get("week") or str(Week.last_complete())
         if form.validate_on_submit():
             params = {"week": form.week.data, "year": form.year.data}
             try:
-                run = reports.request_report(form.kind.data, params, current_user)
+                run = runs.request_report(form.kind.data, params, current_user)
             except DomainError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
@@ -157,7 +155,7 @@ class ReportView(PortalModelView):
         run = self.scope_query(db.session.query(ReportRun)).filter(ReportRun.id == run_id).one_or_none()
         if run is None:
             abort(404)
-        if not reports.may_download(current_user, run):
+        if not runs.may_download(current_user, run):
             return self.deny()
         if JobState(run.state) != JobState.FINISHED or not run.file_path or not os.path.isfile(run.file_path):
             abort(404)
@@ -170,9 +168,9 @@ class ReportView(PortalModelView):
         )
         return send_file(
             run.file_path,
-            mimetype=reports.XLSX_MIMETYPE,
+            mimetype=runs.XLSX_MIMETYPE,
             as_attachment=True,
-            download_name=reports.download_name(run),
+            download_name=runs.download_name(run),
             max_age=0,
         )
 
@@ -181,8 +179,6 @@ class ReportView(PortalModelView):
     def weekly_view(self):
         if not self._weekly_allowed():
             return self.deny()
-        from portal.services import weekly
-
         text = request.args.get("week") or str(Week.last_complete())
         analysis, error = None, None
         try:
@@ -198,11 +194,11 @@ class ReportView(PortalModelView):
             week_text=text,
             error=error,
             labels=field_labels(Appeal),
-            can_run=can(current_user, "report", "create") and ReportKind.WEEKLY in reports.runnable_kinds(current_user),
+            can_run=can(current_user, "report", "create") and ReportKind.WEEKLY in runs.runnable_kinds(current_user),
         )
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_REPORTS
+    from admin_views.menu import CATEGORY_REPORTS
 
     admin.add_view(ReportView(ReportRun, name=_l("Reports"), category=CATEGORY_REPORTS))

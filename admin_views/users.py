@@ -14,11 +14,11 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.template import LinkRowAction
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, InputRequired
+from wtforms.validators import InputRequired
 
 from admin_views.base import PortalModelView
+from admin_views.forms.fields import enum_select
+from admin_views.forms.users import PasswordForm, create_user_form
 from portal.auth.permissions import assignable_roles, may_manage_account
 from portal.extensions import db
 from portal.labels import enum_choices, enum_label
@@ -26,18 +26,6 @@ from portal.models.enums import Role
 from portal.models.users import User
 from portal.services import accounts, users
 from portal.services.errors import DomainError
-
-
-def _coerce_role(value):
-    return Role(value) if value else None
-
-
-class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired()])
-    password_confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
-    )
 
 
 class UserView(PortalModelView):
@@ -74,24 +62,15 @@ class UserView(PortalModelView):
     column_filters = (FilterEqual(User.role, _l("Role"), options=enum_choices(Role)), "active")
     column_default_sort = "username"
     form_columns = ("username", "full_name", "email", "role", "executor", "direction", "active")
-    form_overrides = {"role": SelectField}
+    form_overrides = {"role": enum_select(Role)}
     form_args = {
-        "role": {"coerce": _coerce_role, "choices": [], "validators": [InputRequired()]},
+        "role": {"validators": [InputRequired()]},
         "executor": {"description": _l("Required for the executor role, empty for every other role.")},
     }
 
     # --- forms: the role list offers only what the current user may grant -----------
     def get_create_form(self):
-        base = super().get_create_form()
-
-        class CreateUserForm(base):
-            password = PasswordField(_l("Initial password"), validators=[DataRequired()])
-            password_confirm = PasswordField(
-                _l("Repeat the password"),
-                validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
-            )
-
-        return CreateUserForm
+        return create_user_form(super().get_create_form())
 
     def _role_choices(self, form, user: User | None) -> None:
         if user is not None and user.id == current_user.id:
@@ -183,6 +162,6 @@ class UserView(PortalModelView):
 
 
 def register(admin) -> None:
-    from admin_views import CATEGORY_SYSTEM
+    from admin_views.menu import CATEGORY_SYSTEM
 
     admin.add_view(UserView(User, name=_l("Users"), category=CATEGORY_SYSTEM))

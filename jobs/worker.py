@@ -7,17 +7,16 @@ import logging
 import os
 import signal
 
+from flask import has_app_context
 from rq import SimpleWorker, Worker
 
 import jobs
+from portal.i18n import default_locale
+from portal.queue import WorkerDied
 
 log = logging.getLogger(__name__)
 
-MAINTENANCE_INTERVAL = 60  # seconds: abandoned jobs of a dead worker are found within about this
-
-
-class WorkerDied(RuntimeError):
-    """The process running a job ended without finishing it (killed, out of memory, crashed)."""
+MAINTENANCE_INTERVAL = 60  # seconds: abandoned jobs of a dead worker and lost runs are found within about this
 
 
 def horse_killed(job, retpid, ret_val, rusage) -> None:
@@ -46,6 +45,29 @@ class _PortalMixin:
         if app is not None:
             jobs.use_app(app)
         self.app = app
+
+    def run_maintenance_tasks(self):
+        """RQ's maintenance (at start, then every ``maintenance_interval``), plus the report runs'."""
+        super().run_maintenance_tasks()  # type: ignore[misc]  # a mixin: RQ's Worker is next in the MRO
+        self.reconcile_report_runs()
+
+    def reconcile_report_runs(self) -> int:
+        """Fail report runs whose job is gone or failed in Redis; the worker goes on whatever happens."""
+        from portal.extensions import db
+        from portal.reports import runs
+
+        if self.app is None and not has_app_context():
+            return 0
+        with jobs.app_context(), default_locale():
+            try:
+                failed = runs.reconcile_runs()
+            except Exception:
+                log.exception("reconciling report runs failed")
+                db.session.rollback()
+                return 0
+            if failed:
+                log.warning("marked %s report run(s) whose job was lost as failed", failed)
+            return failed
 
 
 class PortalWorker(_PortalMixin, Worker):

@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import error_pages, i18n, redis_conn, security
     from portal.extensions import csrf, db, migrate
-    from portal.services import audit
+    from portal.services import audit, history
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())
@@ -30,22 +30,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     redis_conn.init_app(app)
     audit.init_app(app)
+    history.init_app(app)
     security.init_app(app)
     error_pages.init_app(app)
 
-    from portal.auth import init_app as init_auth
-    from portal.health import bp as health_bp
+    from portal import health
+    from portal.auth import views as auth_views
 
-    init_auth(app)
-    app.register_blueprint(health_bp)
+    auth_views.init_app(app)
+    health.init_app(app)
 
     from admin_views import init_admin
 
     init_admin(app)
 
-    from portal import cli
+    from portal import cli, cli_data, cli_jobs
 
     cli.init_app(app)
+    cli_data.init_app(app)
+    cli_jobs.init_app(app)
     return app
 
 

@@ -49,7 +49,3 @@ def create_user_command(username, role, password, executor_id, full_name):
 def init_app(app) -> None:
     for command in (init_db_command, create_user_command):
         app.cli.add_command(command)
-    from portal import cli_data, cli_jobs
-
-    cli_data.init_app(app)
-    cli_jobs.init_app(app)

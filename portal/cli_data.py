@@ -14,8 +14,8 @@ from flask.cli import with_appcontext
 @with_appcontext
 def seed_demo_command(seed, appeals):
     """Load demo data into an empty database and print the demo accounts."""
+    from portal.devdata import demo
     from portal.extensions import db
-    from portal.services import demo
     from portal.services.errors import DomainError
 
     if demo.has_data():
@@ -57,8 +57,8 @@ def seed_demo_command(seed, appeals):
 @with_appcontext
 def generate_data_command(count, seed, batch):
     """Bulk-insert COUNT appeals over five years (with applicants, assignments, answers)."""
+    from portal.devdata import generate
     from portal.extensions import db
-    from portal.services import generate
     from portal.services.errors import DomainError
 
     def progress(done: int, total: int, elapsed: float) -> None:

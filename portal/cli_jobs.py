@@ -25,9 +25,10 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
     """Run an RQ worker for the app's queue (RQ_QUEUE)."""
     import redis
 
-    from jobs import default_locale, get_queue
     from jobs.worker import PortalWorker
-    from portal.services import reports
+    from portal.i18n import default_locale
+    from portal.queue import get_queue
+    from portal.reports import runs, schedule
 
     app = info.load_app()
     with app.app_context(), default_locale():
@@ -36,11 +37,11 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             queue.connection.ping()
         except redis.RedisError as exc:
             raise click.ClickException(f"Redis at {app.config['REDIS_URL']} is not reachable: {exc}") from None
-        failed = reports.reconcile_runs()
+        failed = runs.reconcile_runs()
         if failed:
             click.echo(f"Marked {failed} report run(s) whose job was lost as failed.")
         if scheduler:
-            upcoming = reports.ensure_weekly_schedule()
+            upcoming = schedule.ensure_weekly_schedule()
             if upcoming:
                 click.echo(f"Next weekly analysis: {upcoming.isoformat()} (UTC)")
         db.session.remove()
@@ -57,16 +58,16 @@ def report_group():
 
 def _finish(run, wait: bool, timeout: int) -> None:
     """Wait for ``run`` (running the queue here when no worker listens) and print its file."""
-    from jobs import get_queue
     from jobs.worker import run_burst
-    from portal.services import reports
+    from portal.queue import get_queue, worker_count
+    from portal.reports import runs
 
-    path = reports.output_path(run)
+    path = runs.output_path(run)
     if not wait:
         click.echo(f"Queued report run #{run.id} (job {run.job_id}); a worker writes it to:", err=True)
         click.echo(path)
         return
-    if reports.worker_count() == 0:
+    if worker_count() == 0:
         run_burst(get_queue(), app=current_app._get_current_object())
     deadline = time.monotonic() + timeout
     while True:
@@ -113,14 +114,15 @@ def report_staff_command(wait, timeout):
 
 
 def _request(kind, params, wait, timeout):
-    from jobs import default_locale
     from portal.cli import CLI_ACTOR
-    from portal.services import audit, reports
+    from portal.i18n import default_locale
+    from portal.reports import runs
+    from portal.services import audit
     from portal.services.errors import DomainError
 
     with default_locale(), audit.acting_as(CLI_ACTOR):
         try:
-            run = reports.request_report(kind, params)
+            run = runs.request_report(kind, params)
         except DomainError as exc:
             raise click.ClickException(str(exc)) from None
         _finish(run, wait, timeout)

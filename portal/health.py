@@ -18,3 +18,7 @@ def healthz():
         db_state = "down"
     body = {"db": db_state, "redis": redis_status()}
     return jsonify(body), 200 if db_state == "ok" else 503
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

@@ -1,9 +1,11 @@
-"""Language and time zone: Ukrainian by default, English on request; dates дд.мм.рррр, Europe/Kyiv."""
+"""Language and time zone: Ukrainian by default, English on request; dates дд.мм.рррр, Europe/Kyiv; money."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request, session
@@ -61,8 +63,26 @@ def _locale_code() -> str:
     return str(locale.language) if locale else "uk"
 
 
+def format_money(value) -> str:
+    """1234567.5 → '1 234 567.50' (a no-break space between thousands); None → '0.00'."""
+    return f"{Decimal(value or 0):,.2f}".replace(",", "\u00a0")
+
+
 def kyiv_today() -> date:
     return datetime.now(KYIV).date()
+
+
+@contextlib.contextmanager
+def default_locale():
+    """Translate into the portal's default language outside a request (jobs, CLI)."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    if has_request_context():
+        yield
+        return
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
 
 
 def translations_dir() -> str:

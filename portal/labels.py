@@ -134,6 +134,18 @@ def enum_choices(enum_cls) -> list[tuple[str, object]]:
     return [(m.value, enum_label(m)) for m in enum_cls]
 
 
+def _info_label(prop):
+    """The ``info={"label": ...}`` of a column property or relationship (None when it has none)."""
+    info = getattr(prop, "info", None) or {}
+    if "label" not in info and hasattr(prop, "columns"):
+        info = prop.columns[0].info or {}
+    return info.get("label")
+
+
+def _fallback(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
 def field_label(model_cls, key: str):
     """The human label of a model field: ``info={"label": ...}`` on its column or relationship."""
     from sqlalchemy import inspect as sa_inspect
@@ -144,16 +156,22 @@ def field_label(model_cls, key: str):
         return key
     prop = mapper.attrs.get(key) if hasattr(mapper.attrs, "get") else None
     if prop is None:
-        return key.replace("_", " ").capitalize()
-    info = getattr(prop, "info", None) or {}
-    if "label" not in info and hasattr(prop, "columns"):
-        info = prop.columns[0].info or {}
-    label = info.get("label")
-    return label if label is not None else key.replace("_", " ").capitalize()
+        return _fallback(key)
+    label = _info_label(prop)
+    return label if label is not None else _fallback(key)
 
 
-def field_labels(model_cls) -> dict:
-    """Labels of every column and relationship of a model, keyed by attribute name."""
+def field_labels(model_cls, *, explicit_only: bool = False) -> dict:
+    """Labels of every column and relationship of a model, keyed by attribute name.
+
+    ``explicit_only``: only the fields that declare a label (others keep Flask-Admin's own);
+    labels stay lazy, untranslated until shown, so this is safe at import time.
+    """
     from sqlalchemy import inspect as sa_inspect
 
-    return {prop.key: field_label(model_cls, prop.key) for prop in sa_inspect(model_cls).attrs}
+    labels = {}
+    for prop in sa_inspect(model_cls).attrs:
+        label = _info_label(prop)
+        if label is not None or not explicit_only:
+            labels[prop.key] = label if label is not None else _fallback(prop.key)
+    return labels

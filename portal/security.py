@@ -93,7 +93,7 @@ def _csrf_failed(exc: CSRFError):
     from flask_login import current_user
 
     if request.endpoint == "auth.login":
-        from portal.auth import LoginForm
+        from portal.auth.views import LoginForm
 
         return render_template("login.html", form=LoginForm(formdata=None), error=str(message)), 400
     if not current_user.is_authenticated:

@@ -70,7 +70,7 @@ def build_schema(app) -> None:
 
 
 def fill(app, appeals: int, seed: int, audit_rows: int) -> None:
-    from portal.services import generate
+    from portal.devdata import generate
 
     def progress(done, total, elapsed):
         print(f"\r  generate-data: {done:,} / {total:,} appeals, {elapsed:.0f} s", end="", flush=True)
@@ -91,9 +91,9 @@ def fill_audit_log(count: int, batch: int = 20_000) -> None:
     """Synthetic history (field changes on appeals by the clerks) so the audit log is big."""
     import random
 
+    from portal.devdata.generate import _Writer
     from portal.extensions import db
     from portal.models.enums import AuditAction
-    from portal.services.generate import _Writer
 
     rng = random.Random(7)
     connection_dialect = db.session.get_bind().dialect
@@ -161,10 +161,13 @@ def status_filter_arg(app) -> str:
     """The URL argument of the appeals list's 'status equals' filter, whatever its position."""
     from flask_admin.contrib.sqla.filters import FilterEqual
 
+    from admin_views.filters import filter_args
+
     for admin in app.extensions.get("admin", []):
-        for view in admin._views:
-            if getattr(view, "endpoint", None) == "appeal":
-                for arg, (_, flt) in (view._filter_args or {}).items():
+        view = admin.registry.get("appeal")
+        if view is not None:
+            with app.test_request_context():
+                for arg, flt in filter_args(view).items():
                     if isinstance(flt, FilterEqual) and getattr(getattr(flt, "column", None), "key", "") == "status":
                         return f"flt0_{arg}"
     raise SystemExit("the appeals list has no 'status equals' filter")

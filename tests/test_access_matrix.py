@@ -161,7 +161,7 @@ class Matrix:
         self.clients: dict = {}
         self.tokens: dict = {}  # each client's CSRF token, valid for its whole session
         self.ids: dict[str, str] = {}
-        self.views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
+        self.views = {v.endpoint: v for v in app.extensions["admin"][0].registry.values()}
 
     def area(self, endpoint: str) -> str:
         return "" if endpoint == "admin" else self.views[endpoint].area
@@ -213,7 +213,7 @@ def _seed(app) -> dict[str, str]:
         db.session.commit()
         ids = {}
         for endpoint in ENDPOINTS:
-            model = app.extensions["admin"][0]._views
+            model = app.extensions["admin"][0].registry.values()
             view = next(v for v in model if v.endpoint == endpoint)
             first = db.session.execute(sa.select(view.model.id).order_by(view.model.id)).scalar()
             ids[endpoint] = str(first) if first is not None else MISSING

@@ -206,7 +206,7 @@ def test_a_status_change_reaching_the_edit_hook_is_refused(app):
     appeal = make_appeal()
     db.session.commit()
     appeal.status = AppealStatus.CLOSED
-    view = next(v for v in app.extensions["admin"][0]._views if isinstance(v, AppealView))
+    view = next(v for v in app.extensions["admin"][0].registry.values() if isinstance(v, AppealView))
     with app.test_request_context(), pytest.raises(DomainError):
         view.on_model_change(None, appeal, False)
 

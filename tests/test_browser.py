@@ -59,17 +59,18 @@ def test_weekly_analysis_page_renders_in_the_browser(site, chromium):
 
 
 def test_report_list_follows_a_run_until_its_file_can_be_downloaded(site, app, chromium):
-    import jobs
     from jobs.worker import run_burst
-    from portal.services import reports
+    from portal.i18n import default_locale
+    from portal.queue import get_queue
+    from portal.reports import runs
 
     url, director = site
-    with jobs.default_locale():
-        run = reports.request_report("weekly", {"week": "2026-W47"}, director)
+    with default_locale():
+        run = runs.request_report("weekly", {"week": "2026-W47"}, director)
     with browser_page(chromium) as page:
         login(page, url, director.username, PASSWORD)
         page.goto(f"{url}/admin/report/")
         assert page.get_attribute(f".report-progress[data-run-id='{run.id}']", "data-state") == "queued"
-        run_burst(jobs.get_queue(), app=app)  # the worker makes the file while the page polls
+        run_burst(get_queue(), app=app)  # the worker makes the file while the page polls
         page.wait_for_selector(f"a[href$='/admin/report/download/{run.id}']", timeout=20_000)
         screenshot(page, "report-list.png")

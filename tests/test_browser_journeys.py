@@ -36,8 +36,9 @@ ROLE_USERS = ["director", "clerk1", "deputy.housing", "exec.vodokanal", "account
 def demo_site(tmp_path_factory, redis_url):
     """The demo data served live: (base url, app, user names)."""
     from portal import create_app
+    from portal.devdata import demo
     from portal.models import User
-    from portal.services import demo, reference
+    from portal.services import reference
     from tests.conftest import _config
 
     base = tmp_path_factory.mktemp("browser-site")

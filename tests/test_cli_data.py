@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import create_app
+from portal.devdata import demo
 from portal.extensions import db
 from portal.i18n import kyiv_today, to_kyiv
 from portal.models import (
@@ -41,7 +42,6 @@ from portal.models.enums import (
     Fund,
     Role,
 )
-from portal.services import demo
 from tests import factories
 from tests.conftest import PG_URL, _config
 

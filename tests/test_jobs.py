@@ -13,25 +13,26 @@ from rq.registry import ScheduledJobRegistry
 
 import jobs
 from jobs.worker import PortalWorker, run_burst
+from portal import queue as job_queue
 from portal.extensions import db
-from portal.i18n import KYIV
+from portal.i18n import KYIV, default_locale
 from portal.models.enums import JobState, ReportKind
 from portal.models.reports import ReportRun
-from portal.services import reports
+from portal.reports import runs, schedule
+from portal.reports.weekly import Week
 from portal.services.errors import DomainError
-from portal.services.weekly import Week
 
 
 @pytest.fixture(autouse=True)
 def _jobs_env(app):
     """Retries at once (no scheduler in a burst), texts in the default language as in a worker."""
     app.config["RQ_RETRY_INTERVALS"] = "0"
-    with jobs.default_locale():
+    with default_locale():
         yield
 
 
 def queue() -> Queue:
-    return jobs.get_queue()
+    return job_queue.get_queue()
 
 
 def work(app) -> None:
@@ -44,7 +45,7 @@ def reload(run: ReportRun) -> ReportRun:
 
 
 def test_weekly_job_ends_finished_with_its_file_and_full_progress(app):
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     assert run.state == JobState.QUEUED
     work(app)
     run = reload(run)
@@ -56,11 +57,28 @@ def test_weekly_job_ends_finished_with_its_file_and_full_progress(app):
 
 
 def test_job_is_declared_with_its_queue_options(app):
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     job = Job.fetch(run.job_id, connection=queue().connection)
     assert job.origin == app.config["RQ_QUEUE"]
     assert (job.timeout, job.result_ttl, job.retries_left) == (15 * 60, 7 * 24 * 3600, 2)
     assert job.failure_callback.__name__ == "report_failed"
+
+
+def test_every_job_has_its_options_declared_once_by_name():
+    import importlib
+    import pkgutil
+
+    declared = {}
+    for info in pkgutil.iter_modules(jobs.__path__, "jobs."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if getattr(value, "is_portal_job", False) and value.__module__ == module.__name__:
+                declared[f"{module.__name__}.{name}"] = value
+    assert set(declared) == set(job_queue.JOBS)
+    for options in job_queue.JOBS.values():
+        if options.on_failure:
+            module, _, name = options.on_failure.rpartition(".")
+            assert callable(getattr(importlib.import_module(module), name))
 
 
 def test_a_failing_job_is_retried_then_ends_failed_with_the_reason(app, monkeypatch):
@@ -70,14 +88,14 @@ def test_a_failing_job_is_retried_then_ends_failed_with_the_reason(app, monkeypa
         attempts.append(run.id)
         raise RuntimeError("disk full")
 
-    monkeypatch.setitem(reports.BUILDERS, ReportKind.WEEKLY, broken)
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    monkeypatch.setitem(runs.BUILDERS, ReportKind.WEEKLY, broken)
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     work(app)
     run = reload(run)
     assert len(attempts) == 3  # the first attempt and two retries
     assert run.state == JobState.FAILED
     assert "disk full" in run.message and run.message.startswith("Не вдалося сформувати звіт")
-    assert not os.path.exists(reports.output_path(run))
+    assert not os.path.exists(runs.output_path(run))
 
 
 def test_a_broken_rule_fails_at_once_without_retry(app, monkeypatch):
@@ -87,15 +105,15 @@ def test_a_broken_rule_fails_at_once_without_retry(app, monkeypatch):
         attempts.append(run.id)
         raise DomainError("Немає даних")
 
-    monkeypatch.setitem(reports.BUILDERS, ReportKind.WEEKLY, refused)
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    monkeypatch.setitem(runs.BUILDERS, ReportKind.WEEKLY, refused)
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     work(app)
     run = reload(run)
     assert (len(attempts), run.state, run.message) == (1, JobState.FAILED, "Немає даних")
 
 
 def test_a_job_that_fails_once_succeeds_on_retry(app, monkeypatch):
-    real = reports.BUILDERS[ReportKind.WEEKLY]
+    real = runs.BUILDERS[ReportKind.WEEKLY]
     attempts = []
 
     def flaky(run, path, progress):
@@ -104,24 +122,29 @@ def test_a_job_that_fails_once_succeeds_on_retry(app, monkeypatch):
             raise ConnectionError("database restarting")
         real(run, path, progress)
 
-    monkeypatch.setitem(reports.BUILDERS, ReportKind.WEEKLY, flaky)
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    monkeypatch.setitem(runs.BUILDERS, ReportKind.WEEKLY, flaky)
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     work(app)
     run = reload(run)
     assert (len(attempts), run.state, run.message) == (2, JobState.FINISHED, "")
 
 
-@jobs.portal_job(timeout=60, result_ttl=60, retries=1, on_failure="jobs.reports.report_failed")
+@jobs.portal_job
 def die_hard(run_id: int) -> None:
     """A job whose process is killed, as the kernel's OOM killer would."""
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def test_a_killed_worker_process_ends_the_run_failed_with_a_clear_message(app):
+DIE_HARD = f"{die_hard.__module__}.{die_hard.__name__}"
+
+
+def test_a_killed_worker_process_ends_the_run_failed_with_a_clear_message(app, monkeypatch):
+    options = job_queue.JobOptions(timeout=60, result_ttl=60, retries=1, on_failure="jobs.reports.report_failed")
+    monkeypatch.setitem(job_queue.JOBS, DIE_HARD, options)
     run = ReportRun(job_id="killed-job", kind=ReportKind.WEEKLY, params={"week": "2026-W47"}, title="t")
     db.session.add(run)
     db.session.commit()
-    jobs.enqueue(die_hard, run.id, job_id=run.job_id)
+    job_queue.enqueue(DIE_HARD, run.id, job_id=run.job_id)
     PortalWorker([queue()], connection=queue().connection, app=app).work(burst=True, logging_level="WARNING")
     run = reload(run)
     assert run.state == JobState.FAILED
@@ -131,23 +154,33 @@ def test_a_killed_worker_process_ends_the_run_failed_with_a_clear_message(app):
 
 
 def test_a_run_whose_job_vanished_is_marked_failed(app):
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     Job.fetch(run.job_id, connection=queue().connection).delete()
-    assert reports.reconcile_runs() == 1
+    assert runs.reconcile_runs() == 1
+    run = reload(run)
+    assert run.state == JobState.FAILED and "втрачено" in run.message
+
+
+def test_the_workers_maintenance_fails_a_run_whose_job_vanished(app):
+    from jobs.worker import PortalSimpleWorker
+
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    Job.fetch(run.job_id, connection=queue().connection).delete()
+    PortalSimpleWorker([queue()], connection=queue().connection, app=app).run_maintenance_tasks()
     run = reload(run)
     assert run.state == JobState.FAILED and "втрачено" in run.message
 
 
 def test_reconcile_leaves_queued_and_finished_runs_alone(app):
-    queued = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
-    assert reports.reconcile_runs() == 0
+    queued = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    assert runs.reconcile_runs() == 0
     assert reload(queued).state == JobState.QUEUED
 
 
 def test_running_a_report_again_rewrites_its_file(app):
-    run = reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
-    first = reports.execute_run(run.id)
-    second = reports.execute_run(run.id)
+    run = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    first = runs.execute_run(run.id)
+    second = runs.execute_run(run.id)
     run = reload(run)
     assert first == second == run.file_path and run.state == JobState.FINISHED
     assert [f for f in os.listdir(os.path.dirname(first)) if f.endswith(".tmp")] == []
@@ -160,7 +193,7 @@ def test_request_without_redis_fails_the_run_and_says_so(app):
 
     app.extensions["redis"] = redis.Redis(unix_socket_path="/nonexistent/redis.sock", retry=Retry(NoBackoff(), 0))
     with pytest.raises(DomainError, match="Redis"):
-        reports.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+        runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
     run = db.session.execute(db.select(ReportRun)).scalar_one()
     assert run.state == JobState.FAILED and "Redis" in run.message
 
@@ -171,15 +204,15 @@ WEDNESDAY = datetime(2026, 11, 18, 10, 0, tzinfo=KYIV)
 
 
 def test_monday_run_time_is_seven_in_the_morning_kyiv_time(app):
-    upcoming = reports.monday_run_time(WEDNESDAY)
+    upcoming = schedule.monday_run_time(WEDNESDAY)
     assert upcoming.astimezone(KYIV).isoformat() == "2026-11-23T07:00:00+02:00"
     assert upcoming.tzinfo == UTC
 
 
 def test_the_next_monday_is_scheduled_once_however_many_workers_start(app, monkeypatch):
-    monkeypatch.setattr(reports, "scheduled_run_exists", lambda week: True)  # nothing to catch up
-    reports.ensure_weekly_schedule(WEDNESDAY)
-    reports.ensure_weekly_schedule(WEDNESDAY)
+    monkeypatch.setattr(schedule, "scheduled_run_exists", lambda week: True)  # nothing to catch up
+    schedule.ensure_weekly_schedule(WEDNESDAY)
+    schedule.ensure_weekly_schedule(WEDNESDAY)
     registry = ScheduledJobRegistry(queue=queue())
     assert registry.get_job_ids() == ["weekly-schedule-2026-11-23"]
     when = registry.get_scheduled_time("weekly-schedule-2026-11-23")
@@ -187,23 +220,21 @@ def test_the_next_monday_is_scheduled_once_however_many_workers_start(app, monke
 
 
 def test_a_missed_monday_is_caught_up_at_worker_start(app):
-    reports.ensure_weekly_schedule(WEDNESDAY)
+    schedule.ensure_weekly_schedule(WEDNESDAY)
     assert Job.exists("weekly-schedule-2026-11-16", connection=queue().connection)
     assert queue().get_job_ids() == ["weekly-schedule-2026-11-16"]
 
 
 def test_the_monday_tick_makes_one_report_of_the_week_just_ended(app):
     today = datetime(2026, 11, 23).date()
-    first = reports.run_scheduled_weekly(today)
-    again = reports.run_scheduled_weekly(today)
+    first = schedule.run_scheduled_weekly(today)
+    again = schedule.run_scheduled_weekly(today)
     assert first.params == {"week": "2026-W47", "scheduled": True} and again is None
     assert first.requested_by_id is None
 
 
 def test_the_monday_tick_job_runs_the_report_and_schedules_the_next(app):
-    from jobs.reports import weekly_schedule_tick
-
-    jobs.enqueue(weekly_schedule_tick, job_id="tick")
+    job_queue.enqueue("jobs.reports.weekly_schedule_tick", job_id="tick")
     work(app)
     run = db.session.execute(db.select(ReportRun)).scalar_one()
     assert run.params["week"] == str(Week.last_complete()) and run.state == JobState.FINISHED

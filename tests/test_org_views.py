@@ -194,7 +194,9 @@ def test_the_vacancy_filter_lists_only_positions_with_free_posts(client, directo
     full = make_position(title="Заповнена посада", posts=D("1"))
     appointed(vacant)
     appointed(full)
-    view = next(v for v in client.application.extensions["admin"][0]._views if v.endpoint == "staff_position")
+    view = next(
+        v for v in client.application.extensions["admin"][0].registry.values() if v.endpoint == "staff_position"
+    )
     with client.application.test_request_context():
         url = view.vacancy_url()
     html = text(client.get(url))

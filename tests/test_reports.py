@@ -24,9 +24,11 @@ from portal.models.enums import (
     Role,
 )
 from portal.models.reports import ReportRun
-from portal.services import reports, weekly
+from portal.reports import budget as budget_report
+from portal.reports import staff as staff_report
+from portal.reports import weekly
+from portal.reports.weekly import Week
 from portal.services.errors import DomainError
-from portal.services.weekly import Week
 from tests.conftest import post_form as _post_form
 from tests.factories import (
     make_appeal,
@@ -50,7 +52,7 @@ def _ukrainian(request):
     if "app" not in request.fixturenames:
         yield
         return
-    from jobs import default_locale
+    from portal.i18n import default_locale
 
     request.getfixturevalue("app")
     with default_locale():
@@ -246,7 +248,7 @@ def test_budget_execution_compares_plan_and_actual_by_kekv(app, tmp_path):
     db.session.add(run)
     db.session.commit()
     path = str(tmp_path / "b.xlsx")
-    reports.build_budget_execution(run, path, lambda pct: None)
+    budget_report.build(run, path, lambda pct: None)
     wb = load_workbook(path)
     execution, by_month = wb.worksheets[0], wb.worksheets[1]
     assert [execution.cell(row=5, column=c).value for c in (1, 3, 5)] == ["2210", 12000.0, 650.5]
@@ -260,7 +262,7 @@ def test_budget_execution_needs_an_approved_estimate(app, tmp_path):
     db.session.add(run)
     db.session.commit()
     with pytest.raises(DomainError):
-        reports.build_budget_execution(run, str(tmp_path / "b.xlsx"), lambda pct: None)
+        budget_report.build(run, str(tmp_path / "b.xlsx"), lambda pct: None)
 
 
 def test_staff_list_totals_posts_funds_and_vacancies(app, tmp_path):
@@ -274,7 +276,7 @@ def test_staff_list_totals_posts_funds_and_vacancies(app, tmp_path):
     db.session.add(run)
     db.session.commit()
     path = str(tmp_path / "s.xlsx")
-    reports.build_staff_list(run, path, lambda pct: None)
+    staff_report.build(run, path, lambda pct: None)
     ws = load_workbook(path).active
     assert [ws.cell(row=5, column=c).value for c in (2, 3, 7, 8, 9, 10)] == [
         "Спеціаліст",
@@ -427,6 +429,25 @@ def test_report_details_offer_the_file_and_the_weekly_page(client, auth, app, tm
     assert f"/admin/report/download/{run.id}" in html
     assert "/admin/report/weekly/?week=2026-W47" in html
     assert "js/reports.js" in html
+
+
+def test_an_auditor_reading_the_report_list_writes_nothing(client, auth, app):
+    from rq.job import Job
+
+    from portal.queue import get_queue
+    from portal.reports import runs
+
+    lost = runs.request_report(ReportKind.WEEKLY, {"week": "2026-W47"})
+    Job.fetch(lost.job_id, connection=get_queue().connection).delete()  # a run the worker would fail
+    auth.as_role(Role.AUDITOR)
+    db.session.expire_all()
+    rows_before = [(r.id, r.state, r.message, r.updated_at) for r in db.session.scalars(db.select(ReportRun))]
+    log_before = db.session.scalar(db.select(db.func.count(AuditLog.id)))
+    assert client.get("/admin/report/").status_code == 200
+    db.session.expire_all()
+    rows_after = [(r.id, r.state, r.message, r.updated_at) for r in db.session.scalars(db.select(ReportRun))]
+    assert rows_after == rows_before and rows_before[0][1] == JobState.QUEUED
+    assert db.session.scalar(db.select(db.func.count(AuditLog.id))) == log_before
 
 
 def test_report_list_says_when_no_worker_is_running(client, auth, app):

@@ -39,7 +39,7 @@ def _numbers(html: str) -> set[str]:
 
 
 def _appeal_view(app):
-    return next(v for v in app.extensions["admin"][0]._views if v.endpoint == "appeal")
+    return next(v for v in app.extensions["admin"][0].registry.values() if v.endpoint == "appeal")
 
 
 # --- the executor ------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def test_picker_lookup_and_submitted_value_stay_in_scope(app, client, auth, worl
     user = auth.as_role(Role.EXECUTOR, executor=world["mine"])
     found = client.get("/admin/pick/ajax/lookup/", query_string={"name": "appeal", "query": "/26"})
     assert _numbers(str(found.get_json())) == {"OWN-1/26"}
-    loader = next(v for v in admin._views if v.endpoint == "pick")._form_ajax_refs["appeal"]
+    loader = next(v for v in admin.registry.values() if v.endpoint == "pick")._form_ajax_refs["appeal"]
     with app.test_request_context():
         login_user(user)
         assert loader.get_one(world["foreign"].id) is None  # a forged picker value is refused

@@ -302,7 +302,7 @@ def test_admin_pages_have_no_inline_handlers_and_only_nonced_scripts(app, client
     auth.as_role(Role.DIRECTOR)
     f.make_executor()
     db.session.commit()
-    views = [v for v in app.extensions["admin"][0]._views if getattr(v, "area", None)]
+    views = [v for v in app.extensions["admin"][0].registry.values() if getattr(v, "area", None)]
     paths = (
         ["/admin/"]
         + [f"/admin/{v.endpoint}/" for v in views]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
 import secrets
@@ -135,3 +136,22 @@ def save_upload(appeal: Appeal, upload, *, kind: AttachmentKind | str = Attachme
     )
     db.session.add(attachment)
     return attachment
+
+
+def paths_of_appeal(appeal: Appeal) -> list[str]:
+    """The files of every attachment of an appeal (collect them before the rows are deleted)."""
+    return [path_of(a) for a in appeal.attachments]
+
+
+def remove_files(paths) -> None:
+    """Delete files whose rows are gone (call after the delete is committed); a missing one is skipped."""
+    for path in paths:
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def discard_uploads(saved: list[Attachment]) -> None:
+    """Delete the files of uploads whose transaction was rolled back (their rows never existed)."""
+    for attachment in saved:
+        with contextlib.suppress(OSError, DomainError):
+            os.remove(path_of(attachment))

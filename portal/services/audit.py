@@ -596,9 +596,6 @@ def init_app(app) -> None:
         event.listen(Session, "do_orm_execute", _guard_bulk)
         event.listen(AuditLog, "before_update", _refuse_change)
         event.listen(AuditLog, "before_delete", _refuse_change)
-    from portal.services import history
-
-    history.init_app(app)
 
 
 # Database triggers: the log refuses UPDATE and DELETE even outside the portal's ORM.

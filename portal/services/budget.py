@@ -24,6 +24,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from portal.auth.permissions import can
 from portal.extensions import db
+from portal.i18n import format_money
 from portal.models.base import utcnow
 from portal.models.budget import (
     MONTH_COLUMNS,
@@ -36,7 +37,9 @@ from portal.models.budget import (
     Expenditure,
 )
 from portal.models.enums import DocumentState, Fund
+from portal.models.org import StaffPosition
 from portal.models.reference import Kekv
+from portal.services.changes import column_change, reference_change
 from portal.services.errors import DomainError
 
 ZERO = Decimal("0")
@@ -46,11 +49,6 @@ LINE_AMOUNT_FIELDS = ("annual_amount",) + MONTH_COLUMNS
 
 
 # --- helpers -------------------------------------------------------------------------
-def format_money(value) -> str:
-    """1234567.5 → '1 234 567.50' (the same form as the lists)."""
-    return f"{Decimal(value or 0):,.2f}".replace(",", "\u00a0")
-
-
 def month_name(month: int) -> str:
     return str(MONTH_NAMES[month - 1])
 
@@ -71,49 +69,6 @@ def check_money(value, model, key: str, *, allow_negative: bool = False) -> Deci
     if value < 0 and not allow_negative:
         raise DomainError(_l("%(field)s cannot be negative.", field=field_label(model, key)))
     return value
-
-
-def _history(obj, key):
-    """(old, new, changed) of a column attribute, before the flush."""
-    state = sa_inspect(obj)
-    if state.transient or state.pending:
-        return None, getattr(obj, key), True
-    hist = state.attrs[key].history
-    if not hist.has_changes():
-        value = getattr(obj, key)
-        return value, value, False
-    old = hist.deleted[0] if hist.deleted else None
-    new = hist.added[0] if hist.added else None
-    return old, new, old != new
-
-
-def _ref_history(obj, rel: str, fk: str):
-    """(old, new, changed) of a many-to-one reference, set through the relationship or its key."""
-    state = sa_inspect(obj)
-    mapper_rel = state.mapper.relationships[rel]
-    target = mapper_rel.mapper.class_
-    if state.transient or state.pending:
-        new = getattr(obj, rel)
-        if new is None and getattr(obj, fk) is not None:
-            new = db.session.get(target, getattr(obj, fk))
-        return None, new, new is not None
-    hist = state.attrs[rel].history
-    if hist.added or hist.deleted:
-        old = next((o for o in hist.deleted if o is not None), None)
-        new = next((o for o in hist.added if o is not None), None)
-        if old is None and not hist.deleted:
-            old_id = state.attrs[fk].loaded_value
-            old = db.session.get(target, old_id) if isinstance(old_id, int) else None
-        return old, new, old is not new
-    fk_hist = state.attrs[fk].history
-    if fk_hist.has_changes():
-        old_id = fk_hist.deleted[0] if fk_hist.deleted else None
-        new_id = fk_hist.added[0] if fk_hist.added else None
-        old = db.session.get(target, old_id) if old_id is not None else None
-        new = db.session.get(target, new_id) if new_id is not None else None
-        return old, new, old_id != new_id
-    current = getattr(obj, rel)
-    return current, current, False
 
 
 def _kekv_code(line: BudgetLine) -> str:
@@ -170,16 +125,16 @@ def _line_changed(line: BudgetLine) -> bool:
     if state.transient or state.pending:
         return True
     fields = LINE_AMOUNT_FIELDS + ("kekv_id", "estimate_id")
-    return any(_history(line, key)[2] for key in fields) or any(
-        _ref_history(line, rel, fk)[2] for rel, fk in (("kekv", "kekv_id"), ("estimate", "estimate_id"))
+    return any(column_change(line, key)[2] for key in fields) or any(
+        reference_change(line, rel, fk)[2] for rel, fk in (("kekv", "kekv_id"), ("estimate", "estimate_id"))
     )
 
 
 def validate_line(line: BudgetLine) -> None:
     """Create or edit a line: amounts, plan sum, one line per КЕКВ, nothing changes once approved."""
     with db.session.no_autoflush:
-        old_estimate, estimate, _ = _ref_history(line, "estimate", "estimate_id")
-        _, kekv, _ = _ref_history(line, "kekv", "kekv_id")
+        old_estimate, estimate, _ = reference_change(line, "estimate", "estimate_id")
+        _, kekv, _ = reference_change(line, "kekv", "kekv_id")
         if estimate is None:
             raise DomainError(_l("Choose the budget estimate."))
         if kekv is None:
@@ -251,14 +206,14 @@ def validate_estimate(estimate: BudgetEstimate) -> None:
             raise DomainError(_l("Enter the budget year (2000–2100)."))
         if estimate.fund is None:
             raise DomainError(_l("Choose the fund."))
-        old_state, new_state, state_changed = _history(estimate, "state")
+        old_state, new_state, state_changed = column_change(estimate, "state")
         if state_changed and old_state is not None:
             raise DomainError(_l("The state of an estimate changes only by the director's approval."))
         if new_state == DocumentState.APPROVED and old_state is None:
             raise DomainError(_l("A new estimate starts as a draft; the director approves it."))
         if old_state == DocumentState.APPROVED:
             for key in ("year", "fund"):
-                if _history(estimate, key)[2]:
+                if column_change(estimate, key)[2]:
                     raise DomainError(_l("The year and fund of an approved estimate cannot change."))
         duplicate = db.session.execute(
             sa.select(BudgetEstimate.id).where(
@@ -326,12 +281,22 @@ def binding_estimates() -> list[BudgetEstimate]:
     )
 
 
+def staff_annual_fund(exclude_position_id: int | None = None) -> Decimal:
+    """The staff list's annual pay fund, computed (never stored), exact to the kopeck."""
+    query = sa.select(StaffPosition.posts, StaffPosition.salary, StaffPosition.allowances, StaffPosition.supplements)
+    if exclude_position_id is not None:
+        query = query.where(StaffPosition.id != exclude_position_id)
+    total = ZERO
+    with db.session.no_autoflush:
+        for posts, salary, allowances, supplements in db.session.execute(query):
+            total += Decimal(posts or 0) * (Decimal(salary or 0) + Decimal(allowances or 0) + Decimal(supplements or 0))
+    return (total * 12).quantize(Decimal("0.01"))
+
+
 def _check_staff_fund_against(estimate: BudgetEstimate, allocation: Decimal, fund: Decimal | None = None) -> None:
     if estimate.fund != Fund.GENERAL or estimate.year < _current_year():
         return
     if fund is None:
-        from portal.services.staff import staff_annual_fund
-
         fund = staff_annual_fund()
     if fund > allocation:
         raise DomainError(
@@ -420,12 +385,12 @@ def _new_salary_allocation(amendment: BudgetAmendment) -> Decimal | None:
 def validate_amendment(amendment: BudgetAmendment) -> None:
     """Create or edit a draft amendment of an approved estimate."""
     with db.session.no_autoflush:
-        old_state, new_state, state_changed = _history(amendment, "state")
+        old_state, new_state, state_changed = column_change(amendment, "state")
         if old_state == DocumentState.APPROVED:
             raise DomainError(_l("An approved amendment is history and cannot change."))
         if new_state == DocumentState.APPROVED:
             raise DomainError(_l("An amendment is approved only by the director's approval."))
-        _, estimate, _ = _ref_history(amendment, "estimate", "estimate_id")
+        _, estimate, _ = reference_change(amendment, "estimate", "estimate_id")
         if estimate is None:
             raise DomainError(_l("Choose the budget estimate."))
         if not estimate.is_approved:
@@ -519,7 +484,7 @@ def available(line: BudgetLine, month: int, exclude_id: int | None = None):
 def validate_expenditure(expenditure: Expenditure) -> None:
     """Record or correct an expenditure only within the approved plan to date."""
     with db.session.no_autoflush:
-        _, line, line_changed = _ref_history(expenditure, "line", "line_id")
+        _, line, line_changed = reference_change(expenditure, "line", "line_id")
         if line is None:
             raise DomainError(_l("Choose the budget line."))
         amount = check_money(expenditure.amount, Expenditure, "amount")
@@ -527,7 +492,7 @@ def validate_expenditure(expenditure: Expenditure) -> None:
             raise DomainError(_l("The amount of an expenditure is positive."))
         if expenditure.spent_on is None:
             raise DomainError(_l("Enter the date of the expenditure."))
-        changed = line_changed or any(_history(expenditure, k)[2] for k in ("amount", "spent_on"))
+        changed = line_changed or any(column_change(expenditure, k)[2] for k in ("amount", "spent_on"))
         if not changed:
             return
         estimate = line.estimate

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from portal.extensions import db
-from portal.i18n import KYIV, format_date, format_datetime
+from portal.i18n import KYIV, format_date, format_datetime, format_money
 from portal.labels import enum_label, field_label
 from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction
@@ -175,7 +175,7 @@ def format_value(model_cls, key: str, value) -> str:
         if isinstance(column_type, sa.Date):
             return format_date(date.fromisoformat(value))
         if isinstance(column_type, sa.Numeric):
-            return f"{Decimal(value):,.2f}".replace(",", "\u00a0")
+            return format_money(Decimal(value))
     except (ValueError, TypeError, InvalidOperation):
         pass
     return str(value)
@@ -476,15 +476,18 @@ def iter_csv(query, batch: int = 1000):
 
     def rows():
         yield export_header()
-        for entries in _batches(query, batch):
+        for entries in batches(query, batch):
             for entry in entries:
                 yield export_row(entry)
 
     return csv_lines(rows())
 
 
-def _batches(query, size: int):
-    """Keyset pagination by id (newest first): every batch is one short index walk."""
+def batches(query, size: int):
+    """The entries of ``query`` in batches of ``size``.
+
+    Keyset pagination by id (newest first): every batch is one short index walk.
+    """
     last = None
     while True:
         page = query if last is None else query.where(AuditLog.id < last)
@@ -495,38 +498,6 @@ def _batches(query, size: int):
         last = entries[-1].id  # the identity map holds entries weakly: read ones are freed
         if len(entries) < size:
             return
-
-
-XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
-
-
-def build_export(run, path: str, progress) -> None:
-    """The report builder of an audit-log export: ``run.params`` = {"filters", "search"} → XLSX."""
-    from flask import current_app
-    from flask_babel import force_locale
-    from openpyxl import Workbook
-
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "uk")):  # a job has no request
-        _write_xlsx(run, path, progress, Workbook)
-
-
-def _write_xlsx(run, path: str, progress, Workbook) -> None:
-    query = filtered_query(run.params.get("filters"), run.params.get("search", ""))
-    total = max(1, count_at_most(query, XLSX_MAX_ROWS))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(str(_l("Audit log"))[:31])
-    ws.append(export_header())
-    written = 0
-    for entries in _batches(query, 2000):
-        for entry in entries:
-            if written >= XLSX_MAX_ROWS:
-                break
-            ws.append(export_row(entry))
-            written += 1
-        progress(min(95, 5 + written * 90 // total))
-        if written >= XLSX_MAX_ROWS:
-            break
-    wb.save(path)
 
 
 def init_app(app) -> None:

@@ -21,7 +21,9 @@ from portal.i18n import to_kyiv
 from portal.models.appeals import Appeal, Applicant, RegistrationCounter, StatusChange
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
+from portal.models.reference import Topic
 from portal.services import deadlines
+from portal.services.scope import scope_appeals
 
 SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
 FALLBACK_PREFIX = "Ч"  # an individual applicant whose surname starts with no letter
@@ -393,3 +395,41 @@ def search_clause(text: str):
         names = [prefix_range(Applicant.full_name, v) for v in name_variants(term)]
         clauses.append(Appeal.applicant_id.in_(sa.select(Applicant.id).where(sa.or_(*names))))
     return sa.or_(*clauses)
+
+
+# --- pickers on the registration form ------------------------------------------------------------
+
+
+def find_applicants(term: str, *, offset: int = 0, limit: int = 10) -> list[Applicant]:
+    """Known applicants by the beginning of the name, a phone or an e-mail (index-served lookups)."""
+    term = (term or "").strip()
+    who = [prefix_range(Applicant.full_name, v) for v in name_variants(term)]
+    if any(ch.isdigit() for ch in term):
+        who.append(Applicant.phone.in_(phone_variants(term)))
+    if "@" in term:
+        who.append(Applicant.email.in_({term, normalise_email(term)}))
+    if not who:
+        return []
+    query = sa.select(Applicant).where(sa.or_(*who)).order_by(Applicant.full_name, Applicant.id)
+    return list(db.session.execute(query.offset(offset).limit(limit)).scalars())
+
+
+def find_topics(term: str, *, offset: int = 0, limit: int = 10) -> list[Topic]:
+    """Topics of the classifier by the beginning of the code or a word of the name."""
+    term = (term or "").strip()
+    query = sa.select(Topic).order_by(Topic.code)
+    if term:
+        query = query.where(
+            sa.or_(Topic.code.startswith(term), Topic.name.contains(term), Topic.name.contains(term.capitalize()))
+        )
+    return list(db.session.execute(query.offset(offset).limit(limit)).scalars())
+
+
+def find_appeals(term: str, user, *, offset: int = 0, limit: int = 10) -> list[Appeal]:
+    """Appeals the user may see matching the list search (an earlier appeal to link), newest first."""
+    if not (term or "").strip():
+        return []
+    query = scope_appeals(
+        sa.select(Appeal).where(search_clause(term)).order_by(Appeal.registered_at.desc(), Appeal.id.desc()), user
+    )
+    return list(db.session.execute(query.offset(offset).limit(limit)).scalars())

@@ -26,7 +26,8 @@ from portal.extensions import db
 from portal.models.enums import ExecutorKind, OrderType
 from portal.models.org import Employee, Executor, Order, StaffPosition, StructuralUnit
 from portal.services import budget
-from portal.services.budget import ZERO, _history, _ref_history, check_money, format_money
+from portal.services.budget import ZERO, check_money, format_money, staff_annual_fund
+from portal.services.changes import column_change, reference_change
 from portal.services.errors import DomainError
 
 APPOINTING = frozenset({OrderType.APPOINTMENT, OrderType.TRANSFER})
@@ -91,18 +92,6 @@ def free_posts(position: StaffPosition) -> Decimal:
 
 
 # --- the staff list and its pay fund ----------------------------------------------------
-def staff_annual_fund(exclude_position_id: int | None = None) -> Decimal:
-    """The staff list's annual pay fund, computed (never stored), exact to the kopeck."""
-    query = sa.select(StaffPosition.posts, StaffPosition.salary, StaffPosition.allowances, StaffPosition.supplements)
-    if exclude_position_id is not None:
-        query = query.where(StaffPosition.id != exclude_position_id)
-    total = ZERO
-    with db.session.no_autoflush:
-        for posts, salary, allowances, supplements in db.session.execute(query):
-            total += Decimal(posts or 0) * (Decimal(salary or 0) + Decimal(allowances or 0) + Decimal(supplements or 0))
-    return (total * 12).quantize(Decimal("0.01"))
-
-
 def unit_totals(unit_ids: Iterable[int] | None = None) -> dict:
     """Per unit: posts, occupied and free posts, monthly and annual pay fund; plus the grand total."""
     query = sa.select(StaffPosition).order_by(StaffPosition.unit_id, StaffPosition.id)
@@ -158,7 +147,7 @@ def validate_position(position: StaffPosition) -> None:
                         occupied=occupied,
                     )
                 )
-        if _is_new(position) or any(_history(position, key)[2] for key in POSITION_AMOUNTS):
+        if _is_new(position) or any(column_change(position, key)[2] for key in POSITION_AMOUNTS):
             before = staff_annual_fund()
             after = staff_annual_fund(exclude_position_id=position.id) + position.annual_fund
             if after > before:
@@ -233,11 +222,11 @@ def validate_employee(employee: Employee) -> None:
         if not (employee.full_name or "").strip():
             raise DomainError(_l("Enter the employee's full name."))
         is_new = _is_new(employee)
-        old_pos, new_pos, pos_changed = _ref_history(employee, "position", "position_id")
-        _, new_app, app_changed = _ref_history(employee, "appointment_order", "appointment_order_id")
-        _, new_dis, dis_changed = _ref_history(employee, "dismissal_order", "dismissal_order_id")
-        _, _, rate_changed = _history(employee, "rate")
-        old_dd, new_dd, dd_changed = _history(employee, "dismissed_on")
+        old_pos, new_pos, pos_changed = reference_change(employee, "position", "position_id")
+        _, new_app, app_changed = reference_change(employee, "appointment_order", "appointment_order_id")
+        _, new_dis, dis_changed = reference_change(employee, "dismissal_order", "dismissal_order_id")
+        _, _, rate_changed = column_change(employee, "rate")
+        old_dd, new_dd, dd_changed = column_change(employee, "dismissed_on")
         was_dismissed = not is_new and old_dd is not None
 
         # a dismissal order chosen without a date: the employee is dismissed on the order's date
@@ -289,7 +278,7 @@ def validate_employee(employee: Employee) -> None:
                 )
             _check_capacity(employee, new_pos, rate)
             _bind_order(new_app, employee, new_pos)
-            if first_appointment and (employee.hired_on is None or not _history(employee, "hired_on")[2]):
+            if first_appointment and (employee.hired_on is None or not column_change(employee, "hired_on")[2]):
                 employee.hired_on = new_app.issued_on
         elif app_changed:
             if new_app is None and new_pos is not None:
@@ -413,17 +402,17 @@ def validate_unit(unit: StructuralUnit) -> None:
         ).first()
         if duplicate:
             raise DomainError(_l("A unit with the code %(code)s already exists.", code=unit.code))
-        _, parent, _ = _ref_history(unit, "parent", "parent_id")
+        _, parent, _ = reference_change(unit, "parent", "parent_id")
         ancestor, depth = parent, 0
         while ancestor is not None and depth < 100:
             if ancestor is unit:
                 raise DomainError(_l("A unit cannot be placed under itself or under one of its own subunits."))
             ancestor, depth = ancestor.parent, depth + 1
-        _, head, head_changed = _ref_history(unit, "head", "head_id")
+        _, head, head_changed = reference_change(unit, "head", "head_id")
         if head_changed and head is not None and not head.is_active:
             raise DomainError(_l("%(employee)s is dismissed and cannot head a unit.", employee=str(head)))
-        _, text, text_changed = _history(unit, "regulation")
-        _, order, order_changed = _ref_history(unit, "regulation_order", "regulation_order_id")
+        _, text, text_changed = column_change(unit, "regulation")
+        _, order, order_changed = reference_change(unit, "regulation_order", "regulation_order_id")
         if order is not None and order.order_type != OrderType.REGULATION:
             raise DomainError(
                 _l(
@@ -504,7 +493,7 @@ def validate_order(order: Order) -> None:
         ).first()
         if duplicate:
             raise DomainError(_l("An order № %(number)s of this date already exists.", number=order.number))
-        if not _is_new(order) and _history(order, "order_type")[2] and order_usage(order):
+        if not _is_new(order) and column_change(order, "order_type")[2] and order_usage(order):
             raise DomainError(_l("The order is already used in staff records or regulations; its type cannot change."))
 
 

@@ -10,14 +10,14 @@ set anywhere else: the admin forms exclude it and refuse a change to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.permissions import can
 from portal.extensions import db
-from portal.i18n import format_date, kyiv_today, to_kyiv
+from portal.i18n import KYIV, format_date, kyiv_today, to_kyiv
 from portal.labels import enum_label
 from portal.models.appeals import Answer, Appeal, Assignment, FeedbackProof, Resolution, StatusChange, TermExtension
 from portal.models.base import utcnow
@@ -35,7 +35,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import ResultCode
 from portal.models.users import User
-from portal.services import deadlines
+from portal.services import deadlines, registration
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal
 
@@ -454,8 +454,8 @@ def dispatch(
 def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> StatusChange:
     """sent → closed, or forwarded → closed, with a result code."""
     t = check(user, appeal, "close")
-    if (result_code is None or result_code == "") and AppealStatus(appeal.status) == S.FORWARDED:
-        result_code = db.session.execute(sa.select(ResultCode).filter_by(code="forwarded")).scalar_one_or_none()
+    if result_code is None or result_code == "":
+        result_code = default_result_code(appeal)
     code = _get(ResultCode, result_code, _l("Choose the result of consideration."))
     appeal.result_code = code
     appeal.closed_at = utcnow()
@@ -516,3 +516,75 @@ def perform(user, appeal: Appeal, action: str, **params):
     if action not in ACTIONS:
         raise WorkflowError(_l("Unknown workflow action."))
     return ACTIONS[action](user, appeal, **params)
+
+
+# --- what a step's form offers and suggests ----------------------------------------------------------
+
+# an extension suggested on the form: this many days past the current term (or today), within the legal limit
+SUGGESTED_EXTENSION_DAYS = 15
+
+
+def default_result_code(appeal: Appeal) -> ResultCode | None:
+    """The result an appeal closes with when none is chosen: «forwarded» for a forwarded one."""
+    if AppealStatus(appeal.status) != S.FORWARDED:
+        return None
+    return db.session.execute(sa.select(ResultCode).filter_by(code="forwarded")).scalar_one_or_none()
+
+
+def suggested_due_date(appeal: Appeal, today: date | None = None) -> date:
+    """The new due date a term extension suggests: 15 more days, never past the legal maximum."""
+    today = today or kyiv_today()
+    latest = deadlines.latest_due_date(appeal.registered_at)
+    return min(latest, max(appeal.due_date, today) + timedelta(days=SUGGESTED_EXTENSION_DAYS))
+
+
+def default_params(action: str, appeal: Appeal, user=None, *, now: datetime | None = None) -> dict:
+    """The values a step's form starts with for this appeal (the user changes them before submitting).
+
+    Keys are the step's parameters as ``perform`` takes them; a datetime is aware (Europe/Kyiv).
+    """
+    now = now or datetime.now(KYIV)
+    today = now.astimezone(KYIV).date()
+    if action == "resolve":
+        return {"resolved_on": today, "deadline": appeal.due_date}
+    if action == "close":
+        code = default_result_code(appeal)
+        return {"result_code": code.id} if code is not None else {}
+    if action == "forward":
+        return {"notified_on": today}
+    if action == "extend_term":
+        return {"notified_on": today, "new_due_date": suggested_due_date(appeal, today)}
+    if action == "return_to_applicant":
+        missing = registration.describe_missing(registration.completeness_problems(appeal))
+        if not missing:
+            return {}
+        reason = _l(
+            'The appeal lacks (Art. 5 of the Law of Ukraine "On citizens\' appeals"): %(items)s.',
+            items=", ".join(str(m) for m in missing),
+        )
+        return {"reason": str(reason)}
+    if action == "not_consider":
+        return {"reason": str(registration.not_considered_reason(appeal) or "")}
+    if action == "draft":
+        return {"contacted_at": now.astimezone(KYIV).replace(second=0, microsecond=0)}
+    return {}
+
+
+def signer_choices() -> list[tuple[str, str]]:
+    """(id, label) of the active signers, for routing to a chosen one."""
+    signers = db.session.execute(
+        sa.select(User).where(User.role == Role.SIGNER, User.active.is_(True)).order_by(User.full_name)
+    ).scalars()
+    return [(str(u.id), f"{u} ({u.direction})" if u.direction else str(u)) for u in signers]
+
+
+def executor_choices() -> list[tuple[str, str]]:
+    """(id, name) of the active executor bodies a resolution may name."""
+    rows = db.session.execute(sa.select(Executor).where(Executor.is_active.is_(True)).order_by(Executor.name))
+    return [(str(e.id), e.name) for e in rows.scalars()]
+
+
+def result_code_choices() -> list[tuple[str, str]]:
+    """(id, name) of the results an appeal may close with."""
+    codes = db.session.execute(sa.select(ResultCode).order_by(ResultCode.id)).scalars()
+    return [(str(c.id), c.name) for c in codes]

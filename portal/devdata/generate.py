@@ -27,6 +27,8 @@ from itertools import accumulate
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.devdata import demo
+from portal.devdata.catalogues import catalogue
 from portal.extensions import db
 from portal.i18n import KYIV, kyiv_today
 from portal.models.appeals import RegistrationCounter
@@ -50,7 +52,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.models.users import User
-from portal.services import audit, demo, registration
+from portal.services import audit, registration
 from portal.services.errors import DomainError
 
 GENERATE_ACTOR = audit.Actor(None, "generate-data", "", "")
@@ -226,7 +228,7 @@ def _prepare() -> _Context:
             signers.setdefault(None, user_id)
     return _Context(
         topics=topics,
-        topic_weights=[demo.SECTION_WEIGHTS.get(code.split(".")[0], 1) for _, code, _, _ in topics],
+        topic_weights=[catalogue("section_weights").get(code.split(".")[0], 1) for _, code, _, _ in topics],
         executors_by_topic=by_topic,
         executor_ids=executor_ids,
         results={code: id_ for id_, code in db.session.execute(sa.select(ResultCode.id, ResultCode.code))},
@@ -244,9 +246,9 @@ def _create_executors() -> None:
 
     rng = random.Random(0)
     topics = {t.code: t for t in db.session.execute(sa.select(Topic)).scalars()}
-    for (name, short, head_title, codes, mail), kind in [(spec, ExecutorKind.EXTERNAL) for spec in demo.EXECUTORS] + [
-        (demo.INTERNAL_EXECUTOR, ExecutorKind.INTERNAL)
-    ]:
+    for (name, short, head_title, codes, mail), kind in [
+        (spec, ExecutorKind.EXTERNAL) for spec in catalogue("executors")
+    ] + [(catalogue("internal_executor"), ExecutorKind.INTERNAL)]:
         head = demo.person(rng)[0]
         executor = Executor(
             name=name,
@@ -486,7 +488,7 @@ class _Generator:
         street, address = demo.street_address(rng)
         summary, detail = demo.scenario_for(topic_code, topic_name, rng)
         summary = demo.fill(summary, rng, address, street)[:500]
-        content = demo.fill(detail, rng, address, street) + " " + rng.choice(demo.REQUESTS)
+        content = demo.fill(detail, rng, address, street) + " " + rng.choice(catalogue("requests"))
         channel = rng.choices(CHANNELS[0], cum_weights=CHANNELS[1])[0]
         due = day + timedelta(days=term)
         if subject is AppealSubject.COLLECTIVE:
@@ -622,7 +624,7 @@ class _Generator:
                     "id": resolution_id,
                     "appeal_id": row["id"],
                     "signer_id": signer,
-                    "text": rng.choice(demo.RESOLUTION_TEXTS),
+                    "text": rng.choice(catalogue("resolution_texts")),
                     "resolved_on": resolved_on,
                     "deadline": deadline,
                     "created_at": assigned_at,
@@ -666,7 +668,7 @@ class _Generator:
         if S.ANSWER_DRAFTED in path:
             drafted = at[S.ANSWER_DRAFTED]
             signed_at = at.get(S.SIGNED)
-            action = rng.choice(demo.ACTIONS["positive" if rng.random() < 0.5 else "explained"])
+            action = rng.choice(catalogue("actions")["positive" if rng.random() < 0.5 else "explained"])
             for kind, text in (
                 (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {row['reg_number']} повідомляємо: {action}."),
                 (AnswerKind.TO_APPLICANT, f"Щодо «{row['summary']}» повідомляємо: {action}."),
@@ -693,7 +695,7 @@ class _Generator:
                     "appeal_id": row["id"],
                     "method": FeedbackMethod.PHONE if rng.random() < 0.75 else FeedbackMethod.EMAIL,
                     "contacted_at": contacted,
-                    "result": rng.choice(demo.FEEDBACK_RESULTS),
+                    "result": rng.choice(catalogue("feedback_results")),
                     "attachment_id": None,
                     "created_at": drafted,
                     "updated_at": drafted,
@@ -701,12 +703,14 @@ class _Generator:
             )
 
         if status is S.RETURNED_TO_APPLICANT:
-            row["decision_reason"] = demo.RETURN_REASONS[1]
+            row["decision_reason"] = catalogue("return_reasons")[1]
             row["applicant_notified_on"] = _kyiv_date(moments[-1])
         elif status is S.NOT_CONSIDERED:
-            row["decision_reason"] = demo.NOT_CONSIDERED_REASONS[0 if row["subject"] is AppealSubject.ANONYMOUS else 1]
+            row["decision_reason"] = catalogue("not_considered_reasons")[
+                0 if row["subject"] is AppealSubject.ANONYMOUS else 1
+            ]
         if S.FORWARDED in path:
-            row["forwarded_to"] = rng.choice(demo.FORWARD_BODIES)
+            row["forwarded_to"] = rng.choice(catalogue("forward_bodies"))
             row["applicant_notified_on"] = _kyiv_date(at[S.FORWARDED])
         if S.SENT in path:
             self.outgoing += 1

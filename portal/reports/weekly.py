@@ -25,13 +25,18 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.i18n import KYIV, kyiv_today
+from portal.i18n import KYIV, format_date, format_datetime, kyiv_today
 from portal.labels import enum_label, field_label
 from portal.models.appeals import Appeal, Assignment
-from portal.models.enums import AppealStatus, AppealType, Channel, ExecutorRole
+from portal.models.enums import AppealStatus, AppealType, Channel, ExecutorRole, ReportKind
 from portal.models.org import Executor
 from portal.models.reference import Topic
+from portal.reports import xlsx
 from portal.services.errors import DomainError
+from portal.services.export import neutralise_formula
+
+KIND = ReportKind.WEEKLY
+JOB = "jobs.reports.build_report"
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
 OVERDUE_LIST_LIMIT = 2000  # the on-screen page shows the first ones, the XLSX all of these
@@ -390,29 +395,35 @@ def analyse(week: Week, progress=None) -> WeeklyAnalysis:
     return analysis
 
 
+# --- the report run ---------------------------------------------------------------------------
+
+
+def normalise_params(params: dict) -> tuple[dict, str]:
+    """The ISO week (the week just ended by default) and the run's title."""
+    week = Week.parse(params.get("week") or str(Week.last_complete()))
+    out = {"week": str(week)}
+    if params.get("scheduled"):
+        out["scheduled"] = True
+    return out, f"{enum_label(KIND)} {week} ({format_date(week.first_day)}–{format_date(week.last_day)})"
+
+
+def build(run, path: str, progress) -> None:
+    """The run's file: the analysis of its week as a workbook."""
+    analysis = analyse(Week.parse(run.params["week"]), progress)
+    write_xlsx(analysis, path)
+    progress(95)
+
+
 # --- the workbook ---------------------------------------------------------------------------
 
 
 def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     """The weekly analysis as a workbook: summary with the change, receipt, executors, overdue list."""
-    from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Font
 
-    from portal.i18n import format_date, format_datetime
-    from portal.services.export import neutralise_formula
-
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
+    header = xlsx.header
     week = analysis.week
-
-    def header(ws, row, values, widths=None):
-        for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=col, value=str(value))
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for col, width in enumerate(widths or [], start=1):
-            ws.column_dimensions[get_column_letter(col)].width = width
 
     def table(ws, row, title, rows, first_header):
         """A two-column table (name, count) starting at ``row``; returns the row after it."""
@@ -423,12 +434,14 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
             ws.cell(row=i, column=2, value=n)
         return row + 3 + len(rows)
 
-    wb = Workbook()
+    wb = xlsx.workbook()
     ws = wb.active
-    ws.title = str(_l("Weekly summary"))[:31]
-    ws["A1"] = f"{_l('Weekly analysis of receipt and execution of appeals')}"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = f"{week}: {format_date(week.first_day)} – {format_date(week.last_day)}"
+    ws.title = xlsx.sheet_title(_l("Weekly summary"))
+    xlsx.title(
+        ws,
+        _l("Weekly analysis of receipt and execution of appeals"),
+        f"{week}: {format_date(week.first_day)} – {format_date(week.last_day)}",
+    )
     header(ws, 4, [_l("Indicator"), _l("This week"), _l("Previous week"), _l("Change, +/-")], [48, 14, 16, 12])
     for i, (label, now, before, diff, _rise) in enumerate(analysis.changes(), start=5):
         ws.append([label, now, before, diff])
@@ -437,7 +450,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     ws.cell(row=r, column=1, value=str(_l("On-time rate of closed appeals")))
     for col, value in ((2, analysis.summary.on_time_rate), (3, analysis.previous.on_time_rate)):
         cell = ws.cell(row=r, column=col, value=None if value is None else value / 100)
-        cell.number_format = "0.0%"
+        cell.number_format = xlsx.PERCENT
     notes = [
         _l("Received: registered within the week (Monday to Sunday, Kyiv time)."),
         _l("Closed on time: closed within the week on or before the due date; late: after it."),
@@ -448,7 +461,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         ws.cell(row=i, column=1, value=str(note)).font = Font(italic=True, color="555555")
     ws.cell(row=r + 7, column=1, value=f"{_l('Made at')}: {format_datetime(datetime.now(UTC))}")
 
-    rec = wb.create_sheet(str(_l("Receipt of appeals"))[:31])
+    rec = wb.create_sheet(xlsx.sheet_title(_l("Receipt of appeals")))
     rec.column_dimensions["A"].width, rec.column_dimensions["B"].width = 60, 12
     label = functools.partial(field_label, Appeal)
     row = table(rec, 1, _l("By channel"), analysis.by_channel, label("channel"))
@@ -468,7 +481,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.width, chart.height = 18, 8
         rec.add_chart(chart, "D2")
 
-    ex = wb.create_sheet(str(_l("Executors"))[:31])
+    ex = wb.create_sheet(xlsx.sheet_title(_l("Executors")))
     header(
         ex,
         1,
@@ -493,7 +506,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
                 r_.open_overdue,
             ]
         )
-        ex.cell(row=i, column=5).number_format = "0.0%"
+        ex.cell(row=i, column=5).number_format = xlsx.PERCENT
     if analysis.executors:
         last = 1 + len(analysis.executors)
         chart = BarChart()
@@ -504,7 +517,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.width, chart.height = 20, max(8, 0.6 * len(analysis.executors))
         ex.add_chart(chart, "H2")
 
-    od = wb.create_sheet(str(_l("Overdue appeals"))[:31])
+    od = wb.create_sheet(xlsx.sheet_title(_l("Overdue appeals")))
     header(
         od,
         1,

@@ -1,0 +1,202 @@
+"""List filters of every admin screen; the conditions they apply come from the services.
+
+A filter with a ``url_key`` keeps a stable URL argument (``flt0_status=…``) whatever the
+language and the filter's position (see ``PortalModelView.get_filter_arg``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.model import filters as base_filters
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db
+from portal.i18n import KYIV
+from portal.labels import enum_choices
+from portal.models.appeals import Appeal, Assignment
+from portal.models.enums import ExecutorRole
+from portal.models.org import Employee, Executor, StaffPosition, executor_topic
+from portal.models.reference import Topic
+from portal.services import history, staff
+
+
+def filter_args(view) -> dict:
+    """``{url argument: filter}`` of a list view's filters (public API: ``get_filters``, ``get_filter_arg``)."""
+    return {view.get_filter_arg(i, flt): flt for i, flt in enumerate(view.get_filters() or [])}
+
+
+class LazyOptions:
+    """Filter options read from the database when the list renders, not at start-up."""
+
+    def __init__(self, load):
+        self.load = load
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(self.load())
+
+
+def lazy_options(model, order, label=str) -> LazyOptions:
+    """(id, label) of every row of ``model`` in ``order``, read when the list renders."""
+    return LazyOptions(
+        lambda: [(str(o.id), label(o)) for o in db.session.execute(sa.select(model).order_by(*order)).scalars()]
+    )
+
+
+def keyed(flt, url_key: str):
+    """Give a stock filter a stable URL argument."""
+    flt.url_key = url_key
+    return flt
+
+
+# --- appeals ------------------------------------------------------------------------------------
+
+
+class EnumFilter(sqla_filters.FilterEqual):
+    def __init__(self, column, name, enum_cls, url_key):
+        super().__init__(column, name, options=enum_choices(enum_cls))
+        self.enum_cls, self.url_key = enum_cls, url_key
+
+    def validate(self, value) -> bool:
+        return value in {m.value for m in self.enum_cls}
+
+    def clean(self, value):
+        return self.enum_cls(value)
+
+
+class IdFilter(sqla_filters.FilterEqual):
+    def __init__(self, column, name, options, url_key):
+        super().__init__(column, name, options=options)
+        self.url_key = url_key
+
+    def clean(self, value) -> int:
+        return int(value)
+
+
+class ExecutorFilter(IdFilter):
+    """Any assignment of the executor body (responsible, co-executor or informed)."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(sa.exists().where(Assignment.appeal_id == Appeal.id, Assignment.executor_id == value))
+
+
+class CoExecutorFilter(IdFilter):
+    """The executor body is a co-executor or informed (not the responsible one)."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(
+            sa.exists().where(
+                Assignment.appeal_id == Appeal.id,
+                Assignment.executor_id == value,
+                Assignment.executor_role != ExecutorRole.RESPONSIBLE,
+            )
+        )
+
+
+class FlagFilter(sqla_filters.BaseSQLAFilter, base_filters.BaseBooleanFilter):
+    """Yes/no over a WHERE clause built at request time (e.g. overdue against today's date)."""
+
+    def __init__(self, name, clause, url_key):
+        super().__init__(Appeal.id, name)  # BaseBooleanFilter supplies the yes/no options
+        self.clause, self.url_key = clause, url_key
+
+    def apply(self, query, value, alias=None):
+        clause = self.clause()
+        return query.filter(clause if value == "1" else sa.not_(clause))
+
+    def operation(self):
+        return sqla_filters.FilterEqual.operation(self)
+
+
+class KyivDateBetweenFilter(sqla_filters.DateBetweenFilter):
+    """A range of Kyiv calendar days over a UTC timestamp column."""
+
+    def __init__(self, column, name, url_key):
+        super().__init__(column, name)
+        self.url_key = url_key
+
+    def apply(self, query, value, alias=None):
+        start, end = value
+        lower = datetime.combine(start, time.min, KYIV)
+        upper = datetime.combine(end + timedelta(days=1), time.min, KYIV)
+        column = self.get_column(alias)
+        return query.filter(column >= lower, column < upper)
+
+
+class DateRangeFilter(sqla_filters.DateBetweenFilter):
+    def __init__(self, column, name, url_key):
+        super().__init__(column, name)
+        self.url_key = url_key
+
+
+# --- organisation -------------------------------------------------------------------------------
+
+
+class ExecutorTopicFilter(sqla_filters.BaseSQLAFilter):
+    """Executors covering a topic whose code or name contains the text."""
+
+    def apply(self, query, value, alias=None):
+        like = f"%{value}%"
+        return query.filter(
+            sa.exists().where(
+                executor_topic.c.executor_id == Executor.id,
+                executor_topic.c.topic_id == Topic.id,
+                sa.or_(Topic.code.ilike(like), Topic.name.ilike(like)),
+            )
+        )
+
+    def operation(self):
+        return _l("contains")
+
+
+class VacancyFilter(sqla_filters.BaseSQLAFilter, base_filters.BaseBooleanFilter):
+    """Positions with free posts (posts greater than the active employees' rates), or without."""
+
+    def __init__(self, name):
+        sqla_filters.BaseSQLAFilter.__init__(self, StaffPosition.posts, name)
+        base_filters.BaseBooleanFilter.__init__(self, name)
+
+    def apply(self, query, value, alias=None):
+        clause = staff.vacancy_clause()
+        return query.filter(clause if value == "1" else sa.not_(clause))
+
+    def operation(self):
+        return _l("has free posts")
+
+
+class EmployeeStatusFilter(sqla_filters.BaseSQLAFilter, base_filters.BaseBooleanFilter):
+    def __init__(self, name):
+        sqla_filters.BaseSQLAFilter.__init__(self, Employee.dismissed_on, name)
+        base_filters.BaseBooleanFilter.__init__(self, name)
+
+    def apply(self, query, value, alias=None):
+        return query.filter(Employee.dismissed_on.is_(None) if value == "1" else Employee.dismissed_on.isnot(None))
+
+    def operation(self):
+        return _l("works")
+
+
+# --- audit log ----------------------------------------------------------------------------------
+
+
+class AuditFilter(sqla_filters.BaseSQLAFilter):
+    """One filter of the audit screen; the query itself is built by ``portal.services.history``."""
+
+    def __init__(self, key: str, column, name, operation, options=None, data_type=None):
+        super().__init__(column, name, options=options, data_type=data_type)
+        self.audit_key = key
+        self.operation_name = operation
+
+    def clean(self, value):
+        return history.clean_filter(self.audit_key, value)
+
+    def apply(self, query, value, alias=None):
+        return history.apply_filter(query, self.audit_key, value)
+
+    def operation(self):
+        return self.operation_name

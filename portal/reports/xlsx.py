@@ -1,0 +1,46 @@
+"""The XLSX layout every report shares: a titled sheet, a shaded header row, number formats."""
+
+from __future__ import annotations
+
+MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY = "#,##0.00"
+PERCENT = "0.0%"
+HEADER_FILL = "DCE6F1"
+SHEET_TITLE_MAX = 31  # characters Excel allows in a sheet's name
+
+
+def workbook(*, write_only: bool = False):
+    """A new workbook (``write_only`` streams rows to disk: bounded memory for long sheets)."""
+    from openpyxl import Workbook
+
+    return Workbook(write_only=write_only)
+
+
+def sheet_title(text) -> str:
+    """A sheet name Excel accepts."""
+    return str(text)[:SHEET_TITLE_MAX]
+
+
+def header(ws, row: int, values, widths=None) -> None:
+    """A bold, shaded, wrapping header row at ``row``; ``widths`` sets the columns' widths."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    for col, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=col, value=str(value))
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in enumerate(widths or [], start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def title(ws, text, subtitle: str = "") -> None:
+    """The sheet's title in A1 (bold, large) and an optional subtitle in A2."""
+    from openpyxl.styles import Font
+
+    ws["A1"] = str(text)
+    ws["A1"].font = Font(bold=True, size=14)
+    if subtitle:
+        ws["A2"] = subtitle
