@@ -61,7 +61,7 @@ def demo_site(tmp_path_factory, redis_url):
 def _page(chromium, names):
     context = chromium.new_context(locale="uk-UA", viewport=VIEWPORT, bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # a loaded 2-core CI machine, not a slow page
     return context, page, PageWatch(page, names)
 
 
