@@ -44,11 +44,7 @@ def demo_site(tmp_path_factory, redis_url):
     base = tmp_path_factory.mktemp("browser-site")
     app = create_app(_config(f"sqlite:///{base / 'demo.sqlite'}", redis_url, base))
     with app.app_context():
-        db.create_all()
-        with db.engine.begin() as conn:
-            reference.install_triggers(conn)
-        reference.load_reference_data()
-        db.session.commit()
+        reference.init_database()
         demo.seed_demo(appeals=80)
         names = set(db.session.execute(sa.select(User.username)).scalars()) | {demo.DEMO_ACTOR.username}
         db.session.remove()

@@ -88,9 +88,9 @@ def test_a_missing_page_is_in_ukrainian_inside_the_portal_layout(client, auth):
     assert "Сторінку не знайдено" in html and '<html lang="uk">' in html and "navbar" in html
 
 
-def test_an_oversized_upload_gets_the_413_page(client, auth, app):
+def test_an_oversized_upload_gets_the_413_page(client, auth, app, monkeypatch):
     auth.as_role(Role.CLERK)
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = client.post("/admin/appeal/attach/", data={"file": "x" * 5000})
     assert response.status_code == 413
     assert "Файл завеликий" in response.get_data(as_text=True)
@@ -100,7 +100,7 @@ def test_an_unexpected_failure_gets_the_500_page_in_ukrainian(client, auth, app,
     from portal.services import dashboard
 
     auth.as_role(Role.CLERK)
-    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
     def broken(user):
         raise RuntimeError("boom")
