@@ -21,8 +21,10 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from admin_views import compat
 from admin_views.base import PortalModelView
 from admin_views.filters import (
+    CoExecutorFilter,
     DateRangeFilter,
     EnumFilter,
     ExecutorFilter,
@@ -32,7 +34,14 @@ from admin_views.filters import (
     keyed,
     lazy_options,
 )
-from admin_views.forms.appeals import ACTION_FILES, ACTION_FORMS, AttachForm, build_action_form, registration_form
+from admin_views.forms.appeals import (
+    ACTION_FILES,
+    ACTION_FORMS,
+    CONFIRM_ACTIONS,
+    AttachForm,
+    build_action_form,
+    registration_form,
+)
 from admin_views.forms.fields import enum_select, form_errors
 from admin_views.forms.pickers import AppealLoader, ApplicantLoader, TopicLoader
 from portal.auth.permissions import can
@@ -86,6 +95,7 @@ def list_filters():
             lambda: Appeal.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),
             "not_delivered",
         ),
+        FlagFilter(_l("Returned for rework"), lambda: Appeal.rework_count > 0, "reworked"),
         keyed(sqla_filters.BooleanEqualFilter(Appeal.is_privileged, _l("Privileged applicant")), "privileged"),
         EnumFilter(Appeal.channel, _l("Channel"), Channel, "channel"),
         EnumFilter(Appeal.appeal_type, _l("Appeal type"), AppealType, "type"),
@@ -94,6 +104,9 @@ def list_filters():
         IdFilter(Appeal.topic_id, _l("Topic"), lazy_options(Topic, [Topic.code]), "topic"),
         IdFilter(Appeal.direction_id, _l("Direction"), lazy_options(Direction, [Direction.name]), "direction"),
         ExecutorFilter(Appeal.id, _l("Executor (any assignment)"), lazy_options(Executor, [Executor.name]), "executor"),
+        CoExecutorFilter(
+            Appeal.id, _l("Co-executor or informed"), lazy_options(Executor, [Executor.name]), "co_executor"
+        ),
         IdFilter(
             Appeal.main_executor_id,
             _l("Executor of record"),
@@ -158,15 +171,22 @@ def _fmt_due(view, context, model, name):
 def _fmt_privileged(view, context, model, name):
     if not model.is_privileged:
         return ""
-    return Markup('<span class="fa fa-star portal-privileged" title="{0}" aria-label="{0}"></span>').format(
+    return Markup('<span class="fa fa-star portal-privileged" role="img" title="{0}" aria-label="{0}"></span>').format(
         _l("Privileged applicant")
     )
 
 
+def _fmt_cut(view, context, model, name):
+    """A related record or a label cut to the column's width; the whole text on hover."""
+    value = getattr(model, name)
+    text = "" if value is None else str(value)
+    return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, text)
+
+
 def _fmt_summary(view, context, model, name):
     text = model.summary or ""
-    short = text if len(text) <= 90 else text[:88] + "…"
-    return Markup('<span title="{}">{}</span>').format(text, short)
+    short = text if len(text) <= 60 else text[:58] + "…"
+    return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, short)
 
 
 # --- work lists ---------------------------------------------------------------------------------
@@ -193,6 +213,7 @@ class AppealView(PortalModelView):
     area = "appeal"
     logs_personal_data = True
     details_template = "admin/appeal_details.html"
+    list_template = "admin/appeal_list.html"
     create_template = "admin/appeal_create.html"
 
     # list
@@ -228,6 +249,10 @@ class AppealView(PortalModelView):
         "due_date": _fmt_due,
         "is_privileged": _fmt_privileged,
         "summary": _fmt_summary,
+        "applicant": _fmt_cut,
+        "topic": _fmt_cut,
+        "channel": _fmt_cut,
+        "main_executor": _fmt_cut,
     }
     column_formatters_export: dict = {}
     column_export_list = (
@@ -258,7 +283,12 @@ class AppealView(PortalModelView):
         "result_code",
         "closed_at",
     )
-    column_labels = {"main_executor": _l("Executor of record"), "is_privileged": _l("Privileged")}
+    column_labels = {
+        "main_executor": _l("Executor of record"),
+        "is_privileged": _l("Privileged"),
+        "channel": _l("Received via"),
+        "reg_number": _l("Reg. No."),
+    }
 
     # forms: status and everything the workflow sets are not editable here
     form_columns = (
@@ -483,6 +513,7 @@ class AppealView(PortalModelView):
 
     def details_context(self, appeal: Appeal) -> dict:
         actions = workflow.available_actions(current_user, appeal)
+        refused = g.get("refused_action") or {}  # a refused step's form, with what was typed
         status = AppealStatus(appeal.status)
         return {
             "status_badge": status_badge(appeal.status),
@@ -507,8 +538,11 @@ class AppealView(PortalModelView):
             ),
             "show_personal": can(current_user, "appeal", "view_personal_data"),
             "actions": [
-                (a, workflow.action_label(a), build_action_form(a, appeal, user=current_user)) for a in actions
+                (a, workflow.action_label(a), refused.get(a) or build_action_form(a, appeal, user=current_user))
+                for a in actions
             ],
+            "refused_action": next(iter(refused), None),
+            "confirm_actions": CONFIRM_ACTIONS,
             "action_files": ACTION_FILES,
             "attach_form": AttachForm() if workflow.can_attach(current_user, appeal) else None,
             "max_upload_mb": round(attachments.max_bytes() / 1024 / 1024, 1),
@@ -536,13 +570,12 @@ class AppealView(PortalModelView):
             return self.deny()
         form = build_action_form(action, appeal, CombinedMultiDict([request.form, request.files]), user=current_user)
         if not form.validate():
-            for message in form_errors(form):
-                flash(message, "error")
-            return self._back(appeal)
+            flash(_l("The step was not done: correct the fields marked below."), "error")
+            return self._refused(appeal, action, form)
         saved = []
+        upload = request.files.get("file")
         try:
             params = form.params()
-            upload = request.files.get("file")
             if action in ACTION_FILES and upload is not None and upload.filename:
                 saved.append(attachments.save_upload(appeal, upload, kind=ACTION_FILES[action], user=current_user))
                 if action == "draft":
@@ -555,9 +588,26 @@ class AppealView(PortalModelView):
         except DomainError as exc:
             self._discard(saved)
             flash(str(exc), "error")
-        else:
-            flash(_l("Done: %(action)s.", action=workflow.action_label(action)), "success")
+            field = getattr(exc, "field", None)
+            if field and field in form:
+                form[field].errors = [*form[field].errors, str(exc)]
+            if upload is not None and upload.filename:
+                flash(_l("Choose the file again: a browser never keeps a chosen file."), "warning")
+            return self._refused(appeal, action, form)
+        flash(_l("Done: %(action)s.", action=workflow.action_label(action)), "success")
         return self._back(appeal)
+
+    def _refused(self, appeal: Appeal, action: str, form):
+        """The card again, the refused step's form open with what was typed and its messages."""
+        appeal = self.get_one(str(appeal.id)) or appeal  # reloaded after a rollback
+        g.refused_action = {action: form}
+        return self.render(
+            self.details_template,
+            model=appeal,
+            details_columns=compat.details_columns(self),
+            get_value=self.get_detail_value,
+            return_url=self.get_url(".index_view"),
+        )
 
     def _discard(self, saved):
         db.session.rollback()

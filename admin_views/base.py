@@ -74,9 +74,12 @@ def money(view, context, model, name):
 
 
 def _fmt_bool(view, value, *args):
-    from flask_admin.model.typefmt import bool_formatter
+    """A check or a cross, named in words for screen readers and tooltips."""
+    from markupsafe import Markup
 
-    return bool_formatter(view, value, *args)
+    label = _l("yes") if value else _l("no")
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup('<span class="fa {}" role="img" title="{}" aria-label="{}"></span>').format(icon, label, label)
 
 
 # datetime before date: a datetime is a date too, and the first match wins

@@ -159,7 +159,12 @@ class BudgetLineView(PortalModelView):
     column_list = ("estimate", "kekv", "annual_amount", "spent", "remaining") + MONTH_COLUMNS
     column_searchable_list = ("kekv.code", "kekv.name")
     column_details_list = ("estimate", "kekv", "annual_amount", "spent", "remaining")
-    column_labels = {"spent": _l("Spent, UAH"), "remaining": _l("Remaining, UAH")}
+    column_labels = {
+        "spent": _l("Spent, UAH"),
+        "remaining": _l("Remaining, UAH"),
+        "kekv.code": _l("KEKV code"),
+        "kekv.name": _l("KEKV name"),
+    }
     column_formatters = {
         "annual_amount": money,
         "spent": _spent,

@@ -24,6 +24,7 @@ PINNED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("flask_admin.model.base.BaseModelView", "_process_ajax_references"): ("self",),
     ("flask_admin.model.base.BaseModelView", "_filters"): None,
     ("flask_admin.model.base.BaseModelView", "_filter_args"): None,
+    ("flask_admin.model.base.BaseModelView", "_details_columns"): None,
     ("flask_admin.contrib.sqla.view.ModelView", "_apply_search"): (
         "self",
         "query",
@@ -131,3 +132,8 @@ class ModelViewHooks:
         loaders = super()._process_ajax_references()  # type: ignore[misc]
         self.prepare_ajax_loaders(loaders)
         return loaders
+
+
+def details_columns(view) -> list:
+    """The (name, label) columns the details template shows, as ``details_view`` passes them."""
+    return view._details_columns

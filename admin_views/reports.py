@@ -42,8 +42,8 @@ def _progress(view, context, model, name):
     return Markup(
         '<div class="progress report-progress" data-run-id="{id}" data-state="{state}">'
         '<div class="progress-bar {css}" role="progressbar" style="width: {pct}%" aria-valuenow="{pct}" '
-        'aria-valuemin="0" aria-valuemax="100">{pct}%</div></div>'
-    ).format(id=model.id, state=state.value, css=css, pct=percent)
+        'aria-valuemin="0" aria-valuemax="100" aria-label="{label}">{pct}%</div></div>'
+    ).format(id=model.id, state=state.value, css=css, pct=percent, label=_l("Progress"))
 
 
 def _state(view, context, model, name):

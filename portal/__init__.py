@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import database, i18n, inputs, proxies, redis_conn, security, sessions
+    from portal import database, error_pages, i18n, inputs, proxies, redis_conn, security, sessions
     from portal.extensions import csrf, db, migrate
     from portal.services import audit, history
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     proxies.init_app(app)
     inputs.init_app(app)  # before any route is registered
     sessions.init_app(app)  # before the login check of portal.auth
+    error_pages.init_app(app)
 
     from portal import health
     from portal.auth import views as auth_views

@@ -82,7 +82,7 @@ def _role_queues(user) -> list[Queue]:
                     Appeal.rework_count > 0,
                     Appeal.main_executor_id == user.executor_id,
                 ),
-                {"flt0_status": AppealStatus.IN_WORK.value, **mine},
+                {"flt0_status": AppealStatus.IN_WORK.value, "flt2_reworked": "1", **mine},
                 urgent=True,
             ),
             Queue(
@@ -97,7 +97,7 @@ def _role_queues(user) -> list[Queue]:
                         Assignment.executor_role != ExecutorRole.RESPONSIBLE,
                     ),
                 ),
-                {"flt0_open": "1", "flt1_executor": str(user.executor_id)},
+                {"flt0_open": "1", "flt1_co_executor": str(user.executor_id)},
             ),
         ]
     return queues

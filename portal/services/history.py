@@ -70,8 +70,30 @@ def model_class(name: str):
 _CLASSES: dict[str, type] = {}
 
 
+# Denials and exports are logged under the screen's area (DESIGN §8 endpoint), not a class name.
+AREA_MODELS = {
+    "appeal": "Appeal",
+    "executor": "Executor",
+    "structural_unit": "StructuralUnit",
+    "staff_position": "StaffPosition",
+    "employee": "Employee",
+    "order": "Order",
+    "budget_estimate": "BudgetEstimate",
+    "budget_line": "BudgetLine",
+    "budget_amendment": "BudgetAmendment",
+    "expenditure": "Expenditure",
+    "report": "ReportRun",
+    "user": "User",
+}
+AREA_LABELS = {"audit_log": lazy_pgettext("record type", "Change history")}
+
+
 def model_label(name: str) -> str:
-    return str(MODEL_LABELS.get(name, name)) if name else ""
+    """The Ukrainian name of a record type, given its class name or its screen's area."""
+    if not name:
+        return ""
+    label = MODEL_LABELS.get(name) or MODEL_LABELS.get(AREA_MODELS.get(name, "")) or AREA_LABELS.get(name)
+    return str(label) if label is not None else name
 
 
 def model_choices() -> list[tuple[str, object]]:
