@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import i18n, redis_conn, security
     from portal.extensions import csrf, db, migrate
-    from portal.services import audit, history
+    from portal.services import audit, history, search  # noqa: F401  (search: its flush hooks)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())

@@ -38,7 +38,7 @@ from portal.models.enums import AuditAction
 # (bumped on every registration; the appeal's own entry shows the number) and report runs
 # (job bookkeeping, updated many times per run; requesting and downloading a report are
 # logged as events). StatusChange IS audited: it is a workflow record anybody may query.
-NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun"}
+NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "AppealSearch"}  # AppealSearch: derived
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"

@@ -11,9 +11,12 @@ from portal.services.audit import TRIGGERS
 
 
 def install_triggers(connection) -> None:
-    """The audit log refuses UPDATE and DELETE at the database level too."""
+    """The audit log refuses UPDATE and DELETE at the database level too; the search index's structures."""
+    from portal.services import search
+
     for statement in TRIGGERS.get(connection.dialect.name, []):
         connection.execute(sa.text(statement))
+    search.install(connection)
 
 
 def _upsert(model, key: str, rows: list[dict]) -> int:

@@ -22,7 +22,7 @@ from portal.models.appeals import Appeal, Applicant, RegistrationCounter, Status
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
 from portal.models.reference import Topic
-from portal.services import deadlines
+from portal.services import deadlines, search
 from portal.services.scope import scope_appeals
 
 SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
@@ -376,7 +376,9 @@ def search_clause(text: str):
     """WHERE for the appeals list search, built only from indexed comparisons.
 
     Matches the registration index (full, ``П-125``, ``П-125/26`` or just ``125``), the
-    GCC (1545) and regional-center numbers exactly, and the beginning of the applicant's name.
+    GCC (1545) and regional-center numbers exactly, and through the full-text index
+    (``portal.services.search``) any word of the applicant's name, address, summary or
+    content, the applicant's phone in any format and the e-mail.
     """
     term = _SPACES.sub(" ", (text or "").strip())
     if not term:
@@ -391,9 +393,8 @@ def search_clause(text: str):
             clauses.append(Appeal.reg_number == f"{prefix}-{seq:06d}/{yy}")
         else:
             clauses.append(sa.and_(Appeal.reg_seq == seq, Appeal.reg_number.startswith(f"{prefix}-")))
-    if len(_NAME_RE.findall(term)) >= 2:
-        names = [prefix_range(Applicant.full_name, v) for v in name_variants(term)]
-        clauses.append(Appeal.applicant_id.in_(sa.select(Applicant.id).where(sa.or_(*names))))
+    if len(_NAME_RE.findall(term)) >= 2 or len(re.sub(r"\D", "", term)) >= 9 or "@" in term:
+        clauses.append(search.search_clause(term))
     return sa.or_(*clauses)
 
 
