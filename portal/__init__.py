@@ -20,10 +20,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import i18n, redis_conn, security
+    from portal import i18n, redis_conn, security, sqlite
     from portal.extensions import csrf, db, migrate
     from portal.services import audit, history, search  # noqa: F401  (search: its flush hooks)
 
+    sqlite.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())
     csrf.init_app(app)
