@@ -8,7 +8,6 @@ are answered from an index (see ``portal.models.audit``).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l

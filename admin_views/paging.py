@@ -93,10 +93,12 @@ def encode(value) -> str:
 
 def _python_type(column):
     type_ = column.type
+    if isinstance(type_, sa.types.TypeDecorator):
+        type_ = type_.impl_instance
     try:
         return type_.python_type
     except NotImplementedError:
-        return type_.impl.python_type
+        return object
 
 
 def decode(column, raw: str):

@@ -24,10 +24,14 @@ def caller(app):
     applicant = make_applicant(
         full_name="Мар’яненко Ольга Петрівна", phone="+380 67 123 45 67", address="м. Дніпро, вул. Січеславська, 14"
     )
-    return make_appeal(applicant=applicant, summary="Відсутність гарячої води", content="Прошу відновити водопостачання")
+    return make_appeal(
+        applicant=applicant, summary="Відсутність гарячої води", content="Прошу відновити водопостачання"
+    )
 
 
-@pytest.mark.parametrize("typed", ["+380 67 123 45 67", "0671234567", "(067) 123-45-67", "380671234567", "67 123 45 67"])
+@pytest.mark.parametrize(
+    "typed", ["+380 67 123 45 67", "0671234567", "(067) 123-45-67", "380671234567", "67 123 45 67"]
+)
 def test_a_phone_is_found_whatever_way_it_is_typed(caller, typed):
     assert found(typed) == {caller.id}
 
