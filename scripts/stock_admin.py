@@ -14,6 +14,7 @@ import argparse
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.ext.automap import automap_base
 
@@ -23,6 +24,7 @@ def create_app(url: str) -> Flask:
     app.config.update(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY="stock-admin-bench")
     db = SQLAlchemy()
     db.init_app(app)
+    Babel(app)  # Flask-Admin's templates translate through Flask-Babel when it is installed
     with app.app_context():
         base = automap_base()
         base.prepare(autoload_with=db.engine, reflection_options={"only": ["appeal", "applicant", "audit_log"]})
@@ -53,9 +55,9 @@ def create_app(url: str) -> Flask:
         can_view_details = True
 
     admin = Admin(app, name="stock")
-    admin.add_view(AppealView(Appeal, db.session, endpoint="appeal"))
-    admin.add_view(ModelView(Applicant, db.session, endpoint="applicant"))
-    admin.add_view(AuditView(AuditLog, db.session, endpoint="audit_log"))
+    admin.add_view(AppealView(Appeal, db, endpoint="appeal"))
+    admin.add_view(ModelView(Applicant, db, endpoint="applicant"))
+    admin.add_view(AuditView(AuditLog, db, endpoint="audit_log"))
     return app
 
 

@@ -384,6 +384,7 @@ def search_clause(text: str):
     if not term:
         return sa.true()
     clauses = [Appeal.reg_number == term, Appeal.ukc_number == term, Appeal.regional_number == term]
+    fulltext = None
     if term.isdigit() and len(term) <= 9:
         clauses.append(Appeal.reg_seq == int(term))
     match = _REG_RE.match(term)
@@ -394,8 +395,12 @@ def search_clause(text: str):
         else:
             clauses.append(sa.and_(Appeal.reg_seq == seq, Appeal.reg_number.startswith(f"{prefix}-")))
     if len(_NAME_RE.findall(term)) >= 2 or len(re.sub(r"\D", "", term)) >= 9 or "@" in term:
-        clauses.append(search.search_clause(term))
-    return sa.or_(*clauses)
+        fulltext = search.matching_ids(term, db.session.get_bind().dialect.name)
+    # a UNION of index lookups: an OR beside the full-text subquery would make PostgreSQL scan the table
+    selects = [sa.select(Appeal.id).where(clause) for clause in clauses]
+    if fulltext is not None:
+        selects.append(fulltext)
+    return Appeal.id.in_(sa.union(*selects))
 
 
 # --- pickers on the registration form ------------------------------------------------------------
