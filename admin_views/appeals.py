@@ -218,6 +218,7 @@ class AppealView(PortalModelView):
 
     # list
     simple_list_pager = True
+    count_cap = 10_000
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",

@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
 
-from admin_views import compat
+from admin_views import compat, paging
 from admin_views.forms.pickers import parse_pk
 from portal import database
 from portal.auth.permissions import can, is_read_only
@@ -174,6 +174,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
 
     # set True on views whose details/edit pages show an applicant's personal data
     logs_personal_data: bool = False
+    # big tables: count at most this many rows ("more than N" above), keyset pager (admin_views.paging)
+    count_cap: int | None = None
 
     def __init__(self, model, *args, **kwargs):
         kwargs.setdefault("endpoint", self.area)
@@ -183,7 +185,46 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         self.column_labels = {**field_labels(model), **(self.column_labels or {})}
         super().__init__(model, db, *args, **kwargs)
 
+    # --- lists: keyset pages, capped counts (admin_views.paging) -------------------------------
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        seek = paging.plan(self, sort_column, sort_desc) if execute else None
+        g.list_seek, g.list_count, g.list_pager = seek, None, None
+        count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if seek is None:
+            return count, data
+        data = seek.finish(data)
+        size = self.page_size if page_size is None else page_size
+        if g.list_count is not None:
+            counted, exact = g.list_count
+            if exact:
+                return counted, data  # Flask-Admin's numbered pager (OFFSET below the cap is cheap)
+        if count is None and size:
+            g.list_pager = paging.pager_links(seek, data, page or 0, size)
+        return count, data
+
+    def paginate(self, query, page, page_size):
+        seek = g.get("list_seek")
+        if seek is None:
+            return None
+        page_size = self.page_size if page_size is None else page_size
+        if self.count_cap and page_size and self.simple_list_pager:
+            g.list_count = paging.capped_count(query, self.model.id, self.count_cap)
+        return seek.apply(query, page, page_size)
+
     def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs.setdefault("seek_pager", g.get("list_pager"))
+            kwargs.setdefault("capped_count", g.get("list_count"))
+            kwargs.setdefault("count_cap", self.count_cap)
+            # row action links built once per page; the template puts each row's id in
+            return_url = kwargs.get("return_url")
+            kwargs.setdefault(
+                "row_urls",
+                {
+                    "details": self.get_url(".details_view", id="__PK__", url=return_url),
+                    "edit": self.get_url(".edit_view", id="__PK__", url=return_url),
+                },
+            )
         model = kwargs.get("model")
         if self.logs_personal_data and model is not None and template in (self.details_template, self.edit_template):
             audit.log_event_now(

@@ -20,10 +20,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import database, error_pages, i18n, inputs, proxies, redis_conn, security, sessions
+    from portal import database, error_pages, i18n, inputs, proxies, redis_conn, security, sessions, sqlite
     from portal.extensions import csrf, db, migrate
-    from portal.services import audit, history
+    from portal.services import audit, history, search  # noqa: F401  (search: its flush hooks)
 
+    sqlite.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())

@@ -52,7 +52,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.models.users import User
-from portal.services import audit, registration
+from portal.services import audit, registration, search
 from portal.services.errors import DomainError
 
 GENERATE_ACTOR = audit.Actor(None, "generate-data", "", "")
@@ -60,7 +60,17 @@ YEARS = 5
 RECENT_DAYS = 40  # the last weeks, where appeals are still in every state of the workflow
 S = AppealStatus
 # tables in insertion order (parents first)
-TABLES = ("applicant", "appeal", "resolution", "assignment", "answer", "feedback_proof", "status_change")
+TABLES = (
+    "applicant",
+    "appeal",
+    "appeal_search",
+    "resolution",
+    "assignment",
+    "answer",
+    "feedback_proof",
+    "status_change",
+)
+KEYED = frozenset(TABLES) - {"appeal_search"}  # tables with an id sequence of their own
 
 # older appeals are almost all finished; a few stragglers are still in work, long overdue
 OLD_STATES = [(S.CLOSED, 9200), (S.RETURNED_TO_APPLICANT, 250), (S.NOT_CONSIDERED, 250), (S.IN_WORK, 5)]
@@ -129,6 +139,11 @@ def generate_appeals(
         generator = _Generator(context, seed, count)
         done = 0
         writer = _Writer(db.session.get_bind().dialect)
+        if writer.sqlite:
+            # a bulk load: no fsync per batch (a crash loses the unfinished run only) and a page
+            # cache big enough for the indexes' hot pages; both end with this connection
+            db.session.execute(sa.text("PRAGMA synchronous=OFF"))
+            db.session.execute(sa.text("PRAGMA cache_size=-262144"))
         for batch in _ahead(generator.batches(batch_size)):
             connection = db.session.connection()
             for table in TABLES:
@@ -289,7 +304,7 @@ def _sync_sequences() -> None:
     """PostgreSQL: move each id sequence past the explicitly inserted ids."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for table in TABLES:
+    for table in sorted(KEYED):
         db.session.execute(
             sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -395,13 +410,13 @@ class _Generator:
         self.count = count
         self.today = kyiv_today()
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.next_id = {t: self._max_id(t) + 1 for t in TABLES}
+        self.next_id = {t: self._max_id(t) + 1 for t in KEYED}
         self.numbers = dict(
             db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all()
         )
         self.last_numbers: dict[int, int] = {}
         # closed appeals an applicant may come back about (a repeated appeal), oldest first
-        self.recent: list[tuple[int, int, int, bool, str, datetime]] = []
+        self.recent: list[tuple[int, int, int, bool, str, datetime, dict | None]] = []
         self.outgoing = 0
         self.topic_indexes = range(len(context.topics))
         self.topic_cum_weights = list(accumulate(context.topic_weights))
@@ -480,10 +495,11 @@ class _Generator:
         repeat_of = None
         earlier = rng.choice(self.recent[: len(self.recent) // 2 + 1]) if self.recent and rng.random() < 0.05 else None
         if subject is AppealSubject.INDIVIDUAL and earlier is not None and earlier[5] < registered:
-            repeat_of, applicant_id, topic_index, privileged, name, _ = earlier
+            repeat_of, applicant_id, topic_index, privileged, name, _, person = earlier
         else:
             topic_index = rng.choices(self.topic_indexes, cum_weights=self.topic_cum_weights)[0]
             applicant_id, privileged, name = self.applicant(out, subject, registered)
+            person = out["applicant"][-1] if applicant_id is not None else None
         topic_id, topic_code, topic_name, direction_id = c.topics[topic_index]
         street, address = demo.street_address(rng)
         summary, detail = demo.scenario_for(topic_code, topic_name, rng)
@@ -540,8 +556,25 @@ class _Generator:
         }
         self.history(out, row, status, age)
         out["appeal"].append(row)
+        self.rows["appeal_search"] += 1
+        out["appeal_search"].append(
+            {
+                "appeal_id": appeal_id,
+                "terms": search.document(
+                    reg_number=row["reg_number"],
+                    ukc_number=row["ukc_number"],
+                    regional_number=row["regional_number"],
+                    summary=summary,
+                    content=content,
+                    full_name=person["full_name"] if person else "",
+                    address=person["address"] if person else "",
+                    phones=(person["phone"],) if person else (),
+                    email=person["email"] if person else "",
+                ),
+            }
+        )
         if status is S.CLOSED and applicant_id is not None and subject is AppealSubject.INDIVIDUAL:
-            self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, row["closed_at"]))
+            self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, row["closed_at"], person))
             if len(self.recent) > 20_000:
                 del self.recent[:5_000]
 

@@ -4,6 +4,7 @@ from portal.models.appeals import (  # noqa: F401
     Answer,
     Appeal,
     AppealIssue,
+    AppealSearch,
     Applicant,
     Assignment,
     Attachment,

@@ -82,6 +82,11 @@ class Appeal(TimestampMixin, db.Model):
         # a filtered list in its default order (newest first) is a walk along one of these
         sa.Index("ix_appeal_status_registered", "status", "registered_at", "id"),
         sa.Index("ix_appeal_channel_registered", "channel", "registered_at", "id"),
+        # the privileged and executor-of-record filters in the default order, walked and counted by index
+        sa.Index("ix_appeal_privileged_registered", "is_privileged", "registered_at", "id"),
+        sa.Index("ix_appeal_main_executor_registered", "main_executor_id", "registered_at", "id"),
+        # the list sorted by due date, with the id as the keyset tie-breaker
+        sa.Index("ix_appeal_due_id", "due_date", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_number: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"label": _l("Registration No.")})
@@ -414,3 +419,16 @@ class StatusChange(db.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class AppealSearch(db.Model):
+    """The search document of an appeal (``portal.services.search``), indexed by FTS5 or a GIN index."""
+
+    __tablename__ = "appeal_search"
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+        info={"label": _l("Appeal")},
+    )
+    terms: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Search terms")})

@@ -39,10 +39,18 @@ from portal.models.enums import AuditAction
 # (bumped on every registration; the appeal's own entry shows the number), report runs
 # (job bookkeeping, updated many times per run; requesting and downloading a report are
 # logged as events), backup runs (bookkeeping), applicants' keys (logging a key would defeat
-# it: see portal.services.pii) and the list of anonymised applicants (the anonymisation is
-# logged as an event and by its own redacted changes). StatusChange IS audited: it is a
-# workflow record anybody may query.
-NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "ApplicantKey", "AnonymisedApplicant"}
+# it: see portal.services.pii), the list of anonymised applicants (the anonymisation is
+# logged as an event and by its own redacted changes) and the appeals' search documents
+# (derived from audited rows). StatusChange IS audited: it is a workflow record anybody may query.
+NOT_AUDITED = {
+    "AuditLog",
+    "RegistrationCounter",
+    "ReportRun",
+    "BackupRun",
+    "ApplicantKey",
+    "AnonymisedApplicant",
+    "AppealSearch",
+}
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"

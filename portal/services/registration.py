@@ -22,7 +22,7 @@ from portal.models.appeals import Appeal, Applicant, RegistrationCounter, Status
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
 from portal.models.reference import Topic
-from portal.services import deadlines, repeats
+from portal.services import deadlines, repeats, search
 from portal.services.errors import DomainError
 from portal.services.normalise import (  # noqa: F401  (the names stay importable from here)
     _SPACES,
@@ -296,12 +296,15 @@ def search_clause(text: str):
     """WHERE for the appeals list search, built only from indexed comparisons.
 
     Matches the registration index (full, ``П-125``, ``П-125/26`` or just ``125``), the
-    GCC (1545) and regional-center numbers exactly, and the beginning of the applicant's name.
+    GCC (1545) and regional-center numbers exactly, and through the full-text index
+    (``portal.services.search``) any word of the applicant's name, address, summary or
+    content, the applicant's phone in any format and the e-mail.
     """
     term = _SPACES.sub(" ", (text or "").strip())
     if not term:
         return sa.true()
     clauses = [Appeal.reg_number == term, Appeal.ukc_number == term, Appeal.regional_number == term]
+    fulltext = None
     if term.isdigit() and len(term) <= 9:
         clauses.append(Appeal.reg_seq == int(term))
     match = _REG_RE.match(term)
@@ -311,10 +314,13 @@ def search_clause(text: str):
             clauses.append(Appeal.reg_number == f"{prefix}-{seq:06d}/{yy}")
         else:
             clauses.append(sa.and_(Appeal.reg_seq == seq, Appeal.reg_number.startswith(f"{prefix}-")))
-    if len(_NAME_RE.findall(term)) >= 2:
-        names = [prefix_range(Applicant.full_name, v) for v in name_variants(term)]
-        clauses.append(Appeal.applicant_id.in_(sa.select(Applicant.id).where(sa.or_(*names))))
-    return sa.or_(*clauses)
+    if len(_NAME_RE.findall(term)) >= 2 or len(re.sub(r"\D", "", term)) >= 9 or "@" in term:
+        fulltext = search.matching_ids(term, db.session.get_bind().dialect.name)
+    # a UNION of index lookups: an OR beside the full-text subquery would make PostgreSQL scan the table
+    selects = [sa.select(Appeal.id).where(clause) for clause in clauses]
+    if fulltext is not None:
+        selects.append(fulltext)
+    return Appeal.id.in_(sa.union(*selects))
 
 
 # --- pickers on the registration form ------------------------------------------------------------
