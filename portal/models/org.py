@@ -120,7 +120,7 @@ class StaffPosition(TimestampMixin, Model):
     )
 
     @property
-    def monthly_pay(self) -> Decimal:
+    def monthly_pay(self) -> Decimal | int:
         """Pay of one post per month: salary, allowances and supplements."""
         return (self.salary or 0) + (self.allowances or 0) + (self.supplements or 0)
 
