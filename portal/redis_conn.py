@@ -58,7 +58,7 @@ def init_app(app) -> None:
 
 def get_redis() -> redis.Redis:
     """The app's Redis client, connecting lazily (nothing touches Redis at start-up)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
     client = app.extensions.get("redis")
     if client is None:
         if not app.config.get("REDIS_URL"):
