@@ -33,6 +33,8 @@ JOBS: dict[str, JobOptions] = {
     "jobs.audit_export.export_audit_log": JobOptions(
         timeout=2 * 3600, result_ttl=7 * DAY, retries=1, on_failure="jobs.reports.report_failed"
     ),
+    "jobs.records.nightly_tick": JobOptions(timeout=4 * 3600, result_ttl=8 * DAY, retries=1),
+    "jobs.records.anonymise": JobOptions(timeout=4 * 3600, result_ttl=7 * DAY, retries=2),
 }
 
 

@@ -62,7 +62,15 @@ EXTRA_ROUTES = {
     ("budget_estimate", "/approve/"): {"POST": "approve"},
     ("budget_amendment", "/approve/"): {"POST": "approve"},
     ("user", "/password/"): {"GET": "reset_password", "POST": "reset_password"},
+    # screens that are not model lists (issue 13)
+    ("records", "/"): {"GET": "list"},
+    ("records", "/decide/"): {"POST": "decide"},
+    ("applicant", "/"): {"GET": "list"},
+    ("applicant", "/details/"): {"GET": "details"},
+    ("applicant", "/document/"): {"GET": "export"},
+    ("applicant", "/correct/"): {"POST": "edit"},
 }
+PAGES = ("records", "applicant")  # endpoints with only EXTRA_ROUTES
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
 BULK_ACTIONS = {
     ("appeal", "delete"): None,  # appeals leave only through their workflow
@@ -318,7 +326,7 @@ def _assert_csp_clean(page: str, csp: str) -> None:
 
 
 def test_cases_cover_every_role_and_endpoint():
-    assert {c.endpoint for c in CASES} == {"admin", *ENDPOINTS}
+    assert {c.endpoint for c in CASES} == {"admin", *ENDPOINTS, *PAGES}
     assert len(ROLES) == len(Role) + 1
 
 

@@ -29,6 +29,8 @@ AREAS = (
     "audit_log",
     "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
+    "records",  # backups and the retention of personal data (issue 13)
+    "applicant",  # the applicant's rights: what the portal holds about a person, corrections
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -71,6 +73,8 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
         "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
         "user": USER_ADMIN,
+        "records": READ | {"decide"},  # confirms (or dismisses) anonymisation proposals
+        "applicant": READ_EXPORT | {"edit"},
     },
     Role.SIGNER: {
         "appeal": READ_EXPORT | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
@@ -93,6 +97,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         },
         "executor": READ_EXPORT,
         "report": READ | {"create", "download"},
+        "applicant": READ_EXPORT | {"edit"},  # answers applicants' requests about their data
     },
     Role.EXECUTOR: {
         # only the appeals assigned to the user's own executor body (portal.services.scope)
@@ -114,6 +119,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     },
     Role.ADMIN: {
         "user": USER_ADMIN,
+        "records": READ,  # backups' state (system settings); anonymising is the director's
     },
 }
 
@@ -126,7 +132,7 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
     Role.ACCOUNTANT: frozenset({ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
 }
 
-WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password"}) | APPEAL_WORKFLOW
+WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password", "decide"}) | APPEAL_WORKFLOW
 
 # Who may grant a role or manage (edit, disable, reset the password of) an account holding it.
 # Only the director hands out or touches the director's role: an administrator cannot
