@@ -8,6 +8,9 @@ are answered from an index (see ``portal.models.audit``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l
@@ -208,7 +211,7 @@ class AuditLogView(PortalModelView):
                 run = runs.request_report(ReportKind.AUDIT_EXPORT, {"filters": filters, "search": search}, current_user)
             except DomainError as exc:
                 flash(str(exc), "error")
-                return redirect(url_for(".index_view", **request.args))
+                return redirect(url_for(".index_view", **cast(Mapping[str, Any], request.args)))
             flash(
                 _l(
                     "The export is being prepared in the background (%(title)s); "

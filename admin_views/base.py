@@ -176,6 +176,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     logs_personal_data: bool = False
     # big tables: count at most this many rows ("more than N" above), keyset pager (admin_views.paging)
     count_cap: int | None = None
+    column_labels: dict[str, str] | None  # Flask-Admin declares it twice, with two types
 
     def __init__(self, model, *args, **kwargs):
         kwargs.setdefault("endpoint", self.area)
@@ -387,7 +388,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
             entity = descriptions[0].get("entity") if descriptions else None
             return self.scope_related(entity, query) if entity is not None else query
 
-        scoped._portal_scoped = True
+        scoped.__dict__["_portal_scoped"] = True  # a function attribute the checker cannot see
         return scoped
 
     def create_form(self, obj=None):

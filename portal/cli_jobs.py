@@ -77,7 +77,7 @@ def _finish(run, wait: bool, timeout: int) -> None:
         click.echo(path)
         return
     if worker_count() == 0:
-        run_burst(get_queue(), app=current_app._get_current_object())
+        run_burst(get_queue(), app=current_app._get_current_object())  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
     deadline = time.monotonic() + timeout
     while True:
         db.session.expire_all()

@@ -79,7 +79,7 @@ def enqueue(name: str, *args, job_id: str | None = None, at=None, meta: dict | N
     from rq import Callback, Retry
 
     options = JOBS[name]
-    kwargs = {
+    kwargs: dict[str, object] = {
         "job_id": job_id,
         "job_timeout": options.timeout,
         "result_ttl": options.result_ttl,

@@ -66,7 +66,7 @@ def get_redis() -> redis.Redis:
     ``REDIS_CONNECT_TIMEOUT``), without retries: a hung server costs a second, not minutes.
     The RQ worker raises the socket timeout of its own connection for its blocking reads.
     """
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
     client = app.extensions.get("redis")
     if client is None:
         if not app.config.get("REDIS_URL"):

@@ -26,6 +26,7 @@ from itertools import accumulate
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.sql.schema import ColumnDefault
 
 from portal.devdata import demo
 from portal.devdata.catalogues import catalogue
@@ -366,8 +367,8 @@ class _Writer:
         if self.copy:
             # PostgreSQL: COPY is several times faster than any INSERT, in the same transaction
             with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for values in params:
-                    copy.write_row(values)
+                for record in params:
+                    copy.write_row(record)
         else:
             connection.exec_driver_sql(sql, params)
 
@@ -377,7 +378,7 @@ class _Writer:
         values = {}
         for column in table.columns:
             default = column.default
-            if column.key in given or default is None or column.primary_key:
+            if column.key in given or not isinstance(default, ColumnDefault) or column.primary_key:
                 continue
             if default.is_scalar:
                 values[column.key] = default.arg
@@ -460,7 +461,7 @@ class _Generator:
         yield from plan
 
     def batches(self, size: int):
-        tables = {t: [] for t in TABLES}
+        tables: dict[str, list] = {t: [] for t in TABLES}
         for age, status, term in self.ages():
             self.appeal(tables, age, status, term)
             if len(tables["appeal"]) >= size:
@@ -493,6 +494,7 @@ class _Generator:
         elif rng.random() < 0.04:
             subject = AppealSubject.COLLECTIVE
         repeat_of = None
+        applicant_id: int | None
         earlier = rng.choice(self.recent[: len(self.recent) // 2 + 1]) if self.recent and rng.random() < 0.05 else None
         if subject is AppealSubject.INDIVIDUAL and earlier is not None and earlier[5] < registered:
             repeat_of, applicant_id, topic_index, privileged, name, _, person = earlier
@@ -705,6 +707,7 @@ class _Generator:
             drafted = at[S.ANSWER_DRAFTED]
             signed_at = at.get(S.SIGNED)
             action = rng.choice(catalogue("actions")["positive" if rng.random() < 0.5 else "explained"])
+            assert main_assignment is not None  # a drafted answer follows the responsible executor's assignment
             for kind, text in (
                 (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {row['reg_number']} повідомляємо: {action}."),
                 (AnswerKind.TO_APPLICANT, f"Щодо «{row['summary']}» повідомляємо: {action}."),

@@ -15,6 +15,7 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -156,7 +157,7 @@ def _update_if_active(run_id: int, **values) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount > 0
+    return cast(sa.CursorResult, result).rowcount > 0  # an UPDATE's result is a CursorResult
 
 
 def mark_failed(run: ReportRun, message) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import sqlalchemy as sa
 from flask import current_app
@@ -178,7 +179,7 @@ def unlock(actor, user: User) -> None:
 _DUMMY_HASH: dict[str, str] = {}
 
 
-def _check_password(user: User | None, password: str) -> bool:
+def _check_password(user: User | None, password: str) -> TypeGuard[User]:
     """Check a password; an unknown user costs the same time, so names cannot be probed."""
     if user is None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")

@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.i18n import KYIV, format_date, format_datetime, format_money
 from portal.labels import enum_label, field_label
 from portal.models.audit import AuditLog
+from portal.models.base import Model
 from portal.models.enums import AuditAction
 
 EMPTY = "—"
@@ -63,7 +64,7 @@ PERSONAL_DATA_MODELS = frozenset({"Applicant", "Appeal"})
 def model_class(name: str):
     """The mapped class called ``name``, or None."""
     if not _CLASSES:
-        _CLASSES.update({m.class_.__name__: m.class_ for m in db.Model.registry.mappers})
+        _CLASSES.update({m.class_.__name__: m.class_ for m in Model.registry.mappers})
     return _CLASSES.get(name)
 
 
@@ -396,7 +397,7 @@ def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[Au
         .scalars()
         .all()
     )
-    merged = sorted({e.id: e for e in own + parts}.values(), key=lambda e: e.id, reverse=True)
+    merged = sorted({e.id: e for e in [*own, *parts]}.values(), key=lambda e: e.id, reverse=True)
     return merged[:limit], len(merged) > limit
 
 

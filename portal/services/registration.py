@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -93,12 +94,11 @@ def format_reg_number(prefix: str, seq: int, year: int) -> str:
 def _insert_counter_if_missing(year: int) -> None:
     # a concurrent registration may create the year's row first: do nothing then
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(RegistrationCounter.__table__)
+        insert(cast(sa.Table, RegistrationCounter.__table__))
         .values(year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["year"])
     )

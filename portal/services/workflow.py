@@ -9,8 +9,10 @@ set anywhere else: the admin forms exclude it and refuse a change to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -606,6 +608,7 @@ def extend_term(
         notified_on=notified_on,
         today=today,
     )
+    assert new_due_date is not None  # check_extension refuses a missing date
     appeal.due_date = new_due_date
     extension = TermExtension(
         appeal=appeal,
@@ -624,7 +627,7 @@ def extend_term(
     return extension
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., Any]] = {
     "route": route,
     "return_to_applicant": return_to_applicant,
     "not_consider": not_consider,
