@@ -416,7 +416,7 @@ class StatusChange(Model):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
-class AppealSearch(db.Model):
+class AppealSearch(Model):
     """The search document of an appeal (``portal.services.search``), indexed by FTS5 or a GIN index."""
 
     __tablename__ = "appeal_search"

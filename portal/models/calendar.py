@@ -8,12 +8,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.models.enums import CalendarDayKind
 
 
-class CalendarDay(TimestampMixin, db.Model):
+class CalendarDay(TimestampMixin, Model):
     """A day that is not a working day (a public holiday or a day off the director declared)."""
 
     __tablename__ = "calendar_day"
@@ -29,7 +28,7 @@ class CalendarDay(TimestampMixin, db.Model):
         return f"{self.day:%d.%m.%Y} {self.name}".strip() if self.day else self.name
 
 
-class CalendarSetting(db.Model):
+class CalendarSetting(Model):
     """The calendar's switches (one row): public holidays are days off unless switched off (martial law)."""
 
     __tablename__ = "calendar_setting"

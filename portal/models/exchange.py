@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import LabeledEnum, TimestampMixin, UTCDateTime, enum_column, utcnow
+from portal.models.base import LabeledEnum, Model, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.models.enums import AnswerKind, DeliveryStatus
 
 
@@ -28,7 +27,7 @@ class IntakeState(LabeledEnum):
     DISMISSED = "dismissed"  # the clerk set it aside
 
 
-class IntakeMessage(TimestampMixin, db.Model):
+class IntakeMessage(TimestampMixin, Model):
     """One incoming message or batch row and what became of it: the clerk's intake inbox."""
 
     __tablename__ = "intake_message"
@@ -65,7 +64,7 @@ class IntakeMessage(TimestampMixin, db.Model):
         return self.subject or self.ukc_number or f"#{self.id}"
 
 
-class OutgoingMail(TimestampMixin, db.Model):
+class OutgoingMail(TimestampMixin, Model):
     """The e-mail of a dispatched answer to the regional center: sent once per appeal and outgoing No."""
 
     __tablename__ = "outgoing_mail"
@@ -100,7 +99,7 @@ class OutgoingMail(TimestampMixin, db.Model):
         return self.subject
 
 
-class DeliveryAttempt(db.Model):
+class DeliveryAttempt(Model):
     """One attempt to hand the e-mail to the SMTP server, with its reply."""
 
     __tablename__ = "delivery_attempt"
@@ -118,7 +117,7 @@ class DeliveryAttempt(db.Model):
         return f"{self.mail}: {self.reply[:60]}"
 
 
-class DocumentTemplate(TimestampMixin, db.Model):
+class DocumentTemplate(TimestampMixin, Model):
     """A version of an answer template uploaded by the director; the newest one is used."""
 
     __tablename__ = "document_template"
