@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import request, url_for
@@ -62,7 +63,7 @@ class Seek:
         else:
             query = query.order_by(None).order_by(*self._order(self.desc))
         if self.after is not None or self.before is not None:
-            left, right = self._key(self.after if self.after is not None else self.before)
+            left, right = self._key(cast(tuple, self.after if self.after is not None else self.before))
             forward = self.after is not None
             query = query.filter(left < right if forward == self.desc else left > right)
         if page_size:
@@ -183,7 +184,7 @@ def capped_count(query, pk, cap: int) -> tuple[int, bool]:
 
 def pager_links(seek: Seek, rows: list, page: int, page_size: int) -> dict:
     """First, previous, next and last page URLs of a keyset page (None where there is none)."""
-    args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
     full = len(rows) >= page_size
     at_end = seek.last or (not seek.reversed and not full)
     at_start = (seek.after is None and seek.before is None and not seek.last and not page) or (
@@ -191,6 +192,7 @@ def pager_links(seek: Seek, rows: list, page: int, page_size: int) -> dict:
     )
     # a page reached from the last one backwards has no number
     known = not seek.last and ("page" in request.args or (seek.after is None and seek.before is None))
+    links: dict[str, int | str | None]
     links = {"page": page + 1 if known else None, "first": None, "prev": None, "next": None, "last": None}
     if not at_start:
         links["first"] = url_for(".index_view", **args)
@@ -198,7 +200,7 @@ def pager_links(seek: Seek, rows: list, page: int, page_size: int) -> dict:
             if known and page == 1:
                 links["prev"] = links["first"]
             else:
-                extra = {"page": page - 1} if known and page else {}
+                extra: dict[str, Any] = {"page": page - 1} if known and page else {}
                 links["prev"] = url_for(".index_view", before=seek.key_of(rows[0]), **extra, **args)
     if not at_end and rows:
         extra = {"page": page + 1} if known else {}

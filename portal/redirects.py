@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
 from urllib.parse import unquote, urlsplit
 
 
-def is_local_path(target: str | None) -> bool:
+def is_local_path(target: str | None) -> TypeGuard[str]:
     """Is ``target`` a path on this site, also after a browser or proxy normalises it?
 
     Control characters (tab, CR, LF, …) and backslashes are refused, not stripped: a browser

@@ -84,7 +84,7 @@ def get_redis() -> redis.Redis:
 
 def mark_down() -> None:
     """Remember that Redis did not answer: callers skip it for ``REDIS_RETRY_AFTER`` seconds."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
     app.extensions["redis_down_until"] = time.monotonic() + float(app.config["REDIS_RETRY_AFTER"])
 
 

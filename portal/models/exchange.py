@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import LabeledEnum, Model, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.models.enums import AnswerKind, DeliveryStatus
+
+if TYPE_CHECKING:
+    from portal.models.appeals import Appeal
+    from portal.models.users import User
 
 
 class IntakeSource(LabeledEnum):
@@ -57,8 +62,8 @@ class IntakeMessage(TimestampMixin, Model):
     )  # the appeal it became, or the one it duplicates
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Taken in by")})
 
-    appeal: Mapped[Appeal | None] = relationship(info={"label": _l("Appeal")})  # noqa: F821
-    created_by: Mapped[User | None] = relationship(info={"label": _l("Taken in by")})  # noqa: F821
+    appeal: Mapped[Appeal | None] = relationship(info={"label": _l("Appeal")})
+    created_by: Mapped[User | None] = relationship(info={"label": _l("Taken in by")})
 
     def __str__(self) -> str:
         return self.subject or self.ukc_number or f"#{self.id}"
@@ -85,9 +90,7 @@ class OutgoingMail(TimestampMixin, Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Delivered at")})
     attachment_ids: Mapped[list] = mapped_column(sa.JSON, default=list, info={"label": _l("Attachments")})
 
-    appeal: Mapped[Appeal] = relationship(  # noqa: F821
-        back_populates="outgoing_mail", info={"label": _l("Appeal")}
-    )
+    appeal: Mapped[Appeal] = relationship(back_populates="outgoing_mail", info={"label": _l("Appeal")})
     tries: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="mail",
         cascade="all, delete-orphan",
@@ -129,7 +132,7 @@ class DocumentTemplate(TimestampMixin, Model):
     storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True, info={"label": _l("Storage key")})
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Uploaded by")})
 
-    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})
 
     def __str__(self) -> str:
         return f"{self.kind} v{self.version}"

@@ -11,6 +11,7 @@ and the SQL clauses at the end, which lists and the home page use for "overdue" 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -233,7 +234,7 @@ def is_near_due(due: date | None, status, today: date | None = None) -> bool:
     today = today or kyiv_today()
     if due < today:
         return False
-    return (control_date(due) - today).days <= NEAR_DUE_DAYS
+    return (cast(date, control_date(due)) - today).days <= NEAR_DUE_DAYS  # not None: due is a date here
 
 
 def deadline_state(due: date | None, status, today: date | None = None) -> str | None:

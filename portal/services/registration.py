@@ -112,7 +112,7 @@ def next_sequence(year: int) -> int:
     ``SELECT … FOR UPDATE`` then an increment would hand two SQLite writers the same number),
     and it holds the counter's row until the transaction ends, so numbers are not skipped.
     """
-    table = RegistrationCounter.__table__
+    table = cast(sa.Table, RegistrationCounter.__table__)
     bump = (
         sa.update(table)
         .where(table.c.year == year)

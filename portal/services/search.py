@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -211,7 +212,7 @@ def document_of_row(row) -> str:
 def refresh(connection, appeal_ids: Iterable[int]) -> None:
     """Rewrite the documents of these appeals from their current rows (a missing appeal loses its document)."""
     ids = sorted(set(appeal_ids))
-    table = AppealSearch.__table__
+    table = cast(sa.Table, AppealSearch.__table__)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = connection.execute(documents_query().where(Appeal.id.in_(chunk))).all()
@@ -222,7 +223,7 @@ def refresh(connection, appeal_ids: Iterable[int]) -> None:
 
 def rebuild(connection, batch: int = 20_000) -> int:
     """Write the document of every appeal (a migration's backfill); returns how many."""
-    table = AppealSearch.__table__
+    table = cast(sa.Table, AppealSearch.__table__)
     connection.execute(table.delete())
     done, last = 0, 0
     while True:
