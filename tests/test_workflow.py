@@ -307,7 +307,7 @@ def test_a_signer_acts_on_an_appeal_routed_to_them_outside_their_direction(world
         (Role.CLERK, S.FORWARDED, ["close"]),
         (Role.AUDITOR, S.REGISTERED, []),
         (Role.SIGNER, S.SIGNED, ["recall", "extend_term"]),
-        (Role.CLERK, S.SENT, ["returned_by_center", "close"]),
+        (Role.CLERK, S.SENT, ["returned_by_center", "close", "paper_copy"]),
         (Role.DIRECTOR, S.CLOSED, ["reopen"]),
         (Role.CLERK, S.CLOSED, []),
     ],
