@@ -18,6 +18,9 @@ from tests import factories as f
 from tests.conftest import CSRF_RE, AuthActions
 from tests.test_appeal_views import _new_appeal_form
 
+# parallel transactions on separate connections: they must see each other's commits
+pytestmark = pytest.mark.committed
+
 CLERKS, EACH = 6, 4
 
 
