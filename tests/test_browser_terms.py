@@ -24,7 +24,7 @@ def _next_sunday_after(days: int):
     return day + timedelta(days=(6 - day.weekday()) % 7)
 
 
-def test_the_card_shows_the_control_date_the_privileged_flag_and_the_art5_days(app):
+def test_the_card_shows_the_control_date_the_privileged_flag_and_the_art5_days(app, chromium):
     director = make_user(role=Role.DIRECTOR, username="director", full_name="Поліщук Надія Олегівна")
     category = db.session.execute(db.select(PrivilegeCategory).filter_by(code="05")).scalar_one()
     applicant = make_applicant(full_name="Коваленко Іван Петрович", address="-", privilege_category=category)
@@ -33,7 +33,7 @@ def test_the_card_shows_the_control_date_the_privileged_flag_and_the_art5_days(a
         applicant=applicant, is_privileged=True, due_date=due, status=AppealStatus.REGISTERED, summary="Ремонт даху"
     )
     db.session.commit()
-    with live_server(app) as url, browser_page() as page:
+    with live_server(app) as url, browser_page(chromium) as page:
         login(page, url, director.username, PASSWORD)
         page.goto(f"{url}/admin/appeal/details/?id={appeal.id}")
         control = page.inner_text("#appeal-control-date")
@@ -46,14 +46,14 @@ def test_the_card_shows_the_control_date_the_privileged_flag_and_the_art5_days(a
     assert "10" in art5
 
 
-def test_the_quarterly_statistics_page_renders(app):
+def test_the_quarterly_statistics_page_renders(app, chromium):
     director = make_user(role=Role.DIRECTOR, username="director")
     for _ in range(3):
         make_appeal()
     db.session.commit()
     today = kyiv_today()
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-    with live_server(app) as url, browser_page() as page:
+    with live_server(app) as url, browser_page(chromium) as page:
         login(page, url, director.username, PASSWORD)
         page.goto(f"{url}/admin/report/quarterly/?quarter={quarter}")
         body = page.inner_text("body")
