@@ -215,7 +215,6 @@ def test_force_replaces_a_non_empty_target(app, target, tmp_path):
     assert _in(target, fill_and_restore).replaced
 
 
-@pytest.mark.skipif(bool(PG_URL), reason="builds an old schema in a SQLite file")
 def _head_revision() -> str:
     from alembic.script import ScriptDirectory
 
@@ -223,6 +222,7 @@ def _head_revision() -> str:
     return ScriptDirectory(migrations).get_current_head()
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="builds an old schema in a SQLite file")
 def test_restore_upgrades_an_archive_of_an_older_schema(redis_url, tmp_path, target):
     from flask_migrate import upgrade
 
