@@ -56,6 +56,13 @@ MODEL_LABELS = {
     "ResultCode": lazy_pgettext("record type", "Result code"),
     "Kekv": lazy_pgettext("record type", "Economic classification code"),
     "ReportRun": lazy_pgettext("record type", "Report"),
+    "IntakeMessage": lazy_pgettext("record type", "Incoming e-mail"),
+    "OutgoingMail": lazy_pgettext("record type", "Outgoing e-mail"),
+    "DeliveryAttempt": lazy_pgettext("record type", "Delivery attempt"),
+    "DocumentTemplate": lazy_pgettext("record type", "Answer template"),
+    "CalendarDay": lazy_pgettext("record type", "Calendar day"),
+    "CalendarSetting": lazy_pgettext("record type", "Calendar setting"),
+    "AnonymisationProposal": lazy_pgettext("record type", "Anonymisation proposal"),
 }
 # Record types whose entries carry an applicant's personal data.
 PERSONAL_DATA_MODELS = frozenset({"Applicant", "Appeal"})
