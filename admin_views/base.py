@@ -35,6 +35,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
@@ -224,6 +225,11 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 {
                     "details": self.get_url(".details_view", id="__PK__", url=return_url),
                     "edit": self.get_url(".edit_view", id="__PK__", url=return_url),
+                    # the delete form of every row (Flask-Admin's macro renders a WTForm per row)
+                    "delete": self.get_url(".delete_view"),
+                    "csrf": generate_csrf(),
+                    "delete_confirm": admin_gettext("Are you sure you want to delete this record?"),
+                    "delete_title": admin_gettext("Delete Record"),
                 },
             )
         model = kwargs.get("model")
