@@ -242,5 +242,9 @@ def test_sealed_values_survive_a_label_limit_and_reject_another_applicants_key(a
     keys = pii.keys_for(db.session.connection(), [a.id, b.id], create=True)
     long = pii.encrypt(keys[a.id], a.id, "Я" * 400, limit=300)
     assert len(long) <= 300 and pii.reveal(long).startswith("ЯЯЯ")
+    # the envelope names the applicant: every length of that number still fits the limit
+    for applicant_id in (7, 68, 681, 6812, 68123, 681234):
+        for limit in range(120, 131):
+            assert len(pii.encrypt(keys[a.id], applicant_id, "Я" * 400, limit=limit)) <= limit
     forged = long.replace(f"pii1:{a.id}:", f"pii1:{b.id}:")
     assert pii.reveal(forged) == "«знищено»"

@@ -136,7 +136,8 @@ def encrypt(key: bytes, applicant_id: int, text: str, *, limit: int | None = Non
     """The envelope of ``text``; with ``limit``, the text is shortened until the envelope fits."""
     data = text.encode("utf-8")
     if limit is not None:
-        room = (limit - len(f"{PREFIX}{applicant_id}:")) * 3 // 4 - NONCE - TAG
+        # base64 turns every started 3 bytes into 4 characters
+        room = (limit - len(f"{PREFIX}{applicant_id}:")) // 4 * 3 - NONCE - TAG
         if len(data) > room:
             data = data[: max(room, 0)].decode("utf-8", "ignore").encode("utf-8")
     nonce = os.urandom(NONCE)
