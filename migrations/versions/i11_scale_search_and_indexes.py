@@ -1,4 +1,4 @@
-"""scale: the appeals' search documents (FTS5 / tsvector + pg_trgm) and list indexes
+"""scale: the appeals' search documents (FTS5 / tsvector) and list indexes
 
 Revision ID: i11_scale
 Revises: i8_receipt_data
@@ -29,9 +29,7 @@ SQLITE = [
     "INSERT INTO appeal_fts(rowid, terms) VALUES (new.appeal_id, new.terms); END",
 ]
 POSTGRESQL = [
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ix_appeal_search_tsv ON appeal_search USING gin (to_tsvector('simple', terms))",
-    "CREATE INDEX IF NOT EXISTS ix_appeal_search_trgm ON appeal_search USING gin (terms gin_trgm_ops)",
 ]
 
 
@@ -73,7 +71,6 @@ def downgrade():
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS appeal_fts")
     elif bind.dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_appeal_search_trgm")
         op.execute("DROP INDEX IF EXISTS ix_appeal_search_tsv")
     with op.batch_alter_table("appeal", schema=None) as batch_op:
         batch_op.drop_index("ix_appeal_due_id")

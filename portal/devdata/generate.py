@@ -140,9 +140,10 @@ def generate_appeals(
         generator = _Generator(context, seed, count)
         done = 0
         writer = _Writer(db.session.get_bind().dialect)
-        if writer.sqlite:
+        if writer.sqlite and not db.session.connection().connection.dbapi_connection.in_transaction:
             # a bulk load: no fsync per batch (a crash loses the unfinished run only) and a page
-            # cache big enough for the indexes' hot pages; both end with this connection
+            # cache big enough for the indexes' hot pages; both end with this connection (SQLite
+            # refuses the first inside a transaction: a caller's open one keeps its settings)
             db.session.execute(sa.text("PRAGMA synchronous=OFF"))
             db.session.execute(sa.text("PRAGMA cache_size=-262144"))
         for batch in _ahead(generator.batches(batch_size)):

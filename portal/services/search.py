@@ -10,7 +10,8 @@ tokens must match the beginning of a token of the document.
 
 SQLite indexes the documents with FTS5 (``appeal_fts``, an external-content table over
 ``appeal_search`` kept current by three triggers); PostgreSQL with a GIN index over
-``to_tsvector('simple', terms)`` and a pg_trgm index for numbers typed in part. The
+``to_tsvector('simple', terms)``, both created by the ``i11_scale`` migration. Every query is a
+prefix match of whole tokens, so pg_trgm (infix LIKE) is not needed. The
 documents themselves are rewritten by an ORM ``after_flush`` hook whenever an appeal or an
 applicant changes — in the flush's own transaction, so a rolled-back change leaves no trace
 — and by the bulk generator, which writes them with the rows.
@@ -50,10 +51,7 @@ DDL = {
         "INSERT INTO appeal_fts(rowid, terms) VALUES (new.appeal_id, new.terms); END",
     ],
     "postgresql": [
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         "CREATE INDEX IF NOT EXISTS ix_appeal_search_tsv ON appeal_search USING gin (to_tsvector('simple', terms))",
-        # numbers typed in part (the middle of a phone or a GCC number): trigram LIKE '%…%'
-        "CREATE INDEX IF NOT EXISTS ix_appeal_search_trgm ON appeal_search USING gin (terms gin_trgm_ops)",
     ],
 }
 
