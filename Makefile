@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv clean
+.PHONY: run test venv translations lint clean
 
 venv: $(STAMP)
 
@@ -18,11 +18,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: venv
+# The Ukrainian catalogue: translations/*/*.po parts merged into LC_MESSAGES/messages.mo
+# (git-ignored); rebuilt only when a part is newer. The app refuses to start without it.
+translations: venv
+	$(PY) -m portal.i18n
+
+# What CI checks before the tests (settings in pyproject.toml).
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+run: venv translations
 	$(PY) -m portal.runner
 
 # ALLOW_NO_TESTS=1 (set by .ci/run) turns pytest's exit status 5, "no tests collected", into success.
-test: venv
+test: venv translations
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$rc" -eq 5 ] && [ -n "$(ALLOW_NO_TESTS)" ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc

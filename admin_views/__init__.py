@@ -23,7 +23,7 @@ class PortalAdmin(Admin):
 
 
 def init_admin(app) -> PortalAdmin:
-    from admin_views import appeals, audit, budget, intake, org, reports, users
+    from admin_views import appeals, audit, budget, intake, org, records, reports, users
     from admin_views.home import HomeView
 
     admin = PortalAdmin(
@@ -33,7 +33,7 @@ def init_admin(app) -> PortalAdmin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True, base_template="admin/portal_master.html"),
         csp_nonce_generator=csp_nonce,
     )
-    for module in (appeals, intake, org, budget, reports, audit, users):
+    for module in (appeals, intake, org, budget, reports, audit, users, records):
         module.register(admin)
 
     @app.route("/")

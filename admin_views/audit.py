@@ -25,6 +25,7 @@ from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction, ReportKind, Role
 from portal.services import audit, history
 from portal.services.errors import DomainError
+from portal.services.pii import reveal
 
 # every Flask-Admin route that could change an entry
 WRITE_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "ajax_update", "action_view"})
@@ -43,7 +44,7 @@ def _model_label(view, context, model, name):
 
 def _record(view, context, model, name):
     url = view.record_url(model)
-    label = model.record_label or model.record_id
+    label = reveal(model.record_label) or model.record_id
     return Markup(f'<a href="{escape(url)}">{escape(label)}</a>') if url else label
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from admin_views import records
 from portal.services import dashboard
 
 
@@ -33,4 +34,5 @@ class HomeView(AdminIndexView):
             board=dashboard.for_user(current_user),
             sections=self.sections(),
             due_sort=self.appeal_sort_index("due_date"),
+            records=records.home_panel(current_user),
         )

@@ -43,12 +43,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_admin(app)
 
-    from portal import cli, cli_data, cli_intake, cli_jobs
+    from portal import cli, cli_data, cli_intake, cli_jobs, cli_records
 
     cli.init_app(app)
     cli_data.init_app(app)
     cli_jobs.init_app(app)
     cli_intake.init_app(app)
+    cli_records.init_app(app)
     return app
 
 

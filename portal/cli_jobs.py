@@ -18,7 +18,7 @@ from portal.models.enums import JobState, ReportKind
     "--scheduler/--no-scheduler",
     default=True,
     show_default=True,
-    help="Also run RQ's scheduler (retries after a delay, Monday's weekly analysis).",
+    help="Also run RQ's scheduler (retries after a delay, Monday's weekly analysis, the nightly backup).",
 )
 @pass_script_info
 def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
@@ -28,6 +28,7 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
     from jobs.worker import PortalWorker
     from portal.i18n import default_locale
     from portal.queue import get_queue
+    from portal.records import schedule as records_schedule
     from portal.reports import runs, schedule
 
     app = info.load_app()
@@ -49,6 +50,9 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             polling = mailbox.ensure_schedule()
             if polling:
                 click.echo(f"Next mailbox poll: {polling.isoformat()} (UTC)")
+            nightly = records_schedule.ensure_nightly_schedule()
+            if nightly:
+                click.echo(f"Next nightly backup: {nightly.isoformat()} (UTC)")
         db.session.remove()
         db.engine.dispose()  # the work horses fork from here: leave them no open connections
         connection = queue.connection

@@ -48,6 +48,12 @@ DEFAULTS = {
     "RQ_RETRY_INTERVALS": "10,60",  # seconds before each retry of a failed job
     "WEEKLY_REPORT_HOUR": 7,  # Monday, Europe/Kyiv
     "WEEKLY_REPORT_SCHEDULE": True,
+    "BACKUP_DIR": None,  # default: instance/backups
+    "BACKUP_HOUR": 2,  # the nightly backup, Europe/Kyiv
+    "BACKUP_KEEP": 14,  # archives kept by the nightly job (older ones are deleted)
+    "BACKUP_SCHEDULE": True,
+    "BACKUP_WARN_HOURS": 48,  # the home page warns when the last good backup is older
+    "RETENTION_YEARS": 5,  # appeals' case files (standard list of records): then applicants are anonymised
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -88,6 +94,7 @@ def load(app, test_config: dict | None = None) -> None:
     app.config["FILES_DIR"] = app.config["FILES_DIR"] or os.path.join(instance, "files")
     app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or os.path.join(instance, "reports")
     app.config["OUTBOX_DIR"] = app.config["OUTBOX_DIR"] or os.path.join(instance, "outbox")
+    app.config["BACKUP_DIR"] = app.config["BACKUP_DIR"] or os.path.join(instance, "backups")
     # one switch for HTTPS: every cookie the portal sets is then Secure
     app.config["REMEMBER_COOKIE_SECURE"] = bool(
         app.config["REMEMBER_COOKIE_SECURE"] or app.config["SESSION_COOKIE_SECURE"]

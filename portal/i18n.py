@@ -83,17 +83,43 @@ def translations_dir() -> str:
 
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translations_dir())
-    compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    check_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Kyiv")
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+
+
+def _catalogues(directory: str):
+    """``(lang_dir, parts, compiled catalogue, newest part's mtime)`` for every language with parts."""
+    for lang in sorted(os.listdir(directory)):
+        lang_dir = os.path.join(directory, lang)
+        parts = sorted(f for f in os.listdir(lang_dir) if f.endswith(".po")) if os.path.isdir(lang_dir) else []
+        if parts:
+            newest = max(os.path.getmtime(os.path.join(lang_dir, p)) for p in parts)
+            yield lang, lang_dir, parts, os.path.join(lang_dir, "LC_MESSAGES", "messages.mo"), newest
+
+
+def _is_fresh(target: str, newest: float) -> bool:
+    return os.path.exists(target) and os.path.getmtime(target) >= newest
+
+
+def check_catalogues(directory: str) -> None:
+    """Refuse to start on a missing or stale compiled catalogue: the app never writes its source tree."""
+    for _lang, _lang_dir, _parts, target, newest in _catalogues(directory):
+        if not _is_fresh(target, newest):
+            state = "is older than its .po parts" if os.path.exists(target) else "is missing"
+            raise RuntimeError(
+                f"The compiled catalogue {target} {state}: run `make translations` "
+                "(or `python -m portal.i18n`) to compile the translations."
+            )
 
 
 def compile_catalogues(directory: str | None = None) -> list[str]:
     """Merge ``translations/<lang>/*.po`` parts into ``<lang>/LC_MESSAGES/messages.mo``.
 
     Each area of the code keeps its own part file, so parallel work never edits one big
-    catalogue; the compiled file is rebuilt only when a part is newer than it.
+    catalogue; the compiled file is rebuilt only when a part is newer than it. A build step
+    (``make translations``, which ``make run`` and ``make test`` depend on), not start-up.
     """
     from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
@@ -101,14 +127,8 @@ def compile_catalogues(directory: str | None = None) -> list[str]:
 
     directory = directory or translations_dir()
     written = []
-    for lang in sorted(os.listdir(directory)):
-        lang_dir = os.path.join(directory, lang)
-        parts = sorted(f for f in os.listdir(lang_dir) if f.endswith(".po")) if os.path.isdir(lang_dir) else []
-        if not parts:
-            continue
-        target = os.path.join(lang_dir, "LC_MESSAGES", "messages.mo")
-        newest = max(os.path.getmtime(os.path.join(lang_dir, p)) for p in parts)
-        if os.path.exists(target) and os.path.getmtime(target) >= newest:
+    for lang, lang_dir, parts, target, newest in _catalogues(directory):
+        if _is_fresh(target, newest):
             continue
         merged = Catalog(locale=lang)
         for part in parts:
@@ -126,3 +146,8 @@ def compile_catalogues(directory: str | None = None) -> list[str]:
         os.utime(target, (newest, newest))
         written.append(target)
     return written
+
+
+if __name__ == "__main__":  # python -m portal.i18n: the build step
+    for path in compile_catalogues():
+        print(f"compiled {path}")

@@ -43,6 +43,8 @@ JOBS: dict[str, JobOptions] = {
         retry_intervals_setting="MAIL_RETRY_INTERVALS",
     ),
     "jobs.mail.poll_mailbox": JobOptions(timeout=10 * 60, result_ttl=3600, failure_ttl=DAY),
+    "jobs.records.nightly_tick": JobOptions(timeout=4 * 3600, result_ttl=8 * DAY, retries=1),
+    "jobs.records.anonymise": JobOptions(timeout=4 * 3600, result_ttl=7 * DAY, retries=2),
 }
 
 

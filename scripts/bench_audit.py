@@ -57,11 +57,9 @@ def build_schema(app) -> None:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.drop_all()
-        db.create_all()
-        with db.engine.begin() as conn:
-            reference.install_triggers(conn)
-        reference.load_reference_data()
-        db.session.commit()
+            with db.engine.begin() as conn:
+                conn.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+        reference.init_database()  # the migrations, the audit log's triggers included
 
 
 def hooks(enabled: bool) -> None:

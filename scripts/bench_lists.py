@@ -57,16 +57,11 @@ def make_app(url: str, base: str, redis_url: str):
 
 
 def build_schema(app) -> None:
-    """The schema from the models (as the tests build it) and the reference data."""
-    from portal.extensions import db
+    """The schema from the migrations (as the tests build it) and the reference data."""
     from portal.services import reference
 
     with app.app_context():
-        db.create_all()
-        with db.engine.begin() as conn:
-            reference.install_triggers(conn)
-        reference.load_reference_data()
-        db.session.commit()
+        reference.init_database()
 
 
 def fill(app, appeals: int, seed: int, audit_rows: int) -> None:

@@ -1,8 +1,18 @@
-"""Shared fixtures: app, client, runner, auth helper, a real Redis, a clean database per test.
+"""Shared fixtures: one app for the session, every test rolled back to where it started.
 
-SQLite (default): the schema is built once into a template file and copied for each test.
-PostgreSQL (``PORTAL_TEST_DATABASE_URL``): the schema is built once and every table is
-truncated before each test (TRUNCATE does not fire the audit log's row triggers).
+The schema is built once, by the migrations (as ``flask db upgrade`` builds it), with the
+reference data. Each test then runs inside one outer transaction on one connection, and
+``db.session`` joins it through SAVEPOINTs (``join_transaction_mode="create_savepoint"``):
+the test's and the app's commits and rollbacks behave as usual, and rolling the outer
+transaction back leaves the database as it was (Indico's fixtures are the model). On SQLite
+the driver's own transaction handling is switched off so that SAVEPOINTs work (SQLAlchemy's
+documented pysqlite recipe).
+
+A test whose data another connection or process must see (an RQ worker subprocess, the
+runner, a command that opens its own connection, row locks between sessions), or that changes
+the app itself (adds an admin view), takes ``@pytest.mark.committed``: it gets a fresh app on a
+database whose commits are real — a copy of the template file on SQLite; on PostgreSQL the
+shared database, emptied again before the next rolled-back test.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from portal import create_app
 from portal.extensions import db
@@ -20,17 +31,38 @@ from portal.extensions import db
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
 
+def pytest_sessionstart(session):
+    """What ``make translations`` does, so ``python -m pytest`` works straight from a clone too."""
+    from portal.i18n import compile_catalogues
+
+    compile_catalogues()
+
+
+# True once anything committed for real (a committed test, a module's own app): on PostgreSQL
+# that was the shared database, so the next rolled-back test empties it first. Rolled-back
+# tests never commit: their session only releases savepoints.
+_SHARED_DB = {"dirty": False, "leaked": False}
+
+
+def _a_real_commit(connection) -> None:
+    _SHARED_DB["dirty"] = True
+
+
+def _a_leak(connection) -> None:
+    """A commit on the shared app's engine: during a rolled-back test, one that escaped the rollback."""
+    _SHARED_DB["leaked"] = True
+
+
 def _build_schema(app) -> None:
+    """The schema by the migrations (audit log triggers included) and the reference data."""
     from portal.services import reference
 
     with app.app_context():
         if PG_URL:
-            db.drop_all()
-        db.create_all()
-        with db.engine.begin() as conn:
-            reference.install_triggers(conn)
-        reference.load_reference_data()
-        db.session.commit()
+            with db.engine.begin() as conn:  # whatever an older branch left behind, too
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        reference.init_database()
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +90,9 @@ def _template_db(tmp_path_factory, redis_url):
     _build_schema(app)
     with app.app_context():
         db.engine.dispose()
-    return {"url": url, "path": str(base / "template.sqlite")}
+    event.listen(sa.engine.Engine, "commit", _a_real_commit)  # every engine: module apps have their own
+    yield {"url": url, "path": str(base / "template.sqlite")}
+    event.remove(sa.engine.Engine, "commit", _a_real_commit)
 
 
 def _config(url: str, redis_url: str, base) -> dict:
@@ -101,41 +135,145 @@ def _truncate_all(app) -> None:
             db.session.commit()
             with db.engine.begin() as conn:  # the reload's own entries are not the test's
                 conn.execute(sa.text("TRUNCATE audit_log RESTART IDENTITY"))
+        db.session.remove()
 
 
-@pytest.fixture
-def app(_template_db, redis_url, tmp_path):
+def _fresh_g():
+    # a test keeps one app context throughout, so ``g`` (CSRF token, Flask-Login's user)
+    # would outlive a request; a real server starts each request with an empty one. First in
+    # line, before the login check reads the user.
+    from flask import g
+
+    vars(g._get_current_object()).clear()
+
+
+def _new_app(url: str, redis_url: str, base):
+    app = create_app(_config(url, redis_url, base))
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    return app
+
+
+def _sqlite_savepoints(engine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT: let SQLAlchemy emit BEGIN itself."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+_BOUND_CLASSES: dict[type, type] = {}
+
+
+def _bound_class(session_class: type) -> type:
+    """``session_class`` whose sessions keep to their ``bind`` (Flask-SQLAlchemy's pick the app's engine)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+    if session_class not in _BOUND_CLASSES:
+        _BOUND_CLASSES[session_class] = type(f"Bound{session_class.__name__}", (session_class,), {"get_bind": get_bind})
+    return _BOUND_CLASSES[session_class]
+
+
+@pytest.fixture(scope="session")
+def _shared_app(_template_db, redis_url, tmp_path_factory):
+    """The one app of the session; its database is only ever changed inside rolled-back transactions."""
+    base = tmp_path_factory.mktemp("shared")
+    if PG_URL:
+        url = PG_URL
+    else:
+        path = base / "shared.sqlite"
+        shutil.copyfile(_template_db["path"], path)
+        url = f"sqlite:///{path}"
+    app = _new_app(url, redis_url, base)
+    with app.app_context():
+        if not PG_URL:
+            _sqlite_savepoints(db.engine)
+        event.listen(db.engine, "commit", _a_leak)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _flush_redis() -> None:
+    from portal.redis_conn import get_redis
+
+    get_redis().flushdb()
+
+
+def _rolled_back_app(request, tmp_path):
+    app = request.getfixturevalue("_shared_app")
+    if PG_URL and _SHARED_DB["dirty"]:
+        _truncate_all(app)
+        _SHARED_DB["dirty"] = False
+    config, extensions = app.config.copy(), dict(app.extensions)  # tests may change both
+    app.config.update(FILES_DIR=str(tmp_path / "files"), REPORTS_DIR=str(tmp_path / "reports"))
+    ctx = app.app_context()
+    ctx.push()
+    _flush_redis()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    # ``db.session`` itself is kept (Flask-Admin's views hold it): its factory makes sessions
+    # that join the test's transaction, until the test ends
+    factory = db.session.session_factory
+    saved = factory.class_, dict(factory.kw)
+    factory.class_ = _bound_class(factory.class_)
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    _SHARED_DB["leaked"] = False
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        factory.class_, factory.kw = saved
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+        ctx.pop()
+        app.config.clear()
+        app.config.update(config)
+        app.extensions.clear()
+        app.extensions.update(extensions)
+    if _SHARED_DB["leaked"]:
+        pytest.fail(
+            "the test committed through a connection of its own, past the rollback: mark it @pytest.mark.committed",
+            pytrace=False,
+        )
+
+
+def _committed_app(request, tmp_path):
+    template, redis_url = request.getfixturevalue("_template_db"), request.getfixturevalue("redis_url")
     if PG_URL:
         url = PG_URL
     else:
         path = tmp_path / "test.sqlite"
-        shutil.copyfile(_template_db["path"], path)
+        shutil.copyfile(template["path"], path)
         url = f"sqlite:///{path}"
-    app = create_app(_config(url, redis_url, tmp_path))
+    app = _new_app(url, redis_url, tmp_path)
     if PG_URL:
         _truncate_all(app)
-    with app.app_context():
-        from portal.redis_conn import get_redis
-
-        get_redis().flushdb()
-
-    def _fresh_g():
-        # the fixture keeps one app context for the whole test, so ``g`` (CSRF token,
-        # Flask-Login's user) would outlive a request; a real server starts each request with
-        # an empty one. First in line, before the login check reads the user.
-        from flask import g
-
-        vars(g._get_current_object()).clear()
-
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
-
     ctx = app.app_context()
     ctx.push()
-    yield app
-    db.session.remove()
-    ctx.pop()
-    with app.app_context():
-        db.engine.dispose()
+    _flush_redis()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        ctx.pop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, tmp_path):
+    """The app, in an app context, on a database that is as the migrations and reference data left it."""
+    if request.node.get_closest_marker("committed"):
+        yield from _committed_app(request, tmp_path)
+    else:
+        yield from _rolled_back_app(request, tmp_path)
 
 
 @pytest.fixture

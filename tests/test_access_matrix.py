@@ -73,7 +73,15 @@ EXTRA_ROUTES = {
     ("intake", "/template/"): {"GET": "download"},
     ("intake", "/document/"): {"GET": APPEAL_DETAILS},
     ("intake", "/resend/"): {"POST": APPEAL_DISPATCH},
+    # screens that are not model lists (issue 13)
+    ("records", "/"): {"GET": "list"},
+    ("records", "/decide/"): {"POST": "decide"},
+    ("applicant", "/"): {"GET": "list"},
+    ("applicant", "/details/"): {"GET": "details"},
+    ("applicant", "/document/"): {"GET": "export"},
+    ("applicant", "/correct/"): {"POST": "edit"},
 }
+PAGES = ("records", "applicant")  # endpoints with only EXTRA_ROUTES
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
 BULK_ACTIONS = {
     ("appeal", "delete"): None,  # appeals leave only through their workflow
@@ -336,7 +344,7 @@ def _assert_csp_clean(page: str, csp: str) -> None:
 
 
 def test_cases_cover_every_role_and_endpoint():
-    assert {c.endpoint for c in CASES} == {"admin", *ENDPOINTS}
+    assert {c.endpoint for c in CASES} == {"admin", *ENDPOINTS, *PAGES}
     assert len(ROLES) == len(Role) + 1
 
 

@@ -14,6 +14,7 @@ from tests.factories import PASSWORD, make_appeal, make_assignment, make_executo
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.committed,  # the live server's threads read through connections of their own
     pytest.mark.skipif(chromium_missing_reason() is not None, reason=chromium_missing_reason() or ""),
 ]
 

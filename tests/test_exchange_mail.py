@@ -150,8 +150,8 @@ def test_an_unreachable_smtp_server_is_retried_then_recorded_as_failed_with_a_cl
     assert db.session.get(Appeal, appeal.id).delivery_status == DeliveryStatus.SENT
 
 
-def test_without_an_smtp_server_the_message_is_written_to_the_outbox(app):
-    app.config["SMTP_URL"] = ""
+def test_without_an_smtp_server_the_message_is_written_to_the_outbox(app, tmp_path):
+    app.config.update(SMTP_URL="", OUTBOX_DIR=str(tmp_path / "outbox"))
     with app.test_request_context():
         appeal = signed_appeal()
         workflow.dispatch(make_user(Role.CLERK), appeal, outgoing_number="01-14/557")

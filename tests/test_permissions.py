@@ -28,6 +28,8 @@ EXPECTED = {
         "audit_log": RE,
         "user": USERS,
         "intake": RE | {"create", "register", "dismiss", "download", "manage_templates"},
+        "records": R | {"decide"},
+        "applicant": RE | {"edit"},
     },
     Role.SIGNER: {
         "appeal": RE | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
@@ -52,6 +54,7 @@ EXPECTED = {
         "executor": RE,
         "report": R | {"create", "download"},
         "intake": RE | {"create", "register", "dismiss", "download"},
+        "applicant": RE | {"edit"},
     },
     Role.EXECUTOR: {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
@@ -71,7 +74,7 @@ EXPECTED = {
         "report": R | {"download"},
         "intake": RE | {"download"},
     },
-    Role.ADMIN: {"user": USERS},
+    Role.ADMIN: {"user": USERS, "records": R},
 }
 
 EVERY_ACTION = sorted(set().union(*(acts for row in EXPECTED.values() for acts in row.values())))
@@ -106,8 +109,9 @@ def test_auditor_reads_every_area_and_writes_none(area):
     assert p.actions(Role.AUDITOR, area) <= p.READ_ACTIONS
 
 
-def test_admin_sees_only_user_accounts():
-    assert p.readable_areas(Role.ADMIN) == ["user"]
+def test_admin_sees_only_user_accounts_and_the_state_of_backups():
+    assert p.readable_areas(Role.ADMIN) == ["user", "records"]
+    assert not p.can(Role.ADMIN, "records", "decide")  # anonymising is the director's decision
 
 
 @pytest.mark.parametrize("role", list(Role))

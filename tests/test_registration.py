@@ -226,6 +226,7 @@ def test_repeat_detection_ignores_appeals_without_topic(app):
 
 
 @pytest.mark.skipif(not PG_URL, reason="row locks are a PostgreSQL matter; SQLite serialises writers")
+@pytest.mark.committed  # three sessions, each on a connection of its own
 @pytest.mark.parametrize("counter_exists", [False, True])
 def test_concurrent_registrations_take_distinct_numbers(app, counter_exists):
     if counter_exists:

@@ -1,7 +1,7 @@
 """receipt data on the appeal; intake drafts, outgoing mail, answer templates (issue 8)
 
 Revision ID: i8_receipt_data
-Revises: 36cf8cb6e916
+Revises: i13_records
 Create Date: 2026-12-01 00:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import portal.models.base
 
 revision = "i8_receipt_data"
-down_revision = "36cf8cb6e916"
+down_revision = "i13_records"
 branch_labels = None
 depends_on = None
 

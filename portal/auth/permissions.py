@@ -30,6 +30,8 @@ AREAS = (
     "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
     "intake",  # the exchange with the regional center: intake inbox, УКЦ batches, answer templates
+    "records",  # backups and the retention of personal data (issue 13)
+    "applicant",  # the applicant's rights: what the portal holds about a person, corrections
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -76,6 +78,8 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
         "user": USER_ADMIN,
         "intake": INTAKE_WORK | {"manage_templates"},  # the director replaces the answer templates
+        "records": READ | {"decide"},  # confirms (or dismisses) anonymisation proposals
+        "applicant": READ_EXPORT | {"edit"},
     },
     Role.SIGNER: {
         "appeal": READ_EXPORT | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
@@ -100,6 +104,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "executor": READ_EXPORT,
         "report": READ | {"create", "download"},
         "intake": INTAKE_WORK,
+        "applicant": READ_EXPORT | {"edit"},  # answers applicants' requests about their data
     },
     Role.EXECUTOR: {
         # only the appeals assigned to the user's own executor body (portal.services.scope)
@@ -122,6 +127,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     },
     Role.ADMIN: {
         "user": USER_ADMIN,
+        "records": READ,  # backups' state (system settings); anonymising is the director's
     },
 }
 
@@ -135,7 +141,9 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
 }
 
 WRITE_ACTIONS = (
-    frozenset({"create", "edit", "delete", "approve", "reset_password", "register", "dismiss", "manage_templates"})
+    frozenset(
+        {"create", "edit", "delete", "approve", "reset_password", "decide", "register", "dismiss", "manage_templates"}
+    )
     | APPEAL_WORKFLOW
 )
 

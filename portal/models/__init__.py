@@ -18,6 +18,7 @@ from portal.models.budget import AmendmentLine, BudgetAmendment, BudgetEstimate,
 from portal.models.enums import *  # noqa: F403
 from portal.models.exchange import DeliveryAttempt, DocumentTemplate, IntakeMessage, OutgoingMail  # noqa: F401
 from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit  # noqa: F401
+from portal.models.records import AnonymisationProposal, AnonymisedApplicant, ApplicantKey, BackupRun  # noqa: F401
 from portal.models.reference import Direction, Kekv, PrivilegeCategory, ResultCode, SocialStatus, Topic  # noqa: F401
 from portal.models.reports import ReportRun  # noqa: F401
 from portal.models.users import User  # noqa: F401

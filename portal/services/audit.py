@@ -13,7 +13,8 @@ How it works:
   hook) are refused, unless run inside :func:`bulk_operation`, which logs each statement.
   Raw SQL text is not inspected: the portal never writes business tables that way.
 * The log itself refuses changes: ORM ``before_update``/``before_delete`` raise, the bulk
-  guard refuses statements on it, and database triggers (:data:`TRIGGERS`) refuse raw SQL.
+  guard refuses statements on it, and database triggers (installed by the migration
+  ``c_audit_triggers``) refuse raw SQL.
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction
 
 # Rows that are not business records: the log itself, the registration-number counter
-# (bumped on every registration; the appeal's own entry shows the number) and report runs
+# (bumped on every registration; the appeal's own entry shows the number), report runs
 # (job bookkeeping, updated many times per run; requesting and downloading a report are
-# logged as events). StatusChange IS audited: it is a workflow record anybody may query.
-NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun"}
+# logged as events), backup runs (bookkeeping), applicants' keys (logging a key would defeat
+# it: see portal.services.pii) and the list of anonymised applicants (the anonymisation is
+# logged as an event and by its own redacted changes). StatusChange IS audited: it is a
+# workflow record anybody may query.
+NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "ApplicantKey", "AnonymisedApplicant"}
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"
@@ -447,6 +451,9 @@ def _after_flush_postexec(session: Session, flush_context) -> None:
                     at=now,
                 )
             )
+    from portal.services import pii
+
+    rows = pii.seal(session.connection(), rows)  # applicants' personal values, encrypted per applicant
     session.connection().execute(AuditLog.__table__.insert(), rows)
 
 
@@ -596,21 +603,3 @@ def init_app(app) -> None:
         event.listen(Session, "do_orm_execute", _guard_bulk)
         event.listen(AuditLog, "before_update", _refuse_change)
         event.listen(AuditLog, "before_delete", _refuse_change)
-
-
-# Database triggers: the log refuses UPDATE and DELETE even outside the portal's ORM.
-TRIGGERS = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
-        "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
-        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse()",
-    ],
-}

@@ -133,7 +133,9 @@ def _column_type(model_cls, key):
 def format_value(model_cls, key: str, value) -> str:
     """One logged value as people read it."""
     from portal.services.audit import SECRET, SECRET_FIELDS
+    from portal.services.pii import reveal_json
 
+    value = reveal_json(value)  # an applicant's sealed values: readable while the key exists
     if value is None or value == "":
         return EMPTY
     if isinstance(value, dict) and "label" in value:  # a foreign key
@@ -424,6 +426,7 @@ def export_header() -> list[str]:
 
 def export_row(entry: AuditLog) -> list:
     from portal.services.export import neutralise_formula
+    from portal.services.pii import reveal
 
     role = entry.role
     try:
@@ -441,7 +444,7 @@ def export_row(entry: AuditLog) -> list:
         str(enum_label(entry.action)),
         model_label(entry.model),
         entry.record_id,
-        entry.record_label,
+        reveal(entry.record_label),
         changes_text(entry),
         entry.detail,
     ]
@@ -482,3 +485,6 @@ def init_app(app) -> None:
     app.jinja_env.globals["record_history"] = record_history
     app.jinja_env.globals["audit_diff"] = diff_rows
     app.jinja_env.globals["audit_model_label"] = model_label
+    from portal.services.pii import reveal
+
+    app.jinja_env.filters["reveal"] = reveal

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from portal.extensions import db
 from portal.models.reference import Direction, Kekv, PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.services import reference_data as data
-from portal.services.audit import TRIGGERS
-
-
-def install_triggers(connection) -> None:
-    """The audit log refuses UPDATE and DELETE at the database level too."""
-    for statement in TRIGGERS.get(connection.dialect.name, []):
-        connection.execute(sa.text(statement))
 
 
 def _upsert(model, key: str, rows: list[dict]) -> int:
@@ -58,10 +49,9 @@ def load_reference_data() -> None:
 
 
 def init_database() -> None:
-    """Upgrade the schema to the newest migration, then load reference data."""
+    """Upgrade the schema to the newest migration (the audit log's triggers included), then load reference data."""
     from flask_migrate import upgrade
 
     upgrade()
-    install_triggers(db.session.connection())
     load_reference_data()
     db.session.commit()
