@@ -106,7 +106,7 @@ def appeal_exchange(appeal: Appeal) -> dict:
             if kind in kinds
         ],
         "mails": mails,
-        "failure": dispatch.failure_text(last) if failed else "",
+        "failure": dispatch.failure_text(last) if failed and last is not None else "",
         "can_resend": failed and can(current_user, "appeal", "dispatch"),
     }
 

@@ -103,6 +103,7 @@ def send(message: EmailMessage) -> str:
         return f"written to {path}"
     server = parse_url(url, ("smtp", "smtps"))
     try:
+        client: smtplib.SMTP
         if server.secure:
             client = smtplib.SMTP_SSL(server.host, server.port, timeout=_timeout(), context=_tls_context(server))
         else:
@@ -137,6 +138,7 @@ def mailbox(url: str | None = None):
         raise MailError("PORTAL_IMAP_URL is not set")
     server = parse_url(url, ("imap", "imaps"))
     try:
+        client: imaplib.IMAP4
         if server.secure:
             client = imaplib.IMAP4_SSL(server.host, server.port, ssl_context=_tls_context(server), timeout=_timeout())
         else:

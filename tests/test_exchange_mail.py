@@ -191,9 +191,9 @@ def test_an_email_from_the_mailbox_goes_all_the_way_back_to_the_regional_center(
         imap.deliver(raw)
         result = runner.invoke(args=["intake", "mailbox"])
         assert result.exit_code == 0, result.output
-        assert result.stdout.startswith("чернетка #1: УКЦ № 2611-004301, отримано 27.11.2026")
-        assert imap.flags() == ["1 (FLAGS (\\Seen))"]  # seen only once the draft was committed
         draft = db.session.execute(sa.select(IntakeMessage)).scalar_one()
+        assert result.stdout.startswith(f"чернетка #{draft.id}: УКЦ № 2611-004301, отримано 27.11.2026")
+        assert imap.flags() == ["1 (FLAGS (\\Seen))"]  # seen only once the draft was committed
 
         # the clerk registers the draft with one button (the fields as read)
         auth.login(clerk.username)
@@ -218,7 +218,7 @@ def test_an_email_from_the_mailbox_goes_all_the_way_back_to_the_regional_center(
         imap.mark_all_unseen()
         imap.deliver(raw)
         result = runner.invoke(args=["intake", "mailbox"])
-        assert result.exit_code == 1 and result.stderr.count("уже відоме (#1") == 2
+        assert result.exit_code == 1 and result.stderr.count(f"уже відоме (#{draft.id}") == 2
         counts = [
             db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one() for m in (IntakeMessage, Appeal)
         ]

@@ -275,8 +275,9 @@ def test_cli_intake_eml_prints_a_line_per_draft_and_fails_for_what_it_refused(ru
     bad = os.path.join(MAIL, "not_an_appeal.eml")
     result = runner.invoke(args=["intake", "eml", good, bad])
     assert result.exit_code == 1
-    assert f"{good}: чернетка #1: УКЦ № 2611-004304, отримано 27.11.2026" in result.stdout
-    assert f"{bad}: Непридатне #2: Повідомлення не містить звернення" in result.stderr
+    draft, refused = db.session.execute(sa.select(IntakeMessage).order_by(IntakeMessage.id)).scalars().all()
+    assert f"{good}: чернетка #{draft.id}: УКЦ № 2611-004304, отримано 27.11.2026" in result.stdout
+    assert f"{bad}: Непридатне #{refused.id}: Повідомлення не містить звернення" in result.stderr
     again = runner.invoke(args=["intake", "eml", good])
-    assert again.exit_code == 1 and "уже відоме (#1" in again.stderr
+    assert again.exit_code == 1 and f"уже відоме (#{draft.id}" in again.stderr
     assert count(IntakeMessage) == 2

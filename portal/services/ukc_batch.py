@@ -150,14 +150,14 @@ def _row_data(values: dict) -> tuple[dict, str]:
         problems.append(str(_l("neither “Зміст” nor “Питання/тема” is filled in")))
     if len(text.get("ukc_number", "")) > 32:
         problems.append(str(_l("“№ звернення” is longer than 32 characters")))
-    if problems:
+    if problems or created is None:
         return {}, "; ".join(problems)
     social = intake.match_reference(SocialStatus, text.get("social_status_text", ""))
     privilege = intake.match_reference(PrivilegeCategory, text.get("privilege_text", ""))
     topic = intake.match_topic(text.get("topic_text", ""))
     phones = [p.strip() for p in text.get("phone", "").replace(";", ",").split(",") if p.strip()]
     content = text.get("content", "")
-    data = {
+    data: dict[str, object] = {
         "ukc_number": text["ukc_number"],
         "ukc_date": created.isoformat(),
         "ukc_time": created_time.strftime("%H:%M") if created_time else "",
@@ -274,7 +274,7 @@ def results(start: date, end: date) -> list[tuple]:
             (
                 appeal.ukc_number,
                 appeal.result_code.name if appeal.result_code else "",
-                format_date(to_kyiv(appeal.sent_at).date()),
+                format_date(to_kyiv(appeal.sent_at).date()) if appeal.sent_at else "",
                 appeal.outgoing_number,
                 feedback or "",
             )
