@@ -23,7 +23,7 @@ class PortalAdmin(Admin):
 
 
 def init_admin(app) -> PortalAdmin:
-    from admin_views import appeals, audit, budget, intake, org, records, reports, users
+    from admin_views import appeals, audit, budget, calendar, intake, org, records, reports, uk_fixes, users
     from admin_views.home import HomeView
 
     admin = PortalAdmin(
@@ -33,7 +33,8 @@ def init_admin(app) -> PortalAdmin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True, base_template="admin/portal_master.html"),
         csp_nonce_generator=csp_nonce,
     )
-    for module in (appeals, intake, org, budget, reports, audit, users, records):
+    uk_fixes.install()
+    for module in (appeals, intake, org, budget, reports, audit, users, records, calendar):
         module.register(admin)
 
     @app.route("/")

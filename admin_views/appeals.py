@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, send_file
+from flask import abort, flash, g, has_request_context, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
@@ -21,8 +21,10 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from admin_views import compat
 from admin_views.base import PortalModelView
 from admin_views.filters import (
+    CoExecutorFilter,
     DateRangeFilter,
     EnumFilter,
     ExecutorFilter,
@@ -32,7 +34,14 @@ from admin_views.filters import (
     keyed,
     lazy_options,
 )
-from admin_views.forms.appeals import ACTION_FILES, ACTION_FORMS, AttachForm, build_action_form, registration_form
+from admin_views.forms.appeals import (
+    ACTION_FILES,
+    ACTION_FORMS,
+    CONFIRM_ACTIONS,
+    AttachForm,
+    build_action_form,
+    registration_form,
+)
 from admin_views.forms.fields import enum_select, form_errors
 from admin_views.forms.pickers import AppealLoader, ApplicantLoader, TopicLoader
 from portal.auth.permissions import can
@@ -41,6 +50,7 @@ from portal.i18n import format_date
 from portal.labels import enum_label
 from portal.models.appeals import Appeal, Attachment
 from portal.models.enums import (
+    OPEN_STATUSES,
     AppealStatus,
     AppealSubject,
     AppealType,
@@ -69,6 +79,7 @@ STATUS_BADGES = {
     AppealStatus.RETURNED_TO_APPLICANT: "light",
     AppealStatus.NOT_CONSIDERED: "light",
     AppealStatus.FORWARDED: "light",
+    AppealStatus.CANCELLED: "light",
 }
 
 
@@ -84,6 +95,7 @@ def list_filters():
             lambda: Appeal.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),
             "not_delivered",
         ),
+        FlagFilter(_l("Returned for rework"), lambda: Appeal.rework_count > 0, "reworked"),
         keyed(sqla_filters.BooleanEqualFilter(Appeal.is_privileged, _l("Privileged applicant")), "privileged"),
         EnumFilter(Appeal.channel, _l("Channel"), Channel, "channel"),
         EnumFilter(Appeal.appeal_type, _l("Appeal type"), AppealType, "type"),
@@ -92,6 +104,9 @@ def list_filters():
         IdFilter(Appeal.topic_id, _l("Topic"), lazy_options(Topic, [Topic.code]), "topic"),
         IdFilter(Appeal.direction_id, _l("Direction"), lazy_options(Direction, [Direction.name]), "direction"),
         ExecutorFilter(Appeal.id, _l("Executor (any assignment)"), lazy_options(Executor, [Executor.name]), "executor"),
+        CoExecutorFilter(
+            Appeal.id, _l("Co-executor or informed"), lazy_options(Executor, [Executor.name]), "co_executor"
+        ),
         IdFilter(
             Appeal.main_executor_id,
             _l("Executor of record"),
@@ -117,6 +132,9 @@ def status_badge(status) -> Markup:
 def due_cell(appeal: Appeal) -> Markup:
     state = deadlines.deadline_state(appeal.due_date, appeal.status)
     text = format_date(appeal.due_date)
+    control = deadlines.control_date(appeal.due_date)
+    if control is not None and control != appeal.due_date and appeal.is_open:
+        text = f"{text} ({_l('control')} {format_date(control)})"
     if state == "overdue":
         return Markup('<span class="portal-overdue" title="{}">{}</span>').format(_l("Overdue"), text)
     if state == "near_due":
@@ -129,7 +147,21 @@ def _fmt_reg_number(view, context, model, name):
 
 
 def _fmt_status(view, context, model, name):
-    return status_badge(model.status)
+    badge = status_badge(model.status)
+    left = art5_days_left(model)
+    if left is None:
+        return badge
+    css = "danger" if left < 0 else "warning"
+    return badge + Markup(' <span class="badge badge-{}" title="{}">{}</span>').format(
+        css, _l("Days left to return it to the applicant (Art. 5)"), _l("Art. 5: %(days)s d.", days=left)
+    )
+
+
+def art5_days_left(appeal: Appeal) -> int | None:
+    """Days left to return a registered appeal lacking Art. 5 items (None when it lacks nothing)."""
+    if AppealStatus(appeal.status) != AppealStatus.REGISTERED or not registration.completeness_problems(appeal):
+        return None
+    return deadlines.return_days_left(deadlines.receipt_date(appeal))
 
 
 def _fmt_due(view, context, model, name):
@@ -139,15 +171,39 @@ def _fmt_due(view, context, model, name):
 def _fmt_privileged(view, context, model, name):
     if not model.is_privileged:
         return ""
-    return Markup('<span class="fa fa-star portal-privileged" title="{0}" aria-label="{0}"></span>').format(
+    return Markup('<span class="fa fa-star portal-privileged" role="img" title="{0}" aria-label="{0}"></span>').format(
         _l("Privileged applicant")
     )
 
 
+def _fmt_cut(view, context, model, name):
+    """A related record or a label cut to the column's width; the whole text on hover."""
+    value = getattr(model, name)
+    text = "" if value is None else str(value)
+    return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, text)
+
+
 def _fmt_summary(view, context, model, name):
     text = model.summary or ""
-    short = text if len(text) <= 90 else text[:88] + "…"
-    return Markup('<span title="{}">{}</span>').format(text, short)
+    short = text if len(text) <= 60 else text[:58] + "…"
+    return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, short)
+
+
+# --- work lists ---------------------------------------------------------------------------------
+
+_WORK_STATES = frozenset(s.value for s in OPEN_STATUSES)
+
+
+def _is_work_list(args) -> bool:
+    """Is this list a work queue (only appeals awaiting an answer)?"""
+    for key, value in args.items():
+        if not key.startswith("flt"):
+            continue
+        if key.endswith(("_open", "_overdue", "_near_due")):
+            return True
+        if key.endswith("_status") and value in _WORK_STATES:
+            return True
+    return False
 
 
 # --- the view -----------------------------------------------------------------------------------
@@ -157,10 +213,12 @@ class AppealView(PortalModelView):
     area = "appeal"
     logs_personal_data = True
     details_template = "admin/appeal_details.html"
+    list_template = "admin/appeal_list.html"
     create_template = "admin/appeal_create.html"
 
     # list
     simple_list_pager = True
+    count_cap = 10_000
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",
@@ -192,6 +250,10 @@ class AppealView(PortalModelView):
         "due_date": _fmt_due,
         "is_privileged": _fmt_privileged,
         "summary": _fmt_summary,
+        "applicant": _fmt_cut,
+        "topic": _fmt_cut,
+        "channel": _fmt_cut,
+        "main_executor": _fmt_cut,
     }
     column_formatters_export: dict = {}
     column_export_list = (
@@ -222,7 +284,12 @@ class AppealView(PortalModelView):
         "result_code",
         "closed_at",
     )
-    column_labels = {"main_executor": _l("Executor of record"), "is_privileged": _l("Privileged")}
+    column_labels = {
+        "main_executor": _l("Executor of record"),
+        "is_privileged": _l("Privileged"),
+        "channel": _l("Received via"),
+        "reg_number": _l("Reg. No."),
+    }
 
     # forms: status and everything the workflow sets are not editable here
     form_columns = (
@@ -315,11 +382,16 @@ class AppealView(PortalModelView):
 
     def get_query(self):
         # separate IN queries, not joins: a join would run for every row an OFFSET skips
-        return (
+        query = (
             super()
             .get_query()
             .options(selectinload(Appeal.applicant), selectinload(Appeal.topic), selectinload(Appeal.main_executor))
         )
+        if has_request_context() and "sort" not in request.args and _is_work_list(request.args):
+            # a work list (open, overdue, due soon, an open state) puts privileged applicants first
+            # (Art. 20 part 3), then the earliest term: the control date follows the due date's order
+            query = query.order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
+        return query
 
     def get_filter_arg(self, index, flt):
         return getattr(flt, "url_key", None) or str(index)
@@ -347,6 +419,8 @@ class AppealView(PortalModelView):
             )
             g.appeal_registration = result
             return
+        if workflow.is_sealed(model):
+            raise DomainError(_l("A closed or cancelled appeal is sealed and cannot be edited."))
         history = sa.inspect(model).attrs.status.history
         if history.has_changes():
             raise DomainError(_l("The state of an appeal changes only through its workflow actions."))
@@ -378,7 +452,16 @@ class AppealView(PortalModelView):
             _l("Registered as %(number)s, due %(date)s.", number=model.reg_number, date=format_date(model.due_date)),
             "success",
         )
-        if result.repeat_of is not None:
+        if result.repeat_of is not None and model.sign == ReceiptSign.DUPLICATE:
+            flash(
+                _l(
+                    "The same applicant's appeal on this question is still under consideration (%(number)s): "
+                    "joined to it as a duplicate (same term, executors and answer).",
+                    number=result.repeat_of.reg_number,
+                ),
+                "warning",
+            )
+        elif result.repeat_of is not None:
             flash(
                 _l(
                     "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
@@ -396,16 +479,31 @@ class AppealView(PortalModelView):
             )
         if result.not_considered_reason:
             flash(str(result.not_considered_reason), "warning")
+        if result.same_ukc_number is not None:
+            flash(
+                Markup('{} <a href="{}">{}</a>').format(
+                    _l("This GCC (1545) number is already registered:"),
+                    self.get_url(".details_view", id=result.same_ukc_number.id),
+                    result.same_ukc_number.reg_number,
+                ),
+                "warning",
+            )
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
 
-    def on_model_delete(self, model):
-        g.appeal_files = attachments.paths_of_appeal(model)
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        # a closed or cancelled appeal is sealed: only the director's "reopen" step changes it
+        appeal = self.get_one(request.args.get("id", "")) if request.args.get("id") else None
+        if appeal is not None and workflow.is_sealed(appeal):
+            flash(_l("A closed or cancelled appeal is sealed and cannot be edited."), "error")
+            return redirect(self.get_url(".details_view", id=appeal.id))
+        return super().edit_view()
 
-    def after_model_delete(self, model):
-        # the rows went with the appeal (cascade); their files go once the delete is committed
-        attachments.remove_files(g.pop("appeal_files", []))
+    def on_model_delete(self, model):
+        # no role holds "delete" on appeals; this is the last line should one ever be granted
+        raise DomainError(_l("Appeals are never deleted: the director cancels a wrong registration."))
 
     # --- the appeal card ------------------------------------------------------------------------
     def render(self, template, **kwargs):
@@ -416,13 +514,21 @@ class AppealView(PortalModelView):
 
     def details_context(self, appeal: Appeal) -> dict:
         actions = workflow.available_actions(current_user, appeal)
+        refused = g.get("refused_action") or {}  # a refused step's form, with what was typed
         status = AppealStatus(appeal.status)
         return {
             "status_badge": status_badge(appeal.status),
             "due_cell": due_cell(appeal),
             "deadline_state": deadlines.deadline_state(appeal.due_date, appeal.status),
             "days_left": deadlines.days_left(appeal.due_date),
-            "latest_due": deadlines.latest_due_date(appeal.received_at),
+            "latest_due": deadlines.latest_due_date(deadlines.receipt_date(appeal)),
+            "receipt_date": deadlines.receipt_date(appeal),
+            "control_date": deadlines.control_date(appeal.due_date),
+            "art5_days_left": art5_days_left(appeal),
+            "return_deadline": deadlines.return_deadline(deadlines.receipt_date(appeal)),
+            "answered_on": deadlines.answered_on(appeal),
+            "on_time": deadlines.is_on_time(appeal),
+            "sealed": workflow.is_sealed(appeal),
             "missing": (
                 registration.describe_missing(registration.completeness_problems(appeal))
                 if status == AppealStatus.REGISTERED
@@ -433,8 +539,11 @@ class AppealView(PortalModelView):
             ),
             "show_personal": can(current_user, "appeal", "view_personal_data"),
             "actions": [
-                (a, workflow.action_label(a), build_action_form(a, appeal, user=current_user)) for a in actions
+                (a, workflow.action_label(a), refused.get(a) or build_action_form(a, appeal, user=current_user))
+                for a in actions
             ],
+            "refused_action": next(iter(refused), None),
+            "confirm_actions": CONFIRM_ACTIONS,
             "action_files": ACTION_FILES,
             "attach_form": AttachForm() if workflow.can_attach(current_user, appeal) else None,
             "max_upload_mb": round(attachments.max_bytes() / 1024 / 1024, 1),
@@ -462,13 +571,12 @@ class AppealView(PortalModelView):
             return self.deny()
         form = build_action_form(action, appeal, CombinedMultiDict([request.form, request.files]), user=current_user)
         if not form.validate():
-            for message in form_errors(form):
-                flash(message, "error")
-            return self._back(appeal)
+            flash(_l("The step was not done: correct the fields marked below."), "error")
+            return self._refused(appeal, action, form)
         saved = []
+        upload = request.files.get("file")
         try:
             params = form.params()
-            upload = request.files.get("file")
             if action in ACTION_FILES and upload is not None and upload.filename:
                 saved.append(attachments.save_upload(appeal, upload, kind=ACTION_FILES[action], user=current_user))
                 if action == "draft":
@@ -481,9 +589,26 @@ class AppealView(PortalModelView):
         except DomainError as exc:
             self._discard(saved)
             flash(str(exc), "error")
-        else:
-            flash(_l("Done: %(action)s.", action=workflow.action_label(action)), "success")
+            field = getattr(exc, "field", None)
+            if field and field in form:
+                form[field].errors = [*form[field].errors, str(exc)]
+            if upload is not None and upload.filename:
+                flash(_l("Choose the file again: a browser never keeps a chosen file."), "warning")
+            return self._refused(appeal, action, form)
+        flash(_l("Done: %(action)s.", action=workflow.action_label(action)), "success")
         return self._back(appeal)
+
+    def _refused(self, appeal: Appeal, action: str, form):
+        """The card again, the refused step's form open with what was typed and its messages."""
+        appeal = self.get_one(str(appeal.id)) or appeal  # reloaded after a rollback
+        g.refused_action = {action: form}
+        return self.render(
+            self.details_template,
+            model=appeal,
+            details_columns=compat.details_columns(self),
+            get_value=self.get_detail_value,
+            return_url=self.get_url(".index_view"),
+        )
 
     def _discard(self, saved):
         db.session.rollback()

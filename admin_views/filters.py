@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.i18n import KYIV
 from portal.labels import enum_choices
 from portal.models.appeals import Appeal, Assignment
+from portal.models.enums import ExecutorRole
 from portal.models.org import Employee, Executor, StaffPosition, executor_topic
 from portal.models.reference import Topic
 from portal.services import history, staff
@@ -82,6 +83,19 @@ class ExecutorFilter(IdFilter):
 
     def apply(self, query, value, alias=None):
         return query.filter(sa.exists().where(Assignment.appeal_id == Appeal.id, Assignment.executor_id == value))
+
+
+class CoExecutorFilter(IdFilter):
+    """The executor body is a co-executor or informed (not the responsible one)."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(
+            sa.exists().where(
+                Assignment.appeal_id == Appeal.id,
+                Assignment.executor_id == value,
+                Assignment.executor_role != ExecutorRole.RESPONSIBLE,
+            )
+        )
 
 
 class FlagFilter(sqla_filters.BaseSQLAFilter, base_filters.BaseBooleanFilter):

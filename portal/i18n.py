@@ -55,6 +55,14 @@ def format_datetime(value) -> str:
     return str(value)
 
 
+def _locale_code() -> str:
+    """The language code of this request (``uk``, ``en``) for ``<html lang>``."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale.language) if locale else "uk"
+
+
 def format_money(value) -> str:
     """1234567.5 → '1 234 567.50' (a no-break space between thousands); None → '0.00'."""
     return f"{Decimal(value or 0):,.2f}".replace(",", "\u00a0")
@@ -87,6 +95,7 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Kyiv")
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.globals.setdefault("get_locale", _locale_code)
 
 
 def _catalogues(directory: str):

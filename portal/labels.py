@@ -54,6 +54,7 @@ ENUM_LABELS = {
     "AppealStatus.returned_to_applicant": _l("Returned to applicant"),
     "AppealStatus.not_considered": _l("Not considered"),
     "AppealStatus.forwarded": _l("Forwarded by competence"),
+    "AppealStatus.cancelled": _l("Cancelled"),
     # ExecutorRole
     "ExecutorRole.responsible": _l("Responsible"),
     "ExecutorRole.co_executor": _l("Co-executor"),
@@ -108,6 +109,9 @@ ENUM_LABELS = {
     # DocumentState
     "DocumentState.draft": _l("Draft"),
     "DocumentState.approved": _l("Approved"),
+    # CalendarDayKind
+    "CalendarDayKind.public_holiday": _l("Public holiday"),
+    "CalendarDayKind.day_off": _l("Non-working day"),
     # ReportKind
     "ReportKind.weekly": _l("Weekly analysis"),
     "ReportKind.quarterly": _l("Quarterly statistics"),

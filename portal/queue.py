@@ -34,6 +34,8 @@ JOBS: dict[str, JobOptions] = {
     "jobs.audit_export.export_audit_log": JobOptions(
         timeout=2 * 3600, result_ttl=7 * DAY, retries=1, on_failure="jobs.reports.report_failed"
     ),
+    "jobs.records.nightly_tick": JobOptions(timeout=4 * 3600, result_ttl=8 * DAY, retries=1),
+    "jobs.records.anonymise": JobOptions(timeout=4 * 3600, result_ttl=7 * DAY, retries=2),
     # the answer's e-mail to the regional center: retried with its own, longer back-off
     "jobs.mail.send_answer_mail": JobOptions(
         timeout=5 * 60,
@@ -43,8 +45,6 @@ JOBS: dict[str, JobOptions] = {
         retry_intervals_setting="MAIL_RETRY_INTERVALS",
     ),
     "jobs.mail.poll_mailbox": JobOptions(timeout=10 * 60, result_ttl=3600, failure_ttl=DAY),
-    "jobs.records.nightly_tick": JobOptions(timeout=4 * 3600, result_ttl=8 * DAY, retries=1),
-    "jobs.records.anonymise": JobOptions(timeout=4 * 3600, result_ttl=7 * DAY, retries=2),
 }
 
 
@@ -79,7 +79,7 @@ def enqueue(name: str, *args, job_id: str | None = None, at=None, meta: dict | N
     from rq import Callback, Retry
 
     options = JOBS[name]
-    kwargs = {
+    kwargs: dict[str, object] = {
         "job_id": job_id,
         "job_timeout": options.timeout,
         "result_ttl": options.result_ttl,
@@ -113,7 +113,12 @@ def worker_count() -> int:
     """Workers listening on the app's queue (0 when Redis is down)."""
     from rq import Worker
 
+    from portal.redis_conn import believed_down, mark_down
+
+    if believed_down():  # a Redis that just did not answer is not asked again for a while
+        return 0
     try:
         return Worker.count(queue=get_queue())
     except Exception:
+        mark_down()
         return 0

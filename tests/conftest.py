@@ -335,3 +335,18 @@ def post_form(client, path: str, data: dict, **kw):
     data = dict(data)
     data.setdefault("csrf_token", csrf_token(client))
     return client.post(path, data=data, **kw)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the whole session (Playwright driving the system browser); tests open contexts."""
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, chromium_missing_reason
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

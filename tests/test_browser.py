@@ -35,9 +35,9 @@ def site(app):
         yield url, director
 
 
-def test_director_logs_in_and_sees_the_appeals_list_in_ukrainian(site):
+def test_director_logs_in_and_sees_the_appeals_list_in_ukrainian(site, chromium):
     url, director = site
-    with browser_page() as page:
+    with browser_page(chromium) as page:
         login(page, url, director.username, PASSWORD)
         assert "/admin" in page.url
         page.goto(f"{url}/admin/appeal/")
@@ -48,9 +48,9 @@ def test_director_logs_in_and_sees_the_appeals_list_in_ukrainian(site):
     assert os.path.getsize(path) > 10_000
 
 
-def test_weekly_analysis_page_renders_in_the_browser(site):
+def test_weekly_analysis_page_renders_in_the_browser(site, chromium):
     url, director = site
-    with browser_page() as page:
+    with browser_page(chromium) as page:
         login(page, url, director.username, PASSWORD)
         page.goto(f"{url}/admin/report/weekly/")
         body = page.inner_text("body")
@@ -59,7 +59,7 @@ def test_weekly_analysis_page_renders_in_the_browser(site):
     assert "Прострочено на кінець тижня" in body
 
 
-def test_report_list_follows_a_run_until_its_file_can_be_downloaded(site, app):
+def test_report_list_follows_a_run_until_its_file_can_be_downloaded(site, app, chromium):
     from jobs.worker import run_burst
     from portal.i18n import default_locale
     from portal.queue import get_queue
@@ -68,7 +68,7 @@ def test_report_list_follows_a_run_until_its_file_can_be_downloaded(site, app):
     url, director = site
     with default_locale():
         run = runs.request_report("weekly", {"week": "2026-W47"}, director)
-    with browser_page() as page:
+    with browser_page(chromium) as page:
         login(page, url, director.username, PASSWORD)
         page.goto(f"{url}/admin/report/")
         assert page.get_attribute(f".report-progress[data-run-id='{run.id}']", "data-state") == "queued"

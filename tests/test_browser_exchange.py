@@ -25,7 +25,7 @@ pytestmark = [
 MAIL = os.path.join(os.path.dirname(__file__), "data", "mail")
 
 
-def test_clerk_sees_the_inbox_a_draft_and_the_delivery_state_on_the_card(app):
+def test_clerk_sees_the_inbox_a_draft_and_the_delivery_state_on_the_card(app, chromium):
     from tests.test_exchange_mail import signed_appeal
 
     clerk = make_user(Role.CLERK, username="clerk", full_name="Данилюк Оксана Петрівна")
@@ -41,7 +41,7 @@ def test_clerk_sees_the_inbox_a_draft_and_the_delivery_state_on_the_card(app):
         db.session.commit()
     run_burst(job_queue.get_queue(), app=app)  # nothing listens: the delivery fails and is recorded
     draft_id = db.session.execute(sa.select(IntakeMessage.id).order_by(IntakeMessage.id)).scalars().first()
-    with live_server(app) as url, browser_page() as page:
+    with live_server(app) as url, browser_page(chromium) as page:
         login(page, url, clerk.username, PASSWORD)
         page.goto(f"{url}/admin/intake/")
         inbox = page.inner_text("body")

@@ -95,9 +95,10 @@ def _overrides():
     )
 
 
-def test_the_copied_templates_are_the_known_four():
+def test_the_copied_templates_are_the_known_five():
     assert _overrides() == [
         "actions.html",
+        "base.html",
         "model/inline_list_base.html",
         "model/layout.html",
         "model/row_actions.html",

@@ -81,9 +81,16 @@ class ResolveForm(Form):
     informed = SelectMultipleField(_l("For information"), choices=[], validators=[Optional()])
     resolved_on = DateField(_l("Resolution date"), validators=[InputRequired()])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    term_days = SelectField(
+        _l("Term"),
+        choices=[("30", _l("30 days")), ("15", _l("15 days: needs no additional study"))],
+        validators=[Optional()],
+        description=_l("The registration's choice is only a proposal; the resolution decides."),
+    )
 
     def params(self):
         return {
+            "term_days": self.term_days.data or None,
             "text": self.text.data,
             "executors": [self.responsible.data, *(self.co_executors.data or [])],
             "for_information": self.informed.data or [],
@@ -178,18 +185,40 @@ ACTION_FORMS: dict[str, type[Any]] = {
     "submit": CommentForm,
     "sign": CommentForm,
     "rework": ReasonForm,
+    "recall": ReasonForm,
     "dispatch": DispatchForm,
+    "returned_by_center": ReasonForm,
     "close": CloseForm,
+    "reopen": ReasonForm,
+    "cancel": ReasonForm,
     "extend_term": ExtendForm,
     "paper_copy": PaperCopyForm,
+}
+# steps that cannot be taken back: the card asks before it sends them
+CONFIRM_ACTIONS = {
+    "return_to_applicant": _l("Return the appeal to the applicant? This ends its consideration."),
+    "not_consider": _l("Record that the appeal is not considered? This ends its consideration."),
+    "forward": _l("Forward the appeal to another body? This ends its consideration here."),
+    "sign": _l("Sign the answer? It goes to dispatch."),
+    "dispatch": _l("Register the answer as sent? The regional center receives it by e-mail."),
+    "close": _l("Close the appeal? Only the director can reopen it."),
+    "extend_term": _l("Extend the term? The applicant must have been notified."),
 }
 # the file an action's form may carry, and the kind it is kept as
 ACTION_FILES = {"draft": AttachmentKind.FEEDBACK_PROOF, "dispatch": AttachmentKind.SCAN}
 
 
+def _form_locale() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale.language) if locale else "uk"
+
+
 def build_action_form(action: str, appeal: Appeal, formdata=None, user=None):
     """The form of one workflow action with its choices; a blank form starts with the service's defaults."""
-    form = ACTION_FORMS[action](formdata)
+    # WTForms' own messages ("This field is required.") in the page's language
+    form = ACTION_FORMS[action](formdata, meta={"locales": [_form_locale()], "cache_translations": True})
     if action == "route":
         form.signer.choices = [("", _l("— by the topic's direction —")), *workflow.signer_choices()]
     elif action == "resolve":
@@ -206,6 +235,12 @@ def build_action_form(action: str, appeal: Appeal, formdata=None, user=None):
             elif isinstance(value, datetime):
                 value = _kyiv_local(value)
             form[name].data = value
+    if action == "dispatch" and not any(AttachmentKind(a.kind) == AttachmentKind.SCAN for a in appeal.attachments):
+        # marked as required before sending, not only refused after
+        form.file.validators = [InputRequired(message=str(_l("Attach the signed scan of the answer.")))]
+        form.file.flags.required = True
+        form.file.render_kw = {"required": True, "accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff"}
+        form.file.description = _l("Required: the scan of the signed answer.")
     return form
 
 

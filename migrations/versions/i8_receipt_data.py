@@ -1,7 +1,7 @@
 """receipt data on the appeal; intake drafts, outgoing mail, answer templates (issue 8)
 
 Revision ID: i8_receipt_data
-Revises: i13_records
+Revises: i10_terms
 Create Date: 2026-12-01 00:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import portal.models.base
 
 revision = "i8_receipt_data"
-down_revision = "i13_records"
+down_revision = "i10_terms"
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import LabeledEnum, TimestampMixin, UTCDateTime, enum_column, utcnow
+from portal.models.base import LabeledEnum, Model, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.models.enums import AnswerKind, DeliveryStatus
+
+if TYPE_CHECKING:
+    from portal.models.appeals import Appeal
+    from portal.models.users import User
 
 
 class IntakeSource(LabeledEnum):
@@ -28,7 +32,7 @@ class IntakeState(LabeledEnum):
     DISMISSED = "dismissed"  # the clerk set it aside
 
 
-class IntakeMessage(TimestampMixin, db.Model):
+class IntakeMessage(TimestampMixin, Model):
     """One incoming message or batch row and what became of it: the clerk's intake inbox."""
 
     __tablename__ = "intake_message"
@@ -58,14 +62,14 @@ class IntakeMessage(TimestampMixin, db.Model):
     )  # the appeal it became, or the one it duplicates
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Taken in by")})
 
-    appeal: Mapped[Appeal | None] = relationship(info={"label": _l("Appeal")})  # noqa: F821
-    created_by: Mapped[User | None] = relationship(info={"label": _l("Taken in by")})  # noqa: F821
+    appeal: Mapped[Appeal | None] = relationship(info={"label": _l("Appeal")})
+    created_by: Mapped[User | None] = relationship(info={"label": _l("Taken in by")})
 
     def __str__(self) -> str:
         return self.subject or self.ukc_number or f"#{self.id}"
 
 
-class OutgoingMail(TimestampMixin, db.Model):
+class OutgoingMail(TimestampMixin, Model):
     """The e-mail of a dispatched answer to the regional center: sent once per appeal and outgoing No."""
 
     __tablename__ = "outgoing_mail"
@@ -86,9 +90,7 @@ class OutgoingMail(TimestampMixin, db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Delivered at")})
     attachment_ids: Mapped[list] = mapped_column(sa.JSON, default=list, info={"label": _l("Attachments")})
 
-    appeal: Mapped[Appeal] = relationship(  # noqa: F821
-        back_populates="outgoing_mail", info={"label": _l("Appeal")}
-    )
+    appeal: Mapped[Appeal] = relationship(back_populates="outgoing_mail", info={"label": _l("Appeal")})
     tries: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="mail",
         cascade="all, delete-orphan",
@@ -100,7 +102,7 @@ class OutgoingMail(TimestampMixin, db.Model):
         return self.subject
 
 
-class DeliveryAttempt(db.Model):
+class DeliveryAttempt(Model):
     """One attempt to hand the e-mail to the SMTP server, with its reply."""
 
     __tablename__ = "delivery_attempt"
@@ -118,7 +120,7 @@ class DeliveryAttempt(db.Model):
         return f"{self.mail}: {self.reply[:60]}"
 
 
-class DocumentTemplate(TimestampMixin, db.Model):
+class DocumentTemplate(TimestampMixin, Model):
     """A version of an answer template uploaded by the director; the newest one is used."""
 
     __tablename__ = "document_template"
@@ -130,7 +132,7 @@ class DocumentTemplate(TimestampMixin, db.Model):
     storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True, info={"label": _l("Storage key")})
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Uploaded by")})
 
-    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})
 
     def __str__(self) -> str:
         return f"{self.kind} v{self.version}"

@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -150,14 +151,15 @@ def _row_data(values: dict) -> tuple[dict, str]:
         problems.append(str(_l("neither “Зміст” nor “Питання/тема” is filled in")))
     if len(text.get("ukc_number", "")) > 32:
         problems.append(str(_l("“№ звернення” is longer than 32 characters")))
-    if problems or created is None:
+    if problems:
         return {}, "; ".join(problems)
+    assert created is not None  # an empty "ukc_created" is one of the problems above
     social = intake.match_reference(SocialStatus, text.get("social_status_text", ""))
     privilege = intake.match_reference(PrivilegeCategory, text.get("privilege_text", ""))
     topic = intake.match_topic(text.get("topic_text", ""))
     phones = [p.strip() for p in text.get("phone", "").replace(";", ",").split(",") if p.strip()]
     content = text.get("content", "")
-    data: dict[str, object] = {
+    data: dict[str, Any] = {
         "ukc_number": text["ukc_number"],
         "ukc_date": created.isoformat(),
         "ukc_time": created_time.strftime("%H:%M") if created_time else "",
@@ -270,11 +272,12 @@ def results(start: date, end: date) -> list[tuple]:
             .order_by(FeedbackProof.contacted_at.desc(), FeedbackProof.id.desc())
             .limit(1)
         ).scalar_one_or_none()
+        assert appeal.sent_at is not None  # the query selects sent appeals only
         out.append(
             (
                 appeal.ukc_number,
                 appeal.result_code.name if appeal.result_code else "",
-                format_date(to_kyiv(appeal.sent_at).date()) if appeal.sent_at else "",
+                format_date(to_kyiv(appeal.sent_at).date()),
                 appeal.outgoing_number,
                 feedback or "",
             )

@@ -49,3 +49,33 @@
     }
   });
 }(window.jQuery));
+
+// Icon-only links and help icons get a name for screen readers (their tooltip text).
+(function () {
+  'use strict';
+  var icons = document.querySelectorAll('a[data-role="tooltip"], a.fa:not([aria-label])');
+  Array.prototype.forEach.call(icons, function (el) {
+    var text = el.getAttribute('title') || el.getAttribute('data-original-title');
+    if (text && !el.textContent.trim()) { el.setAttribute('aria-label', text); }
+  });
+}());
+
+// Flask-Admin's blank choice of a picker reads "__None" with this WTForms: show a dash.
+(function () {
+  'use strict';
+  Array.prototype.forEach.call(document.querySelectorAll('option[value="__None"]'), function (option) {
+    if (option.textContent.trim() === '__None') { option.textContent = '—'; }
+  });
+}());
+
+// An inline-edit link that shows only an icon (a yes/no cell) is named after its column.
+(function () {
+  'use strict';
+  Array.prototype.forEach.call(document.querySelectorAll('td a[data-role^="x-editable"]'), function (link) {
+    if (link.textContent.trim() || link.getAttribute('aria-label')) { return; }
+    var cell = link.closest('td');
+    var column = Array.prototype.find.call(cell.classList, function (c) { return c.indexOf('col-') === 0; });
+    var header = column && document.querySelector('th.' + column);
+    if (header) { link.setAttribute('aria-label', header.textContent.trim()); }
+  });
+}());
