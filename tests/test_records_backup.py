@@ -31,7 +31,7 @@ pytestmark = pytest.mark.committed
 def _populate(app) -> None:
     for n in range(3):
         appeal = f.make_appeal(content=f"Текст звернення {n}")
-        upload = FileStorage(io.BytesIO(f"скан {n}".encode() * 100), filename=f"скан-{n}.pdf")
+        upload = FileStorage(io.BytesIO(b"%PDF-1.4\n" + f"скан {n}".encode() * 100), filename=f"скан-{n}.pdf")
         attachments.save_upload(appeal, upload)
     os.makedirs(app.config["REPORTS_DIR"], exist_ok=True)
     with open(os.path.join(app.config["REPORTS_DIR"], "weekly-2026-W01.xlsx"), "wb") as fh:
