@@ -103,5 +103,9 @@ def test_the_list_shows_receipt_search_finds_the_numbers_and_the_export_carries_
     assert "2611-000888" in client.get("/admin/appeal/?search=888/01-26").get_data(as_text=True)
     export = client.get("/admin/appeal/export/csv/?search=2611-000888").get_data(as_text=True)
     header, row = export.splitlines()[:2]
-    assert "Дата надходження" in header and "Дата УКЦ (1545)" in header and "Адреса електронної пошти відправника" in header
+    assert (
+        "Дата надходження" in header
+        and "Дата УКЦ (1545)" in header
+        and "Адреса електронної пошти відправника" in header
+    )
     assert "20.11.2026 10:30" in row and "20.11.2026" in row and "okc@example.gov.ua" in row
