@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+import sqlalchemy as sa
 
 from jobs.worker import run_burst
 from portal import queue as job_queue
 from portal.extensions import db
 from portal.i18n import default_locale
 from portal.models.enums import Role
-from portal.models.exchange import IntakeSource
+from portal.models.exchange import IntakeMessage, IntakeSource
 from portal.services import intake, workflow
 from tests.browser_support import browser_page, chromium_missing_reason, live_server, login, screenshot
 from tests.factories import PASSWORD, make_appeal, make_user
@@ -39,7 +40,7 @@ def test_clerk_sees_the_inbox_a_draft_and_the_delivery_state_on_the_card(app, ch
         workflow.dispatch(clerk, appeal, outgoing_number="01-14/900")
         db.session.commit()
     run_burst(job_queue.get_queue(), app=app)  # nothing listens: the delivery fails and is recorded
-    draft_id = 1
+    draft_id = db.session.execute(sa.select(IntakeMessage.id).order_by(IntakeMessage.id)).scalars().first()
     with live_server(app) as url, browser_page(chromium) as page:
         login(page, url, clerk.username, PASSWORD)
         page.goto(f"{url}/admin/intake/")
