@@ -41,11 +41,16 @@ def pytest_sessionstart(session):
 # True once anything committed for real (a committed test, a module's own app): on PostgreSQL
 # that was the shared database, so the next rolled-back test empties it first. Rolled-back
 # tests never commit: their session only releases savepoints.
-_SHARED_DB = {"dirty": False}
+_SHARED_DB = {"dirty": False, "leaked": False}
 
 
 def _a_real_commit(connection) -> None:
     _SHARED_DB["dirty"] = True
+
+
+def _a_leak(connection) -> None:
+    """A commit on the shared app's engine: during a rolled-back test, one that escaped the rollback."""
+    _SHARED_DB["leaked"] = True
 
 
 def _build_schema(app) -> None:
@@ -187,6 +192,7 @@ def _shared_app(_template_db, redis_url, tmp_path_factory):
     with app.app_context():
         if not PG_URL:
             _sqlite_savepoints(db.engine)
+        event.listen(db.engine, "commit", _a_leak)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -216,6 +222,7 @@ def _rolled_back_app(request, tmp_path):
     saved = factory.class_, dict(factory.kw)
     factory.class_ = _bound_class(factory.class_)
     factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    _SHARED_DB["leaked"] = False
     try:
         yield app
     finally:
@@ -229,6 +236,11 @@ def _rolled_back_app(request, tmp_path):
         app.config.update(config)
         app.extensions.clear()
         app.extensions.update(extensions)
+    if _SHARED_DB["leaked"]:
+        pytest.fail(
+            "the test committed through a connection of its own, past the rollback: mark it @pytest.mark.committed",
+            pytrace=False,
+        )
 
 
 def _committed_app(request, tmp_path):
