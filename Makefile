@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv translations lint clean
+.PHONY: run test bench venv translations lint clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,13 @@ test: venv translations
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ "$$rc" -eq 5 ] && [ -n "$(ALLOW_NO_TESTS)" ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
+
+# make bench [APPEALS=1000000] [DB=sqlite|postgres] [SEED=1] [REPEAT=5] — a benchmark, not a test (scripts/bench.py);
+# DB=postgres reads PORTAL_BENCH_DATABASE_URL. The generated SQLite data is kept in instance-bench/.
+APPEALS ?= 1000000
+DB ?= sqlite
+bench: venv
+	APPEALS=$(APPEALS) DB=$(DB) $(PY) scripts/bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

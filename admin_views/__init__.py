@@ -23,7 +23,7 @@ class PortalAdmin(Admin):
 
 
 def init_admin(app) -> PortalAdmin:
-    from admin_views import appeals, audit, budget, org, records, reports, uk_fixes, users
+    from admin_views import appeals, audit, budget, calendar, intake, org, records, reports, uk_fixes, users
     from admin_views.home import HomeView
 
     admin = PortalAdmin(
@@ -34,7 +34,7 @@ def init_admin(app) -> PortalAdmin:
         csp_nonce_generator=csp_nonce,
     )
     uk_fixes.install()
-    for module in (appeals, org, budget, reports, audit, users, records):
+    for module in (appeals, intake, org, budget, reports, audit, users, records, calendar):
         module.register(admin)
 
     @app.route("/")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, send_file
+from flask import abort, flash, g, has_request_context, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
@@ -49,7 +49,17 @@ from portal.extensions import db
 from portal.i18n import format_date
 from portal.labels import enum_label
 from portal.models.appeals import Appeal, Attachment
-from portal.models.enums import AppealStatus, AppealSubject, AppealType, AuditAction, Channel, ReceiptSign, Sex
+from portal.models.enums import (
+    OPEN_STATUSES,
+    AppealStatus,
+    AppealSubject,
+    AppealType,
+    AuditAction,
+    Channel,
+    DeliveryStatus,
+    ReceiptSign,
+    Sex,
+)
 from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
 from portal.services import attachments, audit, deadlines, registration, workflow
@@ -69,6 +79,7 @@ STATUS_BADGES = {
     AppealStatus.RETURNED_TO_APPLICANT: "light",
     AppealStatus.NOT_CONSIDERED: "light",
     AppealStatus.FORWARDED: "light",
+    AppealStatus.CANCELLED: "light",
 }
 
 
@@ -79,6 +90,11 @@ def list_filters():
         FlagFilter(_l("Open (not finished)"), lambda: deadlines.open_clause(by_exclusion=True), "open"),
         FlagFilter(_l("Overdue"), lambda: deadlines.overdue_clause(by_exclusion=True), "overdue"),
         FlagFilter(_l("Due within 3 days"), lambda: deadlines.near_due_clause(by_exclusion=True), "near_due"),
+        FlagFilter(
+            _l("Not delivered to the regional center"),
+            lambda: Appeal.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),
+            "not_delivered",
+        ),
         FlagFilter(_l("Returned for rework"), lambda: Appeal.rework_count > 0, "reworked"),
         keyed(sqla_filters.BooleanEqualFilter(Appeal.is_privileged, _l("Privileged applicant")), "privileged"),
         EnumFilter(Appeal.channel, _l("Channel"), Channel, "channel"),
@@ -99,6 +115,7 @@ def list_filters():
         ),
         DateRangeFilter(Appeal.due_date, _l("Due date"), "due"),
         KyivDateBetweenFilter(Appeal.registered_at, _l("Registration date"), "registered"),
+        KyivDateBetweenFilter(Appeal.received_at, _l("Received at"), "received"),
     ]
 
 
@@ -115,6 +132,9 @@ def status_badge(status) -> Markup:
 def due_cell(appeal: Appeal) -> Markup:
     state = deadlines.deadline_state(appeal.due_date, appeal.status)
     text = format_date(appeal.due_date)
+    control = deadlines.control_date(appeal.due_date)
+    if control is not None and control != appeal.due_date and appeal.is_open:
+        text = f"{text} ({_l('control')} {format_date(control)})"
     if state == "overdue":
         return Markup('<span class="portal-overdue" title="{}">{}</span>').format(_l("Overdue"), text)
     if state == "near_due":
@@ -127,7 +147,21 @@ def _fmt_reg_number(view, context, model, name):
 
 
 def _fmt_status(view, context, model, name):
-    return status_badge(model.status)
+    badge = status_badge(model.status)
+    left = art5_days_left(model)
+    if left is None:
+        return badge
+    css = "danger" if left < 0 else "warning"
+    return badge + Markup(' <span class="badge badge-{}" title="{}">{}</span>').format(
+        css, _l("Days left to return it to the applicant (Art. 5)"), _l("Art. 5: %(days)s d.", days=left)
+    )
+
+
+def art5_days_left(appeal: Appeal) -> int | None:
+    """Days left to return a registered appeal lacking Art. 5 items (None when it lacks nothing)."""
+    if AppealStatus(appeal.status) != AppealStatus.REGISTERED or not registration.completeness_problems(appeal):
+        return None
+    return deadlines.return_days_left(deadlines.receipt_date(appeal))
 
 
 def _fmt_due(view, context, model, name):
@@ -155,6 +189,23 @@ def _fmt_summary(view, context, model, name):
     return Markup('<span class="portal-cut" title="{}">{}</span>').format(text, short)
 
 
+# --- work lists ---------------------------------------------------------------------------------
+
+_WORK_STATES = frozenset(s.value for s in OPEN_STATUSES)
+
+
+def _is_work_list(args) -> bool:
+    """Is this list a work queue (only appeals awaiting an answer)?"""
+    for key, value in args.items():
+        if not key.startswith("flt"):
+            continue
+        if key.endswith(("_open", "_overdue", "_near_due")):
+            return True
+        if key.endswith("_status") and value in _WORK_STATES:
+            return True
+    return False
+
+
 # --- the view -----------------------------------------------------------------------------------
 
 
@@ -167,10 +218,11 @@ class AppealView(PortalModelView):
 
     # list
     simple_list_pager = True
+    count_cap = 10_000
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",
-        "registered_at",
+        "received_at",
         "channel",
         "ukc_number",
         "applicant",
@@ -181,7 +233,15 @@ class AppealView(PortalModelView):
         "due_date",
         "main_executor",
     )
-    column_sortable_list = ("reg_number", "registered_at", "channel", "is_privileged", "status", "due_date")
+    column_sortable_list = (
+        "reg_number",
+        "received_at",
+        "registered_at",
+        "channel",
+        "is_privileged",
+        "status",
+        "due_date",
+    )
     column_default_sort = [("registered_at", True), ("id", True)]
     column_searchable_list = ("reg_number", "ukc_number", "regional_number")
     column_formatters = {
@@ -198,10 +258,14 @@ class AppealView(PortalModelView):
     column_formatters_export: dict = {}
     column_export_list = (
         "reg_number",
+        "received_at",
         "registered_at",
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "applicant",
         "is_privileged",
         "appeal_type",
@@ -215,6 +279,8 @@ class AppealView(PortalModelView):
         "main_executor",
         "outgoing_number",
         "sent_at",
+        "delivery_status",
+        "paper_copy_sent_on",
         "result_code",
         "closed_at",
     )
@@ -229,7 +295,10 @@ class AppealView(PortalModelView):
     form_columns = (
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "applicant",
         "appeal_type",
         "subject",
@@ -264,7 +333,10 @@ class AppealView(PortalModelView):
     _registration_fields = (
         "channel",
         "ukc_number",
+        "ukc_date",
         "regional_number",
+        "regional_date",
+        "sender_email",
         "appeal_type",
         "subject",
         "sign",
@@ -279,7 +351,7 @@ class AppealView(PortalModelView):
         rules.FieldSet(("applicant",), _l("Applicant")),
     )
     form_create_rules = (
-        rules.FieldSet(_registration_fields, _l("Appeal")),
+        rules.FieldSet(("received_at",) + _registration_fields, _l("Appeal")),
         rules.FieldSet(("needs_study", "requested_term_days"), _l("Term")),
         rules.FieldSet(
             (
@@ -310,11 +382,16 @@ class AppealView(PortalModelView):
 
     def get_query(self):
         # separate IN queries, not joins: a join would run for every row an OFFSET skips
-        return (
+        query = (
             super()
             .get_query()
             .options(selectinload(Appeal.applicant), selectinload(Appeal.topic), selectinload(Appeal.main_executor))
         )
+        if has_request_context() and "sort" not in request.args and _is_work_list(request.args):
+            # a work list (open, overdue, due soon, an open state) puts privileged applicants first
+            # (Art. 20 part 3), then the earliest term: the control date follows the due date's order
+            query = query.order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
+        return query
 
     def get_filter_arg(self, index, flt):
         return getattr(flt, "url_key", None) or str(index)
@@ -338,9 +415,12 @@ class AppealView(PortalModelView):
                 user=current_user,
                 needs_study=bool(form.needs_study.data),
                 requested_term_days=form.requested_term_days.data or None,
+                received_at=form.received(),
             )
             g.appeal_registration = result
             return
+        if workflow.is_sealed(model):
+            raise DomainError(_l("A closed or cancelled appeal is sealed and cannot be edited."))
         history = sa.inspect(model).attrs.status.history
         if history.has_changes():
             raise DomainError(_l("The state of an appeal changes only through its workflow actions."))
@@ -372,7 +452,16 @@ class AppealView(PortalModelView):
             _l("Registered as %(number)s, due %(date)s.", number=model.reg_number, date=format_date(model.due_date)),
             "success",
         )
-        if result.repeat_of is not None:
+        if result.repeat_of is not None and model.sign == ReceiptSign.DUPLICATE:
+            flash(
+                _l(
+                    "The same applicant's appeal on this question is still under consideration (%(number)s): "
+                    "joined to it as a duplicate (same term, executors and answer).",
+                    number=result.repeat_of.reg_number,
+                ),
+                "warning",
+            )
+        elif result.repeat_of is not None:
             flash(
                 _l(
                     "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
@@ -390,16 +479,31 @@ class AppealView(PortalModelView):
             )
         if result.not_considered_reason:
             flash(str(result.not_considered_reason), "warning")
+        if result.same_ukc_number is not None:
+            flash(
+                Markup('{} <a href="{}">{}</a>').format(
+                    _l("This GCC (1545) number is already registered:"),
+                    self.get_url(".details_view", id=result.same_ukc_number.id),
+                    result.same_ukc_number.reg_number,
+                ),
+                "warning",
+            )
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
 
-    def on_model_delete(self, model):
-        g.appeal_files = attachments.paths_of_appeal(model)
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        # a closed or cancelled appeal is sealed: only the director's "reopen" step changes it
+        appeal = self.get_one(request.args.get("id", "")) if request.args.get("id") else None
+        if appeal is not None and workflow.is_sealed(appeal):
+            flash(_l("A closed or cancelled appeal is sealed and cannot be edited."), "error")
+            return redirect(self.get_url(".details_view", id=appeal.id))
+        return super().edit_view()
 
-    def after_model_delete(self, model):
-        # the rows went with the appeal (cascade); their files go once the delete is committed
-        attachments.remove_files(g.pop("appeal_files", []))
+    def on_model_delete(self, model):
+        # no role holds "delete" on appeals; this is the last line should one ever be granted
+        raise DomainError(_l("Appeals are never deleted: the director cancels a wrong registration."))
 
     # --- the appeal card ------------------------------------------------------------------------
     def render(self, template, **kwargs):
@@ -417,7 +521,14 @@ class AppealView(PortalModelView):
             "due_cell": due_cell(appeal),
             "deadline_state": deadlines.deadline_state(appeal.due_date, appeal.status),
             "days_left": deadlines.days_left(appeal.due_date),
-            "latest_due": deadlines.latest_due_date(appeal.registered_at),
+            "latest_due": deadlines.latest_due_date(deadlines.receipt_date(appeal)),
+            "receipt_date": deadlines.receipt_date(appeal),
+            "control_date": deadlines.control_date(appeal.due_date),
+            "art5_days_left": art5_days_left(appeal),
+            "return_deadline": deadlines.return_deadline(deadlines.receipt_date(appeal)),
+            "answered_on": deadlines.answered_on(appeal),
+            "on_time": deadlines.is_on_time(appeal),
+            "sealed": workflow.is_sealed(appeal),
             "missing": (
                 registration.describe_missing(registration.completeness_problems(appeal))
                 if status == AppealStatus.REGISTERED

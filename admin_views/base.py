@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum as _enum
+import logging
+import time
 from decimal import Decimal
 
 from flask import (
@@ -18,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     request,
     stream_with_context,
@@ -32,11 +35,13 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import BaseForm
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
 
-from admin_views import compat
+from admin_views import compat, paging
 from admin_views.forms.pickers import parse_pk
+from portal import database
 from portal.auth.permissions import can, is_read_only
 from portal.extensions import db
 from portal.i18n import format_date, format_datetime, format_money
@@ -103,6 +108,42 @@ VIEW_ACTIONS = {
 }
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPORT_BATCH = 500
+MIN_ID, MAX_ID = 1, 2**63 - 1
+INVALID_VALUE_MESSAGE = _l("A value is not valid (too large, out of range or malformed); nothing was saved.")
+log = logging.getLogger(__name__)
+
+
+def _finite(value) -> bool:
+    if isinstance(value, float | Decimal):
+        return value.is_finite() if isinstance(value, Decimal) else value == value and abs(value) != float("inf")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -MAX_ID <= value <= MAX_ID
+    if isinstance(value, _dt.date):
+        return 1900 <= value.year <= 2100  # dates a contact center deals with; no tz arithmetic overflow
+    return True
+
+
+def filter_value_ok(view, flt, value: str) -> bool:
+    """Can ``flt`` apply ``value`` without a database or conversion error?"""
+    if len(value) > 500:
+        return False
+    options = None
+    try:
+        options = flt.get_options(view)
+    except Exception:
+        options = None
+    kind = type(flt).__name__.lower()  # FilterEqual, EnumEqualFilter, FilterInList, ... (not the translated label)
+    if options and ("equal" in kind or "inlist" in kind):
+        keys = {str(k) for k, _ in options}
+        parts = value.split(",") if "inlist" in kind else [value]
+        if not all(p.strip() in keys for p in parts):
+            return False
+    try:
+        cleaned = flt.clean(value)
+    except (ValueError, TypeError, OverflowError, ArithmeticError, LookupError):
+        return False
+    values = cleaned if isinstance(cleaned, list | tuple) else [cleaned]
+    return all(_finite(v) for v in values)
 
 
 class PortalModelView(compat.ModelViewHooks, ModelView):
@@ -133,6 +174,9 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
 
     # set True on views whose details/edit pages show an applicant's personal data
     logs_personal_data: bool = False
+    # big tables: count at most this many rows ("more than N" above), keyset pager (admin_views.paging)
+    count_cap: int | None = None
+    column_labels: dict[str, str] | None  # Flask-Admin declares it twice, with two types
 
     def __init__(self, model, *args, **kwargs):
         kwargs.setdefault("endpoint", self.area)
@@ -142,7 +186,46 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         self.column_labels = {**field_labels(model), **(self.column_labels or {})}
         super().__init__(model, db, *args, **kwargs)
 
+    # --- lists: keyset pages, capped counts (admin_views.paging) -------------------------------
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        seek = paging.plan(self, sort_column, sort_desc) if execute else None
+        g.list_seek, g.list_count, g.list_pager = seek, None, None
+        count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if seek is None:
+            return count, data
+        data = seek.finish(data)
+        size = self.page_size if page_size is None else page_size
+        if g.list_count is not None:
+            counted, exact = g.list_count
+            if exact:
+                return counted, data  # Flask-Admin's numbered pager (OFFSET below the cap is cheap)
+        if count is None and size:
+            g.list_pager = paging.pager_links(seek, data, page or 0, size)
+        return count, data
+
+    def paginate(self, query, page, page_size):
+        seek = g.get("list_seek")
+        if seek is None:
+            return None
+        page_size = self.page_size if page_size is None else page_size
+        if self.count_cap and page_size and self.simple_list_pager:
+            g.list_count = paging.capped_count(query, self.model.id, self.count_cap)
+        return seek.apply(query, page, page_size)
+
     def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs.setdefault("seek_pager", g.get("list_pager"))
+            kwargs.setdefault("capped_count", g.get("list_count"))
+            kwargs.setdefault("count_cap", self.count_cap)
+            # row action links built once per page; the template puts each row's id in
+            return_url = kwargs.get("return_url")
+            kwargs.setdefault(
+                "row_urls",
+                {
+                    "details": self.get_url(".details_view", id="__PK__", url=return_url),
+                    "edit": self.get_url(".edit_view", id="__PK__", url=return_url),
+                },
+            )
         model = kwargs.get("model")
         if self.logs_personal_data and model is not None and template in (self.details_template, self.edit_template):
             audit.log_event_now(
@@ -186,7 +269,10 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         return self.is_accessible()
 
     def deny(self):
-        """Log the denial and answer 403."""
+        """Log the denial (once per request) and answer 403."""
+        if g.get("_portal_denial_logged"):
+            abort(403)
+        g._portal_denial_logged = True
         audit.log_event_now(
             AuditAction.DENIED,
             model=self.area,
@@ -237,6 +323,10 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     def action_delete(self, ids):
         return super().action_delete(self.row_ids(ids))
 
+    # --- list filters: a value the filter cannot hold is dropped with a message --------
+    def accept_filter(self, flt, value: str) -> bool:
+        return filter_value_ok(self, flt, value)
+
     # --- row scope: list, count, details/edit/delete/inline edit all agree ------
     def scope_query(self, query):
         """Restrict a query on this view's model to the rows the current user may see."""
@@ -252,7 +342,20 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         pk = parse_pk(id)
         if pk is None:
             return None
-        return self.get_query().filter(self.model.id == pk).one_or_none()
+        if not MIN_ID <= pk <= MAX_ID:  # beyond a 64-bit id: no such row (and no OverflowError)
+            return None
+        row = self.get_query().filter(self.model.id == pk).one_or_none()
+        if row is None and db.session.get(self.model, pk) is not None:
+            # outside the user's scope: answered like a missing row (it reveals nothing),
+            # but on the record as a denial, like a 403
+            g._portal_denial_logged = True
+            audit.log_event_now(
+                AuditAction.DENIED,
+                model=self.area,
+                record_id=str(pk),
+                detail=f"out of scope: {request.method} {request.full_path.rstrip('?')}"[:1000],
+            )
+        return row
 
     def scope_related(self, model, query):
         """Scope a query over another model by the admin view that shows that model."""
@@ -285,7 +388,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
             entity = descriptions[0].get("entity") if descriptions else None
             return self.scope_related(entity, query) if entity is not None else query
 
-        scoped._portal_scoped = True
+        scoped.__dict__["_portal_scoped"] = True  # a function attribute the checker cannot see
         return scoped
 
     def create_form(self, obj=None):
@@ -323,7 +426,43 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         if isinstance(exc, DomainError):
             flash(str(exc), "error")
             return True
+        if database.is_transient(exc) and g.get("_portal_retrying"):
+            g._portal_lost_race = True  # create/update/delete_model run the transaction again
+            return True
+        if isinstance(exc, SQLAlchemyError):
+            # the details (SQL, tables, parameters) go to the log, never to the page
+            log.error("database error in %s", self.endpoint, exc_info=exc)
+            flash(database.BUSY_MESSAGE if database.is_transient(exc) else database.DB_ERROR_MESSAGE, "error")
+            return True
+        if isinstance(exc, (ValueError, ArithmeticError, LookupError)):
+            log.warning("value refused in %s: %r", self.endpoint, exc)
+            flash(INVALID_VALUE_MESSAGE, "error")
+            return True
         return super().handle_view_exception(exc)
+
+    # --- a transaction that lost a race is run again, not reported to the user ---------
+    def _retrying(self, operation):
+        g._portal_retrying = True
+        try:
+            for attempt in range(database.RETRIES):
+                g._portal_lost_race = False
+                result = operation()
+                if result or not g.get("_portal_lost_race"):
+                    return result
+                time.sleep(0.05 * 2**attempt)
+            flash(database.BUSY_MESSAGE, "error")
+            return False
+        finally:
+            g._portal_retrying = False
+
+    def create_model(self, form):
+        return self._retrying(lambda: super(PortalModelView, self).create_model(form))
+
+    def update_model(self, form, model):
+        return self._retrying(lambda: super(PortalModelView, self).update_model(form, model))
+
+    def delete_model(self, model):
+        return self._retrying(lambda: super(PortalModelView, self).delete_model(model))
 
     # --- inline (x-editable) edits: scoped, and a broken rule answers 400 with its message
     @expose("/ajax/update/", methods=("POST",))

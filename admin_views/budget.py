@@ -6,7 +6,9 @@ routes, so the form, delete, bulk delete and approval all go through it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import flash, redirect, request
@@ -56,7 +58,7 @@ class _ApprovingView(PortalModelView):
     """An approve route (POST, CSRF-checked): the director's ``approve`` action on estimates."""
 
     extra_view_actions = {"approve_view": "approve"}
-    approve_service = None
+    approve_service: Callable[..., Any] | None = None
 
     @expose("/approve/", methods=("POST",))
     def approve_view(self):
@@ -70,7 +72,9 @@ class _ApprovingView(PortalModelView):
 
     def _approve(self, model) -> bool:
         try:
-            type(self).approve_service(model, current_user)
+            service = type(self).approve_service
+            assert service is not None  # every approving view names its service
+            service(model, current_user)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

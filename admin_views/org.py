@@ -7,6 +7,7 @@ hooks, so the form, inline edit, delete and bulk delete all go through it.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
@@ -251,7 +252,8 @@ class StaffPositionView(PortalModelView):
         """The list filtered to positions with free posts."""
         for key, flt in filter_args(self).items():
             if isinstance(flt, VacancyFilter):
-                return url_for(f"{self.endpoint}.index_view", **{f"flt0_{key}": "1"})
+                args: dict[str, Any] = {f"flt0_{key}": "1"}
+                return url_for(f"{self.endpoint}.index_view", **args)
         return url_for(f"{self.endpoint}.index_view")
 
     def render(self, template, **kwargs):

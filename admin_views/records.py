@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
@@ -69,7 +71,7 @@ class RecordsView(PortalPage):
             .all()
         )
         pending = next((p for p in proposals if p.state == ProposalState.PROPOSED), None)
-        appeals = []
+        appeals: Sequence[Appeal] = []
         if pending is not None:
             appeals = (
                 db.session.execute(

@@ -20,7 +20,7 @@ from portal.labels import enum_label
 from portal.models.enums import AuditAction, JobState, ReportKind
 from portal.models.reports import ReportRun
 from portal.queue import worker_count
-from portal.reports import runs, weekly
+from portal.reports import quarterly, runs, weekly
 from portal.reports.weekly import Week
 from portal.services import audit
 from portal.services.errors import DomainError
@@ -32,6 +32,7 @@ class ReportRequestForm(FlaskForm):
     kind = SelectField(_l("Report"), choices=[])
     week = StringField(_l("Week (ISO)"), description=_l("ISO week, for example 2026-W47"))
     year = IntegerField(_l("Budget year"), validators=[Optional(), NumberRange(2000, 2100)])
+    quarter = StringField(_l("Quarter or year"), description=_l("For example 2026-Q1, or 2026 for the whole year"))
 
 
 def _progress(view, context, model, name):
@@ -75,7 +76,12 @@ def _requested_by(view, context, model, name):
 
 class ReportView(PortalModelView):
     area = "report"
-    extra_view_actions = {"download_view": "download", "weekly_view": "details", "status_view": "list"}
+    extra_view_actions = {
+        "download_view": "download",
+        "weekly_view": "details",
+        "quarterly_view": "details",
+        "status_view": "list",
+    }
     action_permissions: dict[str, str] = {}
 
     list_template = "admin/report_list.html"
@@ -114,6 +120,7 @@ class ReportView(PortalModelView):
     def render(self, template, **kwargs):
         kwargs.setdefault("workers", g.get("report_workers"))
         kwargs.setdefault("weekly_allowed", self._weekly_allowed())
+        kwargs.setdefault("quarterly_allowed", ReportKind.QUARTERLY in runs.visible_kinds(current_user))
         return super().render(template, **kwargs)
 
     def _weekly_allowed(self) -> bool:
@@ -127,8 +134,9 @@ class ReportView(PortalModelView):
         if request.method == "GET":
             form.kind.data = request.args.get("kind") or (form.kind.choices[0][0] if form.kind.choices else "")
             form.week.data = request.args.get("week") or str(Week.last_complete())
+            form.quarter.data = request.args.get("quarter") or str(quarterly.Period.last_complete())
         if form.validate_on_submit():
-            params = {"week": form.week.data, "year": form.year.data}
+            params = {"week": form.week.data, "year": form.year.data, "quarter": form.quarter.data}
             try:
                 run = runs.request_report(form.kind.data, params, current_user)
             except DomainError as exc:
@@ -195,6 +203,26 @@ class ReportView(PortalModelView):
             error=error,
             labels=field_labels(Appeal),
             can_run=can(current_user, "report", "create") and ReportKind.WEEKLY in runs.runnable_kinds(current_user),
+        )
+
+    # --- the quarterly statistics on screen ----------------------------------------------------
+    @expose("/quarterly/")
+    def quarterly_view(self):
+        if ReportKind.QUARTERLY not in runs.visible_kinds(current_user):
+            return self.deny()
+        text = request.args.get("quarter") or str(quarterly.Period.last_complete())
+        stats, error = None, None
+        try:
+            stats = quarterly.analyse(quarterly.Period.parse(text))
+        except DomainError as exc:
+            error = str(exc)
+        return self.render(
+            "admin/report_quarterly.html",
+            stats=stats,
+            quarter_text=text,
+            error=error,
+            title=quarterly.title(stats.period) if stats else "",
+            can_run=ReportKind.QUARTERLY in runs.runnable_kinds(current_user),
         )
 
 

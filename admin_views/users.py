@@ -107,7 +107,13 @@ class UserView(PortalModelView):
         done = 0
         try:
             for user in self.rows_for_ids(ids):
-                accounts.set_active(user, active, actor=current_user)
+                if active:
+                    if not user.active:
+                        accounts.set_active(user, True, actor=current_user)
+                    # "Enable" is also how an administrator lifts the login locks of any account
+                    accounts.unlock(current_user, user)
+                else:
+                    accounts.set_active(user, False, actor=current_user)
                 done += 1
             db.session.commit()
         except DomainError as exc:
@@ -121,7 +127,7 @@ class UserView(PortalModelView):
     def action_disable(self, ids):
         self._set_active(ids, False)
 
-    @action("enable", _l("Enable"))
+    @action("enable", _l("Enable"), _l("Enable the selected accounts and lift their login locks?"))
     def action_enable(self, ids):
         self._set_active(ids, True)
 

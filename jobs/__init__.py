@@ -50,5 +50,5 @@ def portal_job(func):
         with app_context(), default_locale():
             return func(*args, **kwargs)
 
-    job.is_portal_job = True
+    job.__dict__["is_portal_job"] = True  # a function attribute the checker cannot see
     return job

@@ -85,6 +85,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # the full-text index (FTS5 virtual table and its shadow tables) lives outside the models
+    conf_args.setdefault(
+        "include_name", lambda name, type_, parents: not (type_ == "table" and name.startswith("appeal_fts"))
+    )
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

@@ -20,11 +20,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from portal import error_pages, i18n, redis_conn, security
+    from portal import database, error_pages, i18n, inputs, proxies, redis_conn, security, sessions, sqlite
     from portal.extensions import csrf, db, migrate
-    from portal.services import audit, history
+    from portal.services import audit, history, search  # noqa: F401  (search: its flush hooks)
 
+    sqlite.init_app(app)
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_dir())
     csrf.init_app(app)
     i18n.init_app(app)
@@ -32,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     audit.init_app(app)
     history.init_app(app)
     security.init_app(app)
+    proxies.init_app(app)
+    inputs.init_app(app)  # before any route is registered
+    sessions.init_app(app)  # before the login check of portal.auth
     error_pages.init_app(app)
 
     from portal import health
@@ -44,12 +49,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_admin(app)
 
-    from portal import cli, cli_data, cli_jobs, cli_records
+    from portal import cli, cli_data, cli_intake, cli_jobs, cli_records
 
     cli.init_app(app)
     cli_data.init_app(app)
     cli_jobs.init_app(app)
     cli_records.init_app(app)
+    cli_intake.init_app(app)
     return app
 
 

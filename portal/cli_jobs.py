@@ -48,6 +48,11 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             nightly = records_schedule.ensure_nightly_schedule()
             if nightly:
                 click.echo(f"Next nightly backup: {nightly.isoformat()} (UTC)")
+            from portal.services import mailbox
+
+            polling = mailbox.ensure_schedule()
+            if polling:
+                click.echo(f"Next mailbox poll: {polling.isoformat()} (UTC)")
         db.session.remove()
         db.engine.dispose()  # the work horses fork from here: leave them no open connections
         connection = queue.connection
@@ -72,7 +77,7 @@ def _finish(run, wait: bool, timeout: int) -> None:
         click.echo(path)
         return
     if worker_count() == 0:
-        run_burst(get_queue(), app=current_app._get_current_object())
+        run_burst(get_queue(), app=current_app._get_current_object())  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
     deadline = time.monotonic() + timeout
     while True:
         db.session.expire_all()
@@ -96,6 +101,18 @@ def _finish(run, wait: bool, timeout: int) -> None:
 def report_weekly_command(week, wait, timeout):
     """Weekly analysis of receipt and execution of appeals; prints the file's path."""
     _request(ReportKind.WEEKLY, {"week": week} if week else {}, wait, timeout)
+
+
+@report_group.command("quarterly")
+@click.option(
+    "--quarter", default=None, help="Quarter, e.g. 2026-Q1, or a year, e.g. 2026 (default: the last one ended)."
+)
+@click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")
+@click.option("--timeout", default=900, show_default=True, help="Seconds to wait with --wait.")
+@with_appcontext
+def report_quarterly_command(quarter, wait, timeout):
+    """Quarterly statistics by the classifier of appeals (CMU 858/2008); prints the file's path."""
+    _request(ReportKind.QUARTERLY, {"quarter": quarter} if quarter else {}, wait, timeout)
 
 
 @report_group.command("budget")

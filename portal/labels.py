@@ -54,6 +54,7 @@ ENUM_LABELS = {
     "AppealStatus.returned_to_applicant": _l("Returned to applicant"),
     "AppealStatus.not_considered": _l("Not considered"),
     "AppealStatus.forwarded": _l("Forwarded by competence"),
+    "AppealStatus.cancelled": _l("Cancelled"),
     # ExecutorRole
     "ExecutorRole.responsible": _l("Responsible"),
     "ExecutorRole.co_executor": _l("Co-executor"),
@@ -81,6 +82,16 @@ ENUM_LABELS = {
     "DeliveryStatus.pending": _l("Pending"),
     "DeliveryStatus.sent": _l("Delivered"),
     "DeliveryStatus.failed": _l("Delivery failed"),
+    # IntakeSource, IntakeState (the exchange with the regional center)
+    "IntakeSource.mailbox": _l("Mailbox"),
+    "IntakeSource.upload": _l("Uploaded file"),
+    "IntakeSource.command": _l("Command line"),
+    "IntakeSource.ukc_batch": _l("GCC batch file"),
+    "IntakeState.draft": _l("New draft"),
+    "IntakeState.registered": _l("Registered"),
+    "IntakeState.duplicate": _l("Duplicate message"),
+    "IntakeState.rejected": _l("Not usable"),
+    "IntakeState.dismissed": _l("Set aside"),
     # ExecutorKind
     "ExecutorKind.internal": _l("Internal unit"),
     "ExecutorKind.external": _l("External body"),
@@ -98,6 +109,9 @@ ENUM_LABELS = {
     # DocumentState
     "DocumentState.draft": _l("Draft"),
     "DocumentState.approved": _l("Approved"),
+    # CalendarDayKind
+    "CalendarDayKind.public_holiday": _l("Public holiday"),
+    "CalendarDayKind.day_off": _l("Non-working day"),
     # ReportKind
     "ReportKind.weekly": _l("Weekly analysis"),
     "ReportKind.quarterly": _l("Quarterly statistics"),

@@ -21,6 +21,7 @@ class JobOptions:
     failure_ttl: int = 7 * 24 * 3600  # seconds a failed job is kept in Redis
     retries: int = 0  # further attempts after a failure (a crash of the worker included)
     on_failure: str | None = None  # dotted path of the failure callback
+    retry_intervals_setting: str = "RQ_RETRY_INTERVALS"  # the config key of its back-off
 
 
 DAY = 24 * 3600
@@ -35,6 +36,15 @@ JOBS: dict[str, JobOptions] = {
     ),
     "jobs.records.nightly_tick": JobOptions(timeout=4 * 3600, result_ttl=8 * DAY, retries=1),
     "jobs.records.anonymise": JobOptions(timeout=4 * 3600, result_ttl=7 * DAY, retries=2),
+    # the answer's e-mail to the regional center: retried with its own, longer back-off
+    "jobs.mail.send_answer_mail": JobOptions(
+        timeout=5 * 60,
+        result_ttl=7 * DAY,
+        retries=4,
+        on_failure="jobs.mail.delivery_failed",
+        retry_intervals_setting="MAIL_RETRY_INTERVALS",
+    ),
+    "jobs.mail.poll_mailbox": JobOptions(timeout=10 * 60, result_ttl=3600, failure_ttl=DAY),
 }
 
 
@@ -51,9 +61,9 @@ def get_queue():
     return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
 
 
-def retry_intervals() -> list[int]:
-    """Seconds to wait before each further attempt (``RQ_RETRY_INTERVALS``; 0 = at once)."""
-    value = current_app.config.get("RQ_RETRY_INTERVALS", (10, 60))
+def retry_intervals(setting: str = "RQ_RETRY_INTERVALS") -> list[int]:
+    """Seconds to wait before each further attempt (``RQ_RETRY_INTERVALS`` or a job's own; 0 = at once)."""
+    value = current_app.config.get(setting, (10, 60))
     if isinstance(value, str):
         value = [int(v) for v in value.split(",") if v.strip()]
     if isinstance(value, int):
@@ -69,7 +79,7 @@ def enqueue(name: str, *args, job_id: str | None = None, at=None, meta: dict | N
     from rq import Callback, Retry
 
     options = JOBS[name]
-    kwargs = {
+    kwargs: dict[str, object] = {
         "job_id": job_id,
         "job_timeout": options.timeout,
         "result_ttl": options.result_ttl,
@@ -77,7 +87,7 @@ def enqueue(name: str, *args, job_id: str | None = None, at=None, meta: dict | N
         "meta": meta or {},
     }
     if options.retries:
-        intervals = retry_intervals()
+        intervals = retry_intervals(options.retry_intervals_setting)
         kwargs["retry"] = Retry(max=options.retries, interval=intervals if any(intervals) else 0)
     if options.on_failure:
         kwargs["on_failure"] = Callback(options.on_failure)
@@ -103,7 +113,12 @@ def worker_count() -> int:
     """Workers listening on the app's queue (0 when Redis is down)."""
     from rq import Worker
 
+    from portal.redis_conn import believed_down, mark_down
+
+    if believed_down():  # a Redis that just did not answer is not asked again for a while
+        return 0
     try:
         return Worker.count(queue=get_queue())
     except Exception:
+        mark_down()
         return 0

@@ -9,10 +9,11 @@ for this process.
 from __future__ import annotations
 
 import os
+import time
 
 import redis
 from flask import current_app
-from redis.backoff import ExponentialBackoff
+from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 URL_FILE = "server.url"
@@ -31,7 +32,7 @@ def running_server_url(app) -> str | None:
     except OSError:
         return None
     try:
-        if url and redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping():
+        if url and redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping():
             return url
     except redis.RedisError:
         return None
@@ -54,29 +55,64 @@ def _embedded(app) -> str:
 
 def init_app(app) -> None:
     app.extensions["redis"] = None
+    app.extensions["redis_down_until"] = 0.0
+    app.jinja_env.globals["jobs_paused"] = jobs_paused
 
 
 def get_redis() -> redis.Redis:
-    """The app's Redis client, connecting lazily (nothing touches Redis at start-up)."""
-    app = current_app._get_current_object()
+    """The app's Redis client, connecting lazily (nothing touches Redis at start-up).
+
+    Every command gives up after ``REDIS_SOCKET_TIMEOUT`` seconds (connecting after
+    ``REDIS_CONNECT_TIMEOUT``), without retries: a hung server costs a second, not minutes.
+    The RQ worker raises the socket timeout of its own connection for its blocking reads.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
     client = app.extensions.get("redis")
     if client is None:
         if not app.config.get("REDIS_URL"):
             app.config["REDIS_URL"] = _embedded(app)
-        # a Redis that is down answers "down" within a second or two, not after long retries
         client = redis.Redis.from_url(
             app.config["REDIS_URL"],
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.1), 1),
+            socket_connect_timeout=float(app.config["REDIS_CONNECT_TIMEOUT"]),
+            socket_timeout=float(app.config["REDIS_SOCKET_TIMEOUT"]),
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=0,
         )
         app.extensions["redis"] = client
     return client
 
 
+def mark_down() -> None:
+    """Remember that Redis did not answer: callers skip it for ``REDIS_RETRY_AFTER`` seconds."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
+    app.extensions["redis_down_until"] = time.monotonic() + float(app.config["REDIS_RETRY_AFTER"])
+
+
+def believed_down() -> bool:
+    return time.monotonic() < current_app.extensions.get("redis_down_until", 0.0)
+
+
+def redis_or_none() -> redis.Redis | None:
+    """The client if Redis answers a ping now, else None (and Redis is skipped for a while)."""
+    if believed_down():
+        return None
+    try:
+        client = get_redis()
+        client.ping()
+        return client
+    except Exception:
+        current_app.logger.warning(
+            "Redis does not answer: skipping it for %ss", current_app.config["REDIS_RETRY_AFTER"]
+        )
+        mark_down()
+        return None
+
+
 def redis_status() -> str:
     """'ok' or 'down', for /healthz."""
-    try:
-        return "ok" if get_redis().ping() else "down"
-    except Exception:
-        return "down"
+    return "ok" if redis_or_none() is not None else "down"
+
+
+def jobs_paused() -> bool:
+    """Background jobs (reports, mail) wait while Redis does not answer; pages say so to staff."""
+    return redis_or_none() is None

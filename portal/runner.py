@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_INSTANCE = os.path.join(ROOT, "instance")
@@ -284,7 +285,7 @@ class Runner:
         self.host, self.port, self.demo = host, port, demo
         self.redis: EmbeddedRedis | None = None
         self.worker: subprocess.Popen | None = None
-        self.server = None
+        self.server: Any = None  # waitress's server (untyped)
         self.supervisor: Supervisor | None = None
 
     def start_worker(self) -> None:
@@ -343,6 +344,7 @@ class Runner:
 
     def serve(self) -> None:
         say(f"Portal: http://{self.host}:{self.port}/  (Ctrl-C stops it)")
+        assert self.server is not None  # setup() made it
         self.server.run()  # returns on KeyboardInterrupt / SystemExit
 
     def shutdown(self) -> None:

@@ -103,6 +103,7 @@ def _config(url: str, redis_url: str, base) -> dict:
         "REDIS_URL": redis_url,
         "FILES_DIR": str(base / "files"),
         "REPORTS_DIR": str(base / "reports"),
+        "OUTBOX_DIR": str(base / "outbox"),
         "RQ_QUEUE": "portal-test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt's cost is for production, not tests
     }

@@ -37,7 +37,10 @@ ROLES = [ANON, *Role]
 LOOKUP = "lookup"  # ajax pickers of the create/edit forms: open to whoever may create or edit
 WORKFLOW = "workflow"  # one route for all appeal steps: the step itself is checked inside
 WEEKLY = "weekly"  # the weekly analysis on screen: report details and the weekly kind
+QUARTERLY = "quarterly"  # the quarterly statistics on screen: report details and the quarterly kind
 HOME = "home"
+APPEAL_DETAILS = "appeal:details"  # appeal card routes served by the intake view: the appeal's permissions
+APPEAL_DISPATCH = "appeal:dispatch"
 
 # Flask-Admin's routes on every model view: rule suffix → {method: need}
 ROUTES = {
@@ -58,10 +61,12 @@ EXTRA_ROUTES = {
     ("appeal", "/attachment/<int:attachment_id>"): {"GET": "details"},
     ("report", "/download/<int:run_id>"): {"GET": "download"},
     ("report", "/weekly/"): {"GET": WEEKLY},
+    ("report", "/quarterly/"): {"GET": QUARTERLY},
     ("report", "/status/"): {"GET": "list"},
     ("budget_estimate", "/approve/"): {"POST": "approve"},
     ("budget_amendment", "/approve/"): {"POST": "approve"},
     ("user", "/password/"): {"GET": "reset_password", "POST": "reset_password"},
+    ("calendar_day", "/holidays/"): {"POST": "edit"},  # the public-holidays switch
     # screens that are not model lists (issue 13)
     ("records", "/"): {"GET": "list"},
     ("records", "/decide/"): {"POST": "decide"},
@@ -69,6 +74,15 @@ EXTRA_ROUTES = {
     ("applicant", "/details/"): {"GET": "details"},
     ("applicant", "/document/"): {"GET": "export"},
     ("applicant", "/correct/"): {"POST": "edit"},
+    ("intake", "/register/"): {"POST": "register"},
+    ("intake", "/dismiss/"): {"POST": "dismiss"},
+    ("intake", "/raw/"): {"GET": "download"},
+    ("intake", "/ukc-batch/"): {"GET": "create", "POST": "create"},
+    ("intake", "/ukc-export/"): {"GET": "export"},
+    ("intake", "/templates/"): {"GET": "details", "POST": "manage_templates"},
+    ("intake", "/template/"): {"GET": "download"},
+    ("intake", "/document/"): {"GET": APPEAL_DETAILS},
+    ("intake", "/resend/"): {"POST": APPEAL_DISPATCH},
 }
 PAGES = ("records", "applicant")  # endpoints with only EXTRA_ROUTES
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
@@ -89,6 +103,8 @@ BULK_ACTIONS = {
     ("user", "delete"): None,
     ("user", "disable"): "edit",
     ("user", "enable"): "edit",
+    ("calendar_day", "delete"): "delete",
+    ("intake", "delete"): None,  # the inbox is a record: messages are set aside, never deleted
 }
 UNKNOWN_ACTION = "no-such-action"
 ENDPOINTS = (
@@ -105,6 +121,8 @@ ENDPOINTS = (
     "report",
     "audit_log",
     "user",
+    "calendar_day",
+    "intake",
 )
 
 
@@ -155,8 +173,12 @@ def expected_allowed(role, case: Case, area: str) -> bool:
         return can(role, area, "create") or can(role, area, "edit")
     if case.need == WORKFLOW:
         return can(role, area, "details")
+    if case.need in (APPEAL_DETAILS, APPEAL_DISPATCH):
+        return can(role, "appeal", case.need.split(":", 1)[1])
     if case.need == WEEKLY:
         return can(role, area, "details") and can_report(role, ReportKind.WEEKLY)
+    if case.need == QUARTERLY:
+        return can(role, area, "details") and can_report(role, ReportKind.QUARTERLY)
     return can(role, area, case.need)
 
 
@@ -215,6 +237,13 @@ def _seed(app) -> dict[str, str]:
 
         db.session.add(BudgetAmendment(estimate=line.estimate, number="1", dated=date.today(), reason="Перерозподіл"))
         db.session.add(ReportRun(job_id="matrix-run", kind=ReportKind.WEEKLY, title="weekly"))
+        from portal.models import CalendarDay
+        from portal.models.enums import CalendarDayKind
+
+        db.session.add(CalendarDay(day=date(2030, 1, 1), kind=CalendarDayKind.PUBLIC_HOLIDAY, name="Новий рік"))
+        from portal.models.exchange import IntakeMessage, IntakeSource
+
+        db.session.add(IntakeMessage(source=IntakeSource.UPLOAD, subject="Звернення УКЦ", data={"summary": "x"}))
         for role in Role:
             if role not in (Role.EXECUTOR, Role.SIGNER):
                 f.make_user(role, username=f"m_{role.value}")

@@ -263,14 +263,18 @@ def test_a_refused_step_in_the_browser_keeps_the_typed_answers(chromium, demo_si
     from portal.models import Appeal, User
 
     with app.app_context():
-        body = db.session.execute(sa.select(User).filter_by(username="exec.vodokanal")).scalar_one().executor_id
-        appeal_id = db.session.execute(
-            sa.select(Appeal.id).where(Appeal.status == "in_work", Appeal.main_executor_id == body).limit(1)
-        ).scalar_one()
+        # an appeal in work whose responsible body has a demo account (which body depends on the demo's dates)
+        appeal_id, executor_login = db.session.execute(
+            sa.select(Appeal.id, User.username)
+            .join(User, User.executor_id == Appeal.main_executor_id)
+            .where(Appeal.status == "in_work")
+            .order_by(Appeal.id)
+            .limit(1)
+        ).one()
         db.session.remove()
     context, page, watch = _page(chromium, names)
     try:
-        _login(page, url, "exec.vodokanal")
+        _login(page, url, executor_login)
         page.goto(f"{url}/admin/appeal/details/?id={appeal_id}")
         page.click("button[data-target='#action-draft']")
         form = page.locator("form[data-action='draft']")

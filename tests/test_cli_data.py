@@ -45,6 +45,9 @@ from portal.models.enums import (
 from tests import factories
 from tests.conftest import PG_URL, _config
 
+# generate-data writes in bulk on its own transactions and sets the connection's pragmas: it needs a real, committed database
+pytestmark = pytest.mark.committed
+
 SEED_ARGS = ["seed-demo", "--appeals", "60"]
 
 S = AppealStatus

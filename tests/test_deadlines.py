@@ -135,15 +135,17 @@ TODAY = date(2026, 3, 20)
         (date(2026, 3, 1), AppealStatus.CLOSED, False, False),
         (date(2026, 3, 1), AppealStatus.NOT_CONSIDERED, False, False),
         (date(2026, 3, 21), AppealStatus.RETURNED_TO_APPLICANT, False, False),
-        (date(2026, 3, 1), AppealStatus.SENT, True, False),  # sent but not closed is still open
+        (date(2026, 3, 1), AppealStatus.SENT, False, False),  # the answer sent ends the term, closed or not
+        (date(2026, 3, 1), AppealStatus.FORWARDED, False, False),  # so does a forwarding by competence
+        (date(2026, 3, 1), AppealStatus.CANCELLED, False, False),
     ],
 )
-def test_overdue_and_near_due(due, status, overdue, near_due):
+def test_overdue_and_near_due(app, due, status, overdue, near_due):
     assert deadlines.is_overdue(due, status, TODAY) is overdue
     assert deadlines.is_near_due(due, status, TODAY) is near_due
 
 
-def test_deadline_state_names_the_highlight():
+def test_deadline_state_names_the_highlight(app):
     assert deadlines.deadline_state(date(2026, 3, 1), "in_work", TODAY) == "overdue"
     assert deadlines.deadline_state(date(2026, 3, 21), "in_work", TODAY) == "near_due"
     assert deadlines.deadline_state(date(2026, 4, 21), "in_work", TODAY) is None

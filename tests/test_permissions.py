@@ -14,7 +14,7 @@ ALL_WORKFLOW = p.APPEAL_WORKFLOW
 # The matrix we enforce (DESIGN §4). An area missing from a role's row is closed to it.
 EXPECTED = {
     Role.DIRECTOR: {
-        "appeal": CRUD | ALL_WORKFLOW | {"view_personal_data"},
+        "appeal": (CRUD - {"delete"}) | ALL_WORKFLOW | {"view_personal_data"},  # never deleted: cancelled
         "executor": CRUD,
         "structural_unit": CRUD,
         "employee": CRUD,
@@ -27,11 +27,13 @@ EXPECTED = {
         "report": R | {"create", "download"},
         "audit_log": RE,
         "user": USERS,
+        "calendar_day": CRUD,
         "records": R | {"decide"},
         "applicant": RE | {"edit"},
+        "intake": RE | {"create", "register", "dismiss", "download", "manage_templates"},
     },
     Role.SIGNER: {
-        "appeal": RE | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
+        "appeal": RE | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": R,
         "report": R | {"create", "download"},
     },
@@ -46,12 +48,15 @@ EXPECTED = {
             "not_consider",
             "forward",
             "dispatch",
+            "returned_by_center",
+            "paper_copy",
             "close",
             "attach",
         },
         "executor": RE,
         "report": R | {"create", "download"},
         "applicant": RE | {"edit"},
+        "intake": RE | {"create", "register", "dismiss", "download"},
     },
     Role.EXECUTOR: {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
@@ -69,6 +74,7 @@ EXPECTED = {
         **dict.fromkeys(p.AREAS, RE),
         "appeal": RE | {"view_personal_data"},
         "report": R | {"download"},
+        "intake": RE | {"download"},
     },
     Role.ADMIN: {"user": USERS, "records": R},
 }
@@ -108,6 +114,17 @@ def test_auditor_reads_every_area_and_writes_none(area):
 def test_admin_sees_only_user_accounts_and_the_state_of_backups():
     assert p.readable_areas(Role.ADMIN) == ["user", "records"]
     assert not p.can(Role.ADMIN, "records", "decide")  # anonymising is the director's decision
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_nobody_deletes_an_appeal(role):
+    assert not p.can(role, "appeal", "delete")
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_director_cancels_and_reopens_appeals(role):
+    assert p.can(role, "appeal", "cancel") is (role == Role.DIRECTOR)
+    assert p.can(role, "appeal", "reopen") is (role == Role.DIRECTOR)
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -215,6 +215,13 @@ def test_force_replaces_a_non_empty_target(app, target, tmp_path):
     assert _in(target, fill_and_restore).replaced
 
 
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    migrations = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+    return ScriptDirectory(migrations).get_current_head()
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="builds an old schema in a SQLite file")
 def test_restore_upgrades_an_archive_of_an_older_schema(redis_url, tmp_path, target):
     from flask_migrate import upgrade
@@ -229,7 +236,7 @@ def test_restore_upgrades_an_archive_of_an_older_schema(redis_url, tmp_path, tar
 
     report = _in(target, restore, path)
 
-    assert report.revision == "36cf8cb6e916" and report.upgraded_to == "i13_records"
+    assert report.revision == "36cf8cb6e916" and report.upgraded_to == _head_revision()
     with target.app_context(), db.engine.connect() as conn:
         assert sa.inspect(conn).has_table("applicant_key")
 

@@ -132,6 +132,7 @@ def test_same_applicant_same_topic_within_a_year_is_proposed_as_repeated(app):
     topic = make_topic()
     applicant = make_applicant()
     earlier = _register(applicant, topic=topic, registered_at=NOW - timedelta(days=200)).appeal
+    earlier.status = AppealStatus.CLOSED  # answered: the new one is a repeat, not a duplicate
     result = _register(applicant, topic=topic)
     assert result.repeat_of is earlier
     assert result.appeal.repeat_of_id == earlier.id
@@ -164,7 +165,9 @@ def test_not_a_repeat(app, case):
     when = NOW - timedelta(days=400 if case == "older_than_a_year" else 10)
     _register(first, topic=other_topic if case == "other_topic" else topic, registered_at=when)
     second = {
-        "namesake_other_phone": make_applicant(full_name="Шевченко Тарас Григорович", phone="+380509999999", email=""),
+        "namesake_other_phone": make_applicant(
+            full_name="Шевченко Тарас Григорович", phone="+380509999999", email="", address="м. Львів, вул. Франка, 5"
+        ),
         "same_phone_other_name": make_applicant(full_name="Шевченко Олена Тарасівна", phone="+380501112233", email=""),
     }.get(case, first)
     result = _register(second, topic=topic)

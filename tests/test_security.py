@@ -130,16 +130,16 @@ def test_five_wrong_passwords_do_not_lock_the_account(auth, victim):
     assert auth.login("victim").status_code == 302
 
 
-def test_sixth_wrong_password_in_a_row_locks_the_account(app, auth, victim):
+def test_sixth_wrong_password_from_one_address_makes_it_wait(app, auth, victim):
     responses = _fail(auth, times=6)
     assert [r.status_code for r in responses] == [401] * 5 + [429]
-    assert "заблоковано" in responses[-1].get_data(as_text=True)
-    refused = auth.login("victim")  # even the right password, for a while
+    assert "Забагато невдалих спроб" in responses[-1].get_data(as_text=True)
+    refused = auth.login("victim")  # even the right password, for a while, from this address
     assert refused.status_code == 429
     from portal.redis_conn import get_redis
 
-    ttl = get_redis().ttl("login:lock:user:victim")
-    assert 0 < ttl <= app.config["LOGIN_LOCKOUT_SECONDS"]
+    ttl = get_redis().ttl("login:lock:pair:victim|127.0.0.1")
+    assert 0 < ttl <= app.config["LOGIN_THROTTLE_BASE_SECONDS"]
     assert [e.record_id for e in _entries(AuditAction.LOCKOUT)] == [str(victim.id)]
 
 
@@ -158,7 +158,8 @@ def test_the_lock_ends_after_the_lockout_time(app, auth, victim):
     assert auth.login("victim").status_code == 302
 
 
-def test_failures_are_counted_per_account_from_any_address(client, victim):
+def test_the_account_ceiling_counts_failures_from_any_address(app, client, victim):
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 6
     for n in range(6):
         client.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
         AuthActions(client).login("victim", "Wrong-pass-000")

@@ -84,6 +84,8 @@ class World:
                     appeal=appeal, method=FeedbackMethod.PHONE, contacted_at=utcnow(), result="Заявник задоволений"
                 )
             )
+        if status in (S.SENT, S.CLOSED):
+            appeal.sent_at = utcnow()
         if status in (S.SIGNED, S.SENT, S.CLOSED):
             db.session.add(
                 Attachment(
@@ -125,8 +127,13 @@ def params_for(action: str, world: World, appeal) -> dict:
         "submit": {},
         "sign": {},
         "rework": {"reason": "Уточнити строки ремонту"},
+        "recall": {"reason": "Помилка в адресі заявника"},
         "dispatch": {"outgoing_number": "01-14/123"},
+        "returned_by_center": {"reason": "Відповідь не по суті"},
         "close": {"result_code": result_code("positive")},
+        "reopen": {"reason": "Заявник повідомив, що ремонт не виконано"},
+        "cancel": {"reason": "Помилково зареєстровано двічі"},
+        "paper_copy": {"sent_on": today},
         "extend_term": {
             "new_due_date": appeal.due_date + timedelta(days=10),
             "reason": "Потрібна перевірка",
@@ -137,34 +144,30 @@ def params_for(action: str, world: World, appeal) -> dict:
 
 # --- the transition table itself ----------------------------------------------------------------
 
+# The states that still await an answer: an answer sent or a forwarding finishes the term.
+AWAITING_ANSWER = (S.REGISTERED, S.ON_RESOLUTION, S.ASSIGNED, S.IN_WORK, S.ANSWER_DRAFTED, S.ON_SIGNING, S.SIGNED)
+
 EXPECTED_TABLE = {
     (S.REGISTERED, "route"): S.ON_RESOLUTION,
     (S.REGISTERED, "return_to_applicant"): S.RETURNED_TO_APPLICANT,
     (S.REGISTERED, "not_consider"): S.NOT_CONSIDERED,
     (S.REGISTERED, "forward"): S.FORWARDED,
+    (S.ON_RESOLUTION, "forward"): S.FORWARDED,  # by competence, from the resolution stage too
     (S.ON_RESOLUTION, "resolve"): S.ASSIGNED,
     (S.ASSIGNED, "accept"): S.IN_WORK,
     (S.IN_WORK, "draft"): S.ANSWER_DRAFTED,
     (S.ANSWER_DRAFTED, "submit"): S.ON_SIGNING,
     (S.ON_SIGNING, "sign"): S.SIGNED,
     (S.ON_SIGNING, "rework"): S.IN_WORK,
+    (S.SIGNED, "recall"): S.IN_WORK,  # the signer recalls a signed answer before dispatch (rework)
     (S.SIGNED, "dispatch"): S.SENT,
+    (S.SENT, "returned_by_center"): S.IN_WORK,  # the regional center returned the answer (rework)
     (S.SENT, "close"): S.CLOSED,
     (S.FORWARDED, "close"): S.CLOSED,
-    **{
-        (s, "extend_term"): s
-        for s in (
-            S.REGISTERED,
-            S.ON_RESOLUTION,
-            S.ASSIGNED,
-            S.IN_WORK,
-            S.ANSWER_DRAFTED,
-            S.ON_SIGNING,
-            S.SIGNED,
-            S.SENT,
-            S.FORWARDED,
-        )
-    },
+    (S.CLOSED, "reopen"): S.SENT,  # sealed: only the director reopens, with a reason
+    (S.SENT, "paper_copy"): S.SENT,
+    **{(s, "extend_term"): s for s in AWAITING_ANSWER},
+    **{(s, "cancel"): S.CANCELLED for s in AWAITING_ANSWER},  # a wrong registration, never deleted
 }
 
 
@@ -208,16 +211,21 @@ ROLES_FOR = {
     "route": {Role.DIRECTOR, Role.CLERK},
     "return_to_applicant": {Role.DIRECTOR, Role.CLERK},
     "not_consider": {Role.DIRECTOR, Role.CLERK},
-    "forward": {Role.DIRECTOR, Role.CLERK},
+    "forward": {Role.DIRECTOR, Role.CLERK, Role.SIGNER},
     "resolve": {Role.DIRECTOR, Role.SIGNER},
     "accept": {Role.DIRECTOR, Role.EXECUTOR},
     "draft": {Role.DIRECTOR, Role.EXECUTOR},
     "submit": {Role.DIRECTOR, Role.EXECUTOR},
     "sign": {Role.DIRECTOR, Role.SIGNER},
     "rework": {Role.DIRECTOR, Role.SIGNER},
+    "recall": {Role.DIRECTOR, Role.SIGNER},
     "dispatch": {Role.DIRECTOR, Role.CLERK},
+    "returned_by_center": {Role.DIRECTOR, Role.CLERK},
     "close": {Role.DIRECTOR, Role.CLERK},
+    "reopen": {Role.DIRECTOR},
+    "cancel": {Role.DIRECTOR},
     "extend_term": {Role.DIRECTOR, Role.SIGNER},
+    "paper_copy": {Role.DIRECTOR, Role.CLERK},
 }
 SOURCE = {action: min(t.sources, key=list(AppealStatus).index) for action, t in workflow.TRANSITIONS.items()}
 SOURCE["extend_term"] = S.IN_WORK
@@ -291,14 +299,17 @@ def test_a_signer_acts_on_an_appeal_routed_to_them_outside_their_direction(world
     "role, status, expected",
     [
         (Role.CLERK, S.REGISTERED, ["route", "return_to_applicant", "not_consider", "forward"]),
-        (Role.SIGNER, S.REGISTERED, ["extend_term"]),
+        (Role.SIGNER, S.REGISTERED, ["forward", "extend_term"]),
         (Role.SIGNER, S.ON_SIGNING, ["sign", "rework", "extend_term"]),
         (Role.EXECUTOR, S.ASSIGNED, ["accept"]),
         (Role.EXECUTOR, S.IN_WORK, ["draft"]),
         (Role.CLERK, S.SIGNED, ["dispatch"]),
         (Role.CLERK, S.FORWARDED, ["close"]),
         (Role.AUDITOR, S.REGISTERED, []),
-        (Role.DIRECTOR, S.CLOSED, []),
+        (Role.SIGNER, S.SIGNED, ["recall", "extend_term"]),
+        (Role.CLERK, S.SENT, ["returned_by_center", "close", "paper_copy"]),
+        (Role.DIRECTOR, S.CLOSED, ["reopen"]),
+        (Role.CLERK, S.CLOSED, []),
     ],
 )
 def test_available_actions(world, role, status, expected):

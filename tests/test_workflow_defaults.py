@@ -32,7 +32,12 @@ def _appeal(**kw):
 
 def test_a_resolution_starts_today_with_the_appeals_term(ctx):
     appeal = _appeal(status=AppealStatus.ON_RESOLUTION)
-    assert workflow.default_params("resolve", appeal, now=NOW) == {"resolved_on": TODAY, "deadline": date(2026, 4, 1)}
+    # the term the registration proposed (30 days): the resolution confirms or shortens it to 15
+    assert workflow.default_params("resolve", appeal, now=NOW) == {
+        "resolved_on": TODAY,
+        "deadline": date(2026, 4, 1),
+        "term_days": "30",
+    }
 
 
 def test_forwarding_suggests_the_applicant_was_notified_today(ctx):

@@ -81,9 +81,16 @@ class ResolveForm(Form):
     informed = SelectMultipleField(_l("For information"), choices=[], validators=[Optional()])
     resolved_on = DateField(_l("Resolution date"), validators=[InputRequired()])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    term_days = SelectField(
+        _l("Term"),
+        choices=[("30", _l("30 days")), ("15", _l("15 days: needs no additional study"))],
+        validators=[Optional()],
+        description=_l("The registration's choice is only a proposal; the resolution decides."),
+    )
 
     def params(self):
         return {
+            "term_days": self.term_days.data or None,
             "text": self.text.data,
             "executors": [self.responsible.data, *(self.co_executors.data or [])],
             "for_information": self.informed.data or [],
@@ -154,6 +161,14 @@ class ExtendForm(Form):
         }
 
 
+class PaperCopyForm(Form):
+    sent_on = DateField(_l("Paper copy sent on"), validators=[InputRequired()])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+    def params(self):
+        return {"sent_on": self.sent_on.data, "comment": self.comment.data or ""}
+
+
 class AttachForm(Form):
     kind = SelectField(_l("Kind of file"), choices=enum_choices(AttachmentKind), default=AttachmentKind.OTHER.value)
     file = FileField(_l("File"))
@@ -170,9 +185,14 @@ ACTION_FORMS: dict[str, type[Any]] = {
     "submit": CommentForm,
     "sign": CommentForm,
     "rework": ReasonForm,
+    "recall": ReasonForm,
     "dispatch": DispatchForm,
+    "returned_by_center": ReasonForm,
     "close": CloseForm,
+    "reopen": ReasonForm,
+    "cancel": ReasonForm,
     "extend_term": ExtendForm,
+    "paper_copy": PaperCopyForm,
 }
 # steps that cannot be taken back: the card asks before it sends them
 CONFIRM_ACTIONS = {
@@ -228,6 +248,15 @@ def registration_form(base):
     """The registration form: the appeal's own fields (``base``), the term, and a new applicant."""
 
     class AppealCreateForm(base):  # type: ignore[misc,valid-type]
+        received_at = DateTimeLocalField(
+            _l("Received at"),
+            format="%Y-%m-%dT%H:%M",
+            validators=[Optional()],
+            default=lambda: datetime.now(KYIV).replace(second=0, microsecond=0, tzinfo=None),
+            description=_l(
+                "The e-mail's date, or when the letter or call came (now if left empty); the term counts from it."
+            ),
+        )
         needs_study = BooleanField(_l("Needs additional study (30 days; otherwise 15)"), default=True)
         requested_term_days = IntegerField(
             _l("Shorter term requested by the applicant, days"), validators=[Optional(), NumberRange(min=1, max=30)]
@@ -252,10 +281,16 @@ def registration_form(base):
             query_factory=lambda: db.session.query(PrivilegeCategory).order_by(PrivilegeCategory.code),
         )
 
+        def received(self) -> datetime | None:
+            """The moment of receipt as typed (Kyiv wall-clock time), aware; None: now."""
+            return _kyiv_aware(self.received_at.data)
+
         def populate_obj(self, obj):
             # the extra fields are registration inputs, not appeal columns
             for field in self:
-                if not field.short_name.startswith(("new_applicant_", "needs_study", "requested_term_days")):
+                if not field.short_name.startswith(
+                    ("new_applicant_", "needs_study", "requested_term_days", "received_at")
+                ):
                     field.populate_obj(obj, field.short_name)
 
     return AppealCreateForm

@@ -33,9 +33,11 @@ def parse_pk(value) -> int | None:
     pk = iterdecode(value) if isinstance(value, str) else value
     pk = pk[0] if isinstance(pk, tuple) and len(pk) == 1 else pk
     try:
-        return int(pk)
+        pk = int(pk)
     except (TypeError, ValueError):
         return None
+    # beyond a 64-bit id there is no row (and SQLite would raise OverflowError binding it)
+    return pk if -(2**63) <= pk < 2**63 else None
 
 
 class PortalAjaxLoader(QueryAjaxModelLoader):

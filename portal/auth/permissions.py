@@ -14,6 +14,8 @@ from portal.models.enums import ReportKind, Role
 READ = frozenset({"list", "details"})
 READ_EXPORT = READ | {"export"}
 CRUD = frozenset({"list", "details", "create", "edit", "delete", "export"})
+# Appeals are never deleted: a wrong registration is cancelled and stays in the register.
+APPEAL_RECORDS = CRUD - {"delete"}
 
 AREAS = (
     "appeal",
@@ -29,8 +31,10 @@ AREAS = (
     "audit_log",
     "user",
     "budget_amendment",  # довідки про зміни: beyond §8, a screen of its own
+    "calendar_day",  # the director's working-day calendar (control dates)
     "records",  # backups and the retention of personal data (issue 13)
     "applicant",  # the applicant's rights: what the portal holds about a person, corrections
+    "intake",  # the exchange with the regional center: intake inbox, УКЦ batches, answer templates
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -46,12 +50,19 @@ APPEAL_WORKFLOW = frozenset(
         "submit",
         "sign",
         "rework",
+        "recall",
         "dispatch",
+        "returned_by_center",
         "close",
+        "reopen",
+        "cancel",
         "extend_term",
+        "paper_copy",
         "attach",
     }
 )
+# The intake inbox: take in (.eml, УКЦ batch), register a draft, set one aside, export to the УКЦ.
+INTAKE_WORK = READ_EXPORT | {"create", "register", "dismiss", "download"}
 # Account administration: accounts are disabled, never deleted (their history stays readable).
 USER_ADMIN = READ_EXPORT | {"create", "edit", "reset_password"}
 
@@ -60,7 +71,7 @@ READ_ACTIONS = frozenset({"list", "details", "export", "download", "view_persona
 
 _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     Role.DIRECTOR: {
-        "appeal": CRUD | APPEAL_WORKFLOW | {"view_personal_data"},
+        "appeal": APPEAL_RECORDS | APPEAL_WORKFLOW | {"view_personal_data"},
         "executor": CRUD,
         "structural_unit": CRUD,
         "employee": CRUD,
@@ -73,11 +84,13 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "report": READ | {"create", "download"},
         "audit_log": READ_EXPORT,  # the history is read by everyone who may, changed by nobody
         "user": USER_ADMIN,
+        "calendar_day": CRUD,
         "records": READ | {"decide"},  # confirms (or dismisses) anonymisation proposals
         "applicant": READ_EXPORT | {"edit"},
+        "intake": INTAKE_WORK | {"manage_templates"},  # the director replaces the answer templates
     },
     Role.SIGNER: {
-        "appeal": READ_EXPORT | {"resolve", "sign", "rework", "extend_term", "view_personal_data"},
+        "appeal": READ_EXPORT | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": READ,
         "report": READ | {"create", "download"},
     },
@@ -92,12 +105,15 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
             "not_consider",
             "forward",
             "dispatch",
+            "returned_by_center",
+            "paper_copy",
             "close",
             "attach",
         },
         "executor": READ_EXPORT,
         "report": READ | {"create", "download"},
         "applicant": READ_EXPORT | {"edit"},  # answers applicants' requests about their data
+        "intake": INTAKE_WORK,
     },
     Role.EXECUTOR: {
         # only the appeals assigned to the user's own executor body (portal.services.scope)
@@ -116,6 +132,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         **dict.fromkeys(AREAS, READ_EXPORT),
         "appeal": READ_EXPORT | {"view_personal_data"},
         "report": READ | {"download"},  # running a report is a write
+        "intake": READ_EXPORT | {"download"},
     },
     Role.ADMIN: {
         "user": USER_ADMIN,
@@ -132,7 +149,12 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
     Role.ACCOUNTANT: frozenset({ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
 }
 
-WRITE_ACTIONS = frozenset({"create", "edit", "delete", "approve", "reset_password", "decide"}) | APPEAL_WORKFLOW
+WRITE_ACTIONS = (
+    frozenset(
+        {"create", "edit", "delete", "approve", "reset_password", "decide", "register", "dismiss", "manage_templates"}
+    )
+    | APPEAL_WORKFLOW
+)
 
 # Who may grant a role or manage (edit, disable, reset the password of) an account holding it.
 # Only the director hands out or touches the director's role: an administrator cannot

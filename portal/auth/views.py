@@ -23,10 +23,10 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin.index")
+    """Only same-site paths are followed after login (see :mod:`portal.redirects`)."""
+    from portal.redirects import safe_next
+
+    return safe_next(target, url_for("admin.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

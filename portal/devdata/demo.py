@@ -307,7 +307,7 @@ class _DemoBuilder:
         self.executor_rows: list[Executor] = []
         self.executors_by_topic: dict[str, list[Executor]] = {}
         self.executor_users: dict[int, User] = {}
-        self.signers: dict[int, User] = {}  # direction id → signer
+        self.signers: dict[int | None, User] = {}  # direction id → signer
         self.clerks: list[User] = []
         self.director: User | None = None
         self.files_dir = os.path.abspath(current_app.config["FILES_DIR"])
@@ -382,6 +382,7 @@ class _DemoBuilder:
             email=f"{latin(former_name.split()[0])}@okc.example.gov.ua",
         )
         db.session.add(former)
+        assert former.hired_on is not None  # set just above
         hires.append((former.hired_on, former, former_position))
         db.session.flush()
         for code, employee in heads.items():  # after the flush: unit → head → post → unit is a cycle
@@ -488,7 +489,7 @@ class _DemoBuilder:
         from portal.services.users import create_user
 
         rng = self.rng
-        heads = {code: unit.head for code, unit in self.units.items()}
+        heads = {code: unit.head for code, unit in self.units.items() if unit.head is not None}  # every unit has one
         staff = [e for e in self.employees if e not in heads.values()]
         directions = {d.name: d for d in db.session.execute(db.select(Direction)).scalars()}
         directions_by_id = {d.id: d for d in directions.values()}
@@ -521,7 +522,7 @@ class _DemoBuilder:
             direction = directions[direction_name]
             signer = add(username, Role.SIGNER, person(rng)[0], direction_id=direction.id)
             self.signers[direction.id] = signer
-        registrars = [e for e in staff if e.position.unit.code in ("02", "02.1")]
+        registrars = [e for e in staff if e.position is not None and e.position.unit.code in ("02", "02.1")]
         self.clerks = [add(f"clerk{i}", Role.CLERK, registrars[i].full_name) for i in (1, 2)]
         by_short = {e.short_name: e for e in self.executor_rows}
         for username, short in (
@@ -549,6 +550,7 @@ class _DemoBuilder:
         salary = (self.staff_annual * Decimal("1.08") / 1000).quantize(Decimal("1"), ROUND_HALF_UP) * 1000
         sums = {"2111": salary, "2120": (salary * Decimal("0.22")).quantize(Decimal("1"), ROUND_HALF_UP)}
         approved_at = kyiv_datetime(date(self.year, 1, 10), 11, 0)
+        assert self.director is not None  # accounts() ran first
         estimate = BudgetEstimate(
             year=self.year,
             fund=Fund.GENERAL,
@@ -635,6 +637,7 @@ STATE_PLAN = [
     (S.RETURNED_TO_APPLICANT, 0.03, (2, DEMO_DAYS)),
     (S.NOT_CONSIDERED, 0.03, (2, DEMO_DAYS)),
     (S.FORWARDED, 0.03, (1, 5)),
+    (S.CANCELLED, 0.01, (2, DEMO_DAYS)),  # a wrong registration, cancelled by the director
     (S.CLOSED, None, (12, DEMO_DAYS)),  # the rest
 ]
 MAIN_PATH = [
@@ -660,13 +663,14 @@ STEP_WEIGHT = {
     S.RETURNED_TO_APPLICANT: 1,
     S.NOT_CONSIDERED: 1,
     S.FORWARDED: 1,
+    S.CANCELLED: 1,
 }
 RESULT_WEIGHTS = [("positive", 36), ("explained", 40), ("refused", 7), ("impossible_now", 8), ("needs_funding", 9)]
 
 
 def path_to(status: AppealStatus, rework: bool = False, via_forward: bool = False) -> list[AppealStatus]:
     """The states an appeal went through to reach ``status`` (with one rework loop if asked)."""
-    if status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED):
+    if status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED):
         return [S.REGISTERED, status]
     if status is S.CLOSED and via_forward:
         return [S.REGISTERED, S.FORWARDED, S.CLOSED]
@@ -743,7 +747,7 @@ class _AppealMaker:
             appeal = self.appeal(year, numbers[year], registered, status, extra)
             by_state[status.value] = by_state.get(status.value, 0) + 1
             if appeal.term_days == 30 and appeal.signer is not None:
-                if status is S.CLOSED and kyiv_date(appeal.closed_at) > appeal.due_date:
+                if status is S.CLOSED and appeal.closed_at and kyiv_date(appeal.closed_at) > appeal.due_date:
                     late_closed.append(appeal)
                 elif status is S.IN_WORK and appeal.due_date < self.b.today:
                     overdue.append(appeal)
@@ -798,7 +802,7 @@ class _AppealMaker:
             subject = AppealSubject.COLLECTIVE
 
         repeat_of = None
-        earlier = [a for a in self.closed[-60:] if a.closed_at < registered - timedelta(days=2)]
+        earlier = [a for a in self.closed[-60:] if a.closed_at and a.closed_at < registered - timedelta(days=2)]
         late = extra.get("late_in_plan", False) and not self.repeats  # at least one repeated appeal
         if subject is AppealSubject.INDIVIDUAL and earlier and (late or rng.random() < 0.07):
             # the same person on the same issue after the answer: a repeated appeal, linked
@@ -809,6 +813,7 @@ class _AppealMaker:
         else:
             topic = rng.choices(self.subtopics, self.weights)[0]
             applicant = self.applicant(subject)
+        assert topic is not None  # every demo appeal has a topic
 
         street, address = street_address(rng)
         if applicant is not None and applicant.address.startswith(CITY) and rng.random() < 0.7:
@@ -908,7 +913,7 @@ class _AppealMaker:
                 if rng.random() < 0.87
                 else appeal.term_days + rng.uniform(1, 6)
             )
-        elif final in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED):
+        elif final in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.CANCELLED):
             span = rng.uniform(1, 8)
         else:
             span = age * rng.uniform(0.55, 0.95)
@@ -929,6 +934,7 @@ class _AppealMaker:
         moments = self.timeline(appeal, path, status)
         at = dict(zip(path, moments))  # the last time each state was entered
         first = {state: moments[path.index(state)] for state in path}
+        assert appeal.topic is not None  # every demo appeal has a topic
         signer = b.signers.get(appeal.topic.direction_id)
         if S.ON_RESOLUTION in path:
             appeal.signer = signer
@@ -955,7 +961,11 @@ class _AppealMaker:
                 0 if appeal.subject is AppealSubject.ANONYMOUS else 1
             ]
             comments[status] = appeal.decision_reason
+        if status is S.CANCELLED:
+            appeal.decision_reason = "Помилкова реєстрація: звернення зареєстровано двічі."
+            comments[status] = appeal.decision_reason
         if S.FORWARDED in path:
+            appeal.forwarded_at = at[S.FORWARDED]
             appeal.forwarded_to = rng.choice(catalogue("forward_bodies"))
             appeal.applicant_notified_on = kyiv_date(at[S.FORWARDED])
             comments[S.FORWARDED] = appeal.forwarded_to
@@ -1000,6 +1010,7 @@ class _AppealMaker:
             S.RETURNED_TO_APPLICANT: clerk,
             S.NOT_CONSIDERED: clerk,
             S.FORWARDED: clerk,
+            S.CANCELLED: b.director,
         }
         previous = None
         for state, moment in zip(path, moments):

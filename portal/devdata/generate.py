@@ -26,6 +26,7 @@ from itertools import accumulate
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.sql.schema import ColumnDefault
 
 from portal.devdata import demo
 from portal.devdata.catalogues import catalogue
@@ -52,7 +53,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.models.users import User
-from portal.services import audit, registration
+from portal.services import audit, registration, search
 from portal.services.errors import DomainError
 
 GENERATE_ACTOR = audit.Actor(None, "generate-data", "", "")
@@ -60,7 +61,17 @@ YEARS = 5
 RECENT_DAYS = 40  # the last weeks, where appeals are still in every state of the workflow
 S = AppealStatus
 # tables in insertion order (parents first)
-TABLES = ("applicant", "appeal", "resolution", "assignment", "answer", "feedback_proof", "status_change")
+TABLES = (
+    "applicant",
+    "appeal",
+    "appeal_search",
+    "resolution",
+    "assignment",
+    "answer",
+    "feedback_proof",
+    "status_change",
+)
+KEYED = frozenset(TABLES) - {"appeal_search"}  # tables with an id sequence of their own
 
 # older appeals are almost all finished; a few stragglers are still in work, long overdue
 OLD_STATES = [(S.CLOSED, 9200), (S.RETURNED_TO_APPLICANT, 250), (S.NOT_CONSIDERED, 250), (S.IN_WORK, 5)]
@@ -129,6 +140,11 @@ def generate_appeals(
         generator = _Generator(context, seed, count)
         done = 0
         writer = _Writer(db.session.get_bind().dialect)
+        if writer.sqlite:
+            # a bulk load: no fsync per batch (a crash loses the unfinished run only) and a page
+            # cache big enough for the indexes' hot pages; both end with this connection
+            db.session.execute(sa.text("PRAGMA synchronous=OFF"))
+            db.session.execute(sa.text("PRAGMA cache_size=-262144"))
         for batch in _ahead(generator.batches(batch_size)):
             connection = db.session.connection()
             for table in TABLES:
@@ -289,7 +305,7 @@ def _sync_sequences() -> None:
     """PostgreSQL: move each id sequence past the explicitly inserted ids."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for table in TABLES:
+    for table in sorted(KEYED):
         db.session.execute(
             sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -351,8 +367,8 @@ class _Writer:
         if self.copy:
             # PostgreSQL: COPY is several times faster than any INSERT, in the same transaction
             with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for values in params:
-                    copy.write_row(values)
+                for record in params:
+                    copy.write_row(record)
         else:
             connection.exec_driver_sql(sql, params)
 
@@ -362,7 +378,7 @@ class _Writer:
         values = {}
         for column in table.columns:
             default = column.default
-            if column.key in given or default is None or column.primary_key:
+            if column.key in given or not isinstance(default, ColumnDefault) or column.primary_key:
                 continue
             if default.is_scalar:
                 values[column.key] = default.arg
@@ -395,13 +411,13 @@ class _Generator:
         self.count = count
         self.today = kyiv_today()
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.next_id = {t: self._max_id(t) + 1 for t in TABLES}
+        self.next_id = {t: self._max_id(t) + 1 for t in KEYED}
         self.numbers = dict(
             db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all()
         )
         self.last_numbers: dict[int, int] = {}
         # closed appeals an applicant may come back about (a repeated appeal), oldest first
-        self.recent: list[tuple[int, int, int, bool, str, datetime]] = []
+        self.recent: list[tuple[int, int, int, bool, str, datetime, dict | None]] = []
         self.outgoing = 0
         self.topic_indexes = range(len(context.topics))
         self.topic_cum_weights = list(accumulate(context.topic_weights))
@@ -428,7 +444,7 @@ class _Generator:
         for i in range(old):
             age = span - (span - RECENT_DAYS) * (i + rng.random()) / old
             yield age, rng.choices(states, cum_weights=cum_weights)[0], 15 if rng.random() < 0.2 else 30
-        counts = {status: round(share * recent) for status, share, _ in demo.STATE_PLAN if share is not None}
+        counts = {status: max(1, round(share * recent)) for status, share, _ in demo.STATE_PLAN if share is not None}
         counts[S.CLOSED] = max(0, recent - sum(counts.values()))
         plan = []
         for status, _, (low, high) in demo.STATE_PLAN:
@@ -445,7 +461,7 @@ class _Generator:
         yield from plan
 
     def batches(self, size: int):
-        tables = {t: [] for t in TABLES}
+        tables: dict[str, list] = {t: [] for t in TABLES}
         for age, status, term in self.ages():
             self.appeal(tables, age, status, term)
             if len(tables["appeal"]) >= size:
@@ -478,12 +494,14 @@ class _Generator:
         elif rng.random() < 0.04:
             subject = AppealSubject.COLLECTIVE
         repeat_of = None
+        applicant_id: int | None
         earlier = rng.choice(self.recent[: len(self.recent) // 2 + 1]) if self.recent and rng.random() < 0.05 else None
         if subject is AppealSubject.INDIVIDUAL and earlier is not None and earlier[5] < registered:
-            repeat_of, applicant_id, topic_index, privileged, name, _ = earlier
+            repeat_of, applicant_id, topic_index, privileged, name, _, person = earlier
         else:
             topic_index = rng.choices(self.topic_indexes, cum_weights=self.topic_cum_weights)[0]
             applicant_id, privileged, name = self.applicant(out, subject, registered)
+            person = out["applicant"][-1] if applicant_id is not None else None
         topic_id, topic_code, topic_name, direction_id = c.topics[topic_index]
         street, address = demo.street_address(rng)
         summary, detail = demo.scenario_for(topic_code, topic_name, rng)
@@ -502,6 +520,7 @@ class _Generator:
             "reg_number": registration.format_reg_number(prefix, seq, year),
             "reg_seq": seq,
             "registered_at": registered,
+            "received_at": registered,
             "channel": channel,
             "ukc_number": f"{20_000_000 + appeal_id}" if channel is Channel.GOVERNMENT else "",
             "regional_number": f"КЦ-{appeal_id}/{year % 100:02d}" if channel is Channel.GOVERNMENT else "",
@@ -523,6 +542,8 @@ class _Generator:
             "rework_count": 0,
             "decision_reason": "",
             "forwarded_to": "",
+            "forwarded_at": None,
+            "reopen_count": 0,
             "applicant_notified_on": None,
             "outgoing_number": "",
             "sent_at": None,
@@ -537,8 +558,25 @@ class _Generator:
         }
         self.history(out, row, status, age)
         out["appeal"].append(row)
+        self.rows["appeal_search"] += 1
+        out["appeal_search"].append(
+            {
+                "appeal_id": appeal_id,
+                "terms": search.document(
+                    reg_number=row["reg_number"],
+                    ukc_number=row["ukc_number"],
+                    regional_number=row["regional_number"],
+                    summary=summary,
+                    content=content,
+                    full_name=person["full_name"] if person else "",
+                    address=person["address"] if person else "",
+                    phones=(person["phone"],) if person else (),
+                    email=person["email"] if person else "",
+                ),
+            }
+        )
         if status is S.CLOSED and applicant_id is not None and subject is AppealSubject.INDIVIDUAL:
-            self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, row["closed_at"]))
+            self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, row["closed_at"], person))
             if len(self.recent) > 20_000:
                 del self.recent[:5_000]
 
@@ -592,13 +630,13 @@ class _Generator:
                     if rng.random() < 0.88
                     else row["term_days"] + rng.uniform(1, 6)
                 )
-            elif status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED) or via_forward:
+            elif status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED) or via_forward:
                 span = rng.uniform(0.5, 4.5)
             else:
                 span = available * rng.uniform(0.55, 0.95)
             span = min(span, available)
             steps = len(path) - 1
-            if rework or via_forward or status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED):
+            if rework or via_forward or status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED):
                 fractions = [(i + 1) / steps for i in range(steps)]
             else:
                 last = STEP_AT[path[-1]]
@@ -669,6 +707,7 @@ class _Generator:
             drafted = at[S.ANSWER_DRAFTED]
             signed_at = at.get(S.SIGNED)
             action = rng.choice(catalogue("actions")["positive" if rng.random() < 0.5 else "explained"])
+            assert main_assignment is not None  # a drafted answer follows the responsible executor's assignment
             for kind, text in (
                 (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {row['reg_number']} повідомляємо: {action}."),
                 (AnswerKind.TO_APPLICANT, f"Щодо «{row['summary']}» повідомляємо: {action}."),
@@ -705,12 +744,15 @@ class _Generator:
         if status is S.RETURNED_TO_APPLICANT:
             row["decision_reason"] = catalogue("return_reasons")[1]
             row["applicant_notified_on"] = _kyiv_date(moments[-1])
+        elif status is S.CANCELLED:
+            row["decision_reason"] = "Помилкова реєстрація: звернення зареєстровано двічі."
         elif status is S.NOT_CONSIDERED:
             row["decision_reason"] = catalogue("not_considered_reasons")[
                 0 if row["subject"] is AppealSubject.ANONYMOUS else 1
             ]
         if S.FORWARDED in path:
             row["forwarded_to"] = rng.choice(catalogue("forward_bodies"))
+            row["forwarded_at"] = at[S.FORWARDED]
             row["applicant_notified_on"] = _kyiv_date(at[S.FORWARDED])
         if S.SENT in path:
             self.outgoing += 1

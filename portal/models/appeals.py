@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, UTCDateTime, enum_column, utcnow
+from portal.models.base import Model, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.models.enums import (
     OPEN_STATUSES,
     AnswerKind,
@@ -26,8 +26,13 @@ from portal.models.enums import (
     Sex,
 )
 
+if TYPE_CHECKING:
+    from portal.models.org import Executor
+    from portal.models.reference import Direction, PrivilegeCategory, ResultCode, SocialStatus, Topic
+    from portal.models.users import User
 
-class Applicant(TimestampMixin, db.Model):
+
+class Applicant(TimestampMixin, Model):
     """The person or organisation behind an appeal. Personal data: every view is logged."""
 
     __tablename__ = "applicant"
@@ -47,17 +52,15 @@ class Applicant(TimestampMixin, db.Model):
         sa.ForeignKey("privilege_category.id"), info={"label": _l("Privilege category")}
     )
 
-    social_status: Mapped[SocialStatus | None] = relationship(info={"label": _l("Social status")})  # noqa: F821
-    privilege_category: Mapped[PrivilegeCategory | None] = relationship(  # noqa: F821
-        info={"label": _l("Privilege category")}
-    )
+    social_status: Mapped[SocialStatus | None] = relationship(info={"label": _l("Social status")})
+    privilege_category: Mapped[PrivilegeCategory | None] = relationship(info={"label": _l("Privilege category")})
     appeals: Mapped[list[Appeal]] = relationship(back_populates="applicant", info={"label": _l("Appeals")})
 
     def __str__(self) -> str:
         return self.full_name
 
 
-class RegistrationCounter(db.Model):
+class RegistrationCounter(Model):
     """Last registration number used per year (rows locked while numbering)."""
 
     __tablename__ = "registration_counter"
@@ -65,7 +68,14 @@ class RegistrationCounter(db.Model):
     last_number: Mapped[int] = mapped_column(default=0, info={"label": _l("Last number")})
 
 
-class Appeal(TimestampMixin, db.Model):
+def _received_default(context):
+    """An appeal registered without a receipt moment was received when it was registered."""
+    if context is None:  # called outside an INSERT (bulk loaders ask for Python-side defaults)
+        return utcnow()
+    return context.get_current_parameters().get("registered_at") or utcnow()
+
+
+class Appeal(TimestampMixin, Model):
     __tablename__ = "appeal"
     __table_args__ = (
         sa.Index("ix_appeal_status_due", "status", "due_date"),
@@ -75,12 +85,29 @@ class Appeal(TimestampMixin, db.Model):
         # a filtered list in its default order (newest first) is a walk along one of these
         sa.Index("ix_appeal_status_registered", "status", "registered_at", "id"),
         sa.Index("ix_appeal_channel_registered", "channel", "registered_at", "id"),
+        # the privileged and executor-of-record filters in the default order, walked and counted by index
+        sa.Index("ix_appeal_privileged_registered", "is_privileged", "registered_at", "id"),
+        sa.Index("ix_appeal_main_executor_registered", "main_executor_id", "registered_at", "id"),
+        # the list sorted by due date, with the id as the keyset tie-breaker
+        sa.Index("ix_appeal_due_id", "due_date", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_number: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"label": _l("Registration No.")})
     registered_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, info={"label": _l("Registration date")}
     )
+    # the moment of receipt (the e-mail's Date, or typed for paper and phone): the term runs from it
+    received_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=_received_default, info={"label": _l("Received at")}
+    )
+    ukc_date: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("GCC (1545) date")})
+    regional_date: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Regional center date")})
+    sender_email: Mapped[str] = mapped_column(sa.String(200), default="", info={"label": _l("Sender's e-mail")})
+    # the incoming e-mail's Message-ID: intake never registers the same message twice
+    message_id: Mapped[str] = mapped_column(
+        sa.String(255), default="", index=True, info={"label": _l("Message-ID of the e-mail")}
+    )
+    paper_copy_sent_on: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Paper copy sent on")})
     channel: Mapped[Channel] = mapped_column(enum_column(Channel), info={"label": _l("Channel")})
     ukc_number: Mapped[str] = mapped_column(
         sa.String(32), default="", index=True, info={"label": _l("GCC (1545) No.")}
@@ -123,6 +150,9 @@ class Appeal(TimestampMixin, db.Model):
     )  # Art. 5 return / Art. 8 refusal
     forwarded_to: Mapped[str] = mapped_column(sa.String(300), default="", info={"label": _l("Forwarded to")})
     applicant_notified_on: Mapped[date | None] = mapped_column(sa.Date, info={"label": _l("Applicant notified on")})
+    # the day of forwarding by competence counts for timeliness like a dispatch (Art. 20)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Forwarded at")})
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0", info={"label": _l("Reopened")})
     outgoing_number: Mapped[str] = mapped_column(sa.String(32), default="", info={"label": _l("Outgoing No.")})
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Sent at")})
     delivery_status: Mapped[DeliveryStatus | None] = mapped_column(
@@ -140,17 +170,13 @@ class Appeal(TimestampMixin, db.Model):
     )
 
     applicant: Mapped[Applicant | None] = relationship(back_populates="appeals", info={"label": _l("Applicant")})
-    topic: Mapped[Topic | None] = relationship(info={"label": _l("Topic")})  # noqa: F821
-    direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})  # noqa: F821
+    topic: Mapped[Topic | None] = relationship(info={"label": _l("Topic")})
+    direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})
     repeat_of: Mapped[Appeal | None] = relationship(remote_side=[id], info={"label": _l("Repeat of")})
-    signer: Mapped[User | None] = relationship(  # noqa: F821
-        foreign_keys=[signer_id], info={"label": _l("Signer")}
-    )
-    created_by: Mapped[User | None] = relationship(  # noqa: F821
-        foreign_keys=[created_by_id], info={"label": _l("Registered by")}
-    )
-    result_code: Mapped[ResultCode | None] = relationship(info={"label": _l("Result")})  # noqa: F821
-    main_executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor of record")})  # noqa: F821
+    signer: Mapped[User | None] = relationship(foreign_keys=[signer_id], info={"label": _l("Signer")})
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], info={"label": _l("Registered by")})
+    result_code: Mapped[ResultCode | None] = relationship(info={"label": _l("Result")})
+    main_executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor of record")})
     issues: Mapped[list[AppealIssue]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Issues")}
     )
@@ -175,6 +201,13 @@ class Appeal(TimestampMixin, db.Model):
     extensions: Mapped[list[TermExtension]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", info={"label": _l("Term extensions")}
     )
+    # exchange imports this module: importing OutgoingMail back would be a cycle (tests/test_import_graph.py)
+    outgoing_mail: Mapped[list[OutgoingMail]] = relationship(  # type: ignore[name-defined]  # noqa: F821
+        back_populates="appeal",
+        cascade="all, delete-orphan",
+        order_by="OutgoingMail.id",
+        info={"label": _l("Outgoing e-mail")},
+    )
     transitions: Mapped[list[StatusChange]] = relationship(
         back_populates="appeal",
         cascade="all, delete-orphan",
@@ -190,7 +223,7 @@ class Appeal(TimestampMixin, db.Model):
         return f"№ {self.reg_number}"
 
 
-class AppealIssue(db.Model):
+class AppealIssue(Model):
     """One issue (питання) raised in an appeal; an appeal may raise several."""
 
     __tablename__ = "appeal_issue"
@@ -202,13 +235,13 @@ class AppealIssue(db.Model):
     text: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Text")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="issues", info={"label": _l("Appeal")})
-    topic: Mapped[Topic] = relationship(info={"label": _l("Topic")})  # noqa: F821
+    topic: Mapped[Topic] = relationship(info={"label": _l("Topic")})
 
     def __str__(self) -> str:
         return str(self.topic) if self.topic else f"#{self.id}"
 
 
-class Resolution(TimestampMixin, db.Model):
+class Resolution(TimestampMixin, Model):
     """The signer's resolution naming the executors."""
 
     __tablename__ = "resolution"
@@ -222,14 +255,14 @@ class Resolution(TimestampMixin, db.Model):
     deadline: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Deadline")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="resolutions", info={"label": _l("Appeal")})
-    signer: Mapped[User] = relationship(info={"label": _l("Signer")})  # noqa: F821
+    signer: Mapped[User] = relationship(info={"label": _l("Signer")})
     assignments: Mapped[list[Assignment]] = relationship(back_populates="resolution", info={"label": _l("Assignments")})
 
     def __str__(self) -> str:
         return f"{self.appeal}: {self.resolved_on:%d.%m.%Y}" if self.resolved_on else str(self.appeal)
 
 
-class Assignment(TimestampMixin, db.Model):
+class Assignment(TimestampMixin, Model):
     """An executor named in a resolution, in order: the first one is responsible."""
 
     __tablename__ = "assignment"
@@ -253,7 +286,7 @@ class Assignment(TimestampMixin, db.Model):
 
     appeal: Mapped[Appeal] = relationship(back_populates="assignments", info={"label": _l("Appeal")})
     resolution: Mapped[Resolution | None] = relationship(back_populates="assignments", info={"label": _l("Resolution")})
-    executor: Mapped[Executor] = relationship(info={"label": _l("Executor")})  # noqa: F821
+    executor: Mapped[Executor] = relationship(info={"label": _l("Executor")})
 
     @property
     def is_main(self) -> bool:
@@ -263,7 +296,7 @@ class Assignment(TimestampMixin, db.Model):
         return f"{self.executor} — {self.appeal}"
 
 
-class Answer(TimestampMixin, db.Model):
+class Answer(TimestampMixin, Model):
     """A drafted answer: to the regional center (appendix 1) or to the applicant (appendix 2)."""
 
     __tablename__ = "answer"
@@ -281,18 +314,14 @@ class Answer(TimestampMixin, db.Model):
 
     appeal: Mapped[Appeal] = relationship(back_populates="answers", info={"label": _l("Appeal")})
     assignment: Mapped[Assignment | None] = relationship(info={"label": _l("Assignment")})
-    drafted_by: Mapped[User | None] = relationship(  # noqa: F821
-        foreign_keys=[drafted_by_id], info={"label": _l("Drafted by")}
-    )
-    signed_by: Mapped[User | None] = relationship(  # noqa: F821
-        foreign_keys=[signed_by_id], info={"label": _l("Signed by")}
-    )
+    drafted_by: Mapped[User | None] = relationship(foreign_keys=[drafted_by_id], info={"label": _l("Drafted by")})
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id], info={"label": _l("Signed by")})
 
     def __str__(self) -> str:
         return f"{self.appeal} ({self.kind})"
 
 
-class Attachment(TimestampMixin, db.Model):
+class Attachment(TimestampMixin, Model):
     """A file kept with an appeal (incoming e-mail, answer, scan, proof of feedback)."""
 
     __tablename__ = "attachment"
@@ -314,13 +343,13 @@ class Attachment(TimestampMixin, db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Uploaded by")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="attachments", info={"label": _l("Appeal")})
-    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship(info={"label": _l("Uploaded by")})
 
     def __str__(self) -> str:
         return self.filename
 
 
-class FeedbackProof(TimestampMixin, db.Model):
+class FeedbackProof(TimestampMixin, Model):
     """Proof of feedback with the applicant: how, when and with what result."""
 
     __tablename__ = "feedback_proof"
@@ -342,7 +371,7 @@ class FeedbackProof(TimestampMixin, db.Model):
         return f"{self.method} {self.contacted_at:%d.%m.%Y}" if self.contacted_at else str(self.method)
 
 
-class TermExtension(TimestampMixin, db.Model):
+class TermExtension(TimestampMixin, Model):
     """A term extension set by the head: reason and the date the applicant was notified."""
 
     __tablename__ = "term_extension"
@@ -357,13 +386,13 @@ class TermExtension(TimestampMixin, db.Model):
     extended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Extended by")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="extensions", info={"label": _l("Appeal")})
-    extended_by: Mapped[User | None] = relationship(info={"label": _l("Extended by")})  # noqa: F821
+    extended_by: Mapped[User | None] = relationship(info={"label": _l("Extended by")})
 
     def __str__(self) -> str:
         return f"{self.old_due_date:%d.%m.%Y} → {self.new_due_date:%d.%m.%Y}"
 
 
-class StatusChange(db.Model):
+class StatusChange(Model):
     """One step of the appeal workflow (kept for reports: reworks, timeliness)."""
 
     __tablename__ = "status_change"
@@ -382,7 +411,20 @@ class StatusChange(db.Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Comment")})
 
     appeal: Mapped[Appeal] = relationship(back_populates="transitions", info={"label": _l("Appeal")})
-    user: Mapped[User | None] = relationship(info={"label": _l("Who")})  # noqa: F821
+    user: Mapped[User | None] = relationship(info={"label": _l("Who")})
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class AppealSearch(Model):
+    """The search document of an appeal (``portal.services.search``), indexed by FTS5 or a GIN index."""
+
+    __tablename__ = "appeal_search"
+    appeal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appeal.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+        info={"label": _l("Appeal")},
+    )
+    terms: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Search terms")})

@@ -8,14 +8,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
-from portal.models.base import UTCDateTime, enum_column, utcnow
+from portal.models.base import Model, UTCDateTime, enum_column, utcnow
 from portal.models.enums import AuditAction
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-class AuditLog(db.Model):
+class AuditLog(Model):
     """Who, when, from where, which record, which fields old → new. Never updated or deleted.
 
     Lists are read newest first by ``id``; every filter of the audit screen has an index that

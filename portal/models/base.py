@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from portal.extensions import db
+
+if TYPE_CHECKING:  # ``db.Model`` is built at run time; give the checker its real bases
+    import flask_sqlalchemy.model
+
+    from portal.extensions import Base
+
+    class Model(flask_sqlalchemy.model.Model, Base):
+        __abstract__ = True
+
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:

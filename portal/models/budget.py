@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import Money, TimestampMixin, UTCDateTime, enum_column
+from portal.models.base import Model, Money, TimestampMixin, UTCDateTime, enum_column
 from portal.models.enums import DocumentState, Fund
+
+if TYPE_CHECKING:
+    from portal.models.reference import Kekv
+    from portal.models.users import User
 
 MONTHS = tuple(range(1, 13))
 MONTH_COLUMNS = tuple(f"m{m:02d}" for m in MONTHS)
@@ -35,7 +39,7 @@ def _month(m: int):
     return mapped_column(Money, default=Decimal("0"), active_history=True, info={"label": MONTH_NAMES[m - 1]})
 
 
-class BudgetEstimate(TimestampMixin, db.Model):
+class BudgetEstimate(TimestampMixin, Model):
     __tablename__ = "budget_estimate"
     __table_args__ = (sa.UniqueConstraint("year", "fund", name="uq_budget_estimate_year_fund"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +54,7 @@ class BudgetEstimate(TimestampMixin, db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Approved by")})
     note: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Note")})
 
-    approved_by: Mapped[User | None] = relationship(info={"label": _l("Approved by")})  # noqa: F821
+    approved_by: Mapped[User | None] = relationship(info={"label": _l("Approved by")})
     lines: Mapped[list[BudgetLine]] = relationship(
         back_populates="estimate", cascade="all, delete-orphan", info={"label": _l("Budget lines")}
     )
@@ -66,7 +70,7 @@ class BudgetEstimate(TimestampMixin, db.Model):
         return f"{self.year} — {self.fund}"
 
 
-class BudgetLine(TimestampMixin, db.Model):
+class BudgetLine(TimestampMixin, Model):
     """A line of the estimate: annual sum by КЕКВ and its allocation over 12 months."""
 
     __tablename__ = "budget_line"
@@ -95,7 +99,7 @@ class BudgetLine(TimestampMixin, db.Model):
     estimate: Mapped[BudgetEstimate] = relationship(
         back_populates="lines", active_history=True, info={"label": _l("Budget estimate")}
     )
-    kekv: Mapped[Kekv] = relationship(info={"label": _l("KEKV")})  # noqa: F821
+    kekv: Mapped[Kekv] = relationship(info={"label": _l("KEKV")})
     expenditures: Mapped[list[Expenditure]] = relationship(back_populates="line", info={"label": _l("Expenditures")})
 
     def month_plan(self) -> list[Decimal]:
@@ -105,7 +109,7 @@ class BudgetLine(TimestampMixin, db.Model):
         return f"{self.kekv.code if self.kekv else '?'} / {self.estimate}" if self.estimate else f"#{self.id}"
 
 
-class BudgetAmendment(TimestampMixin, db.Model):
+class BudgetAmendment(TimestampMixin, Model):
     """A change to an approved estimate (довідка про зміни): applied only once approved."""
 
     __tablename__ = "budget_amendment"
@@ -125,7 +129,7 @@ class BudgetAmendment(TimestampMixin, db.Model):
     estimate: Mapped[BudgetEstimate] = relationship(
         back_populates="amendments", active_history=True, info={"label": _l("Budget estimate")}
     )
-    approved_by: Mapped[User | None] = relationship(info={"label": _l("Approved by")})  # noqa: F821
+    approved_by: Mapped[User | None] = relationship(info={"label": _l("Approved by")})
     changes: Mapped[list[AmendmentLine]] = relationship(
         back_populates="amendment", cascade="all, delete-orphan", info={"label": _l("Changes")}
     )
@@ -138,7 +142,7 @@ class BudgetAmendment(TimestampMixin, db.Model):
         return f"№ {self.number} від {self.dated:%d.%m.%Y}" if self.dated else f"№ {self.number}"
 
 
-class AmendmentLine(db.Model):
+class AmendmentLine(Model):
     """A change of one month of one line by ``delta`` (positive or negative)."""
 
     __tablename__ = "amendment_line"
@@ -157,7 +161,7 @@ class AmendmentLine(db.Model):
         return f"{self.line}: {self.month:02d} {self.delta:+}"
 
 
-class Expenditure(TimestampMixin, db.Model):
+class Expenditure(TimestampMixin, Model):
     """Money spent against a line; refused beyond the cumulative plan to date."""
 
     __tablename__ = "expenditure"
@@ -172,7 +176,7 @@ class Expenditure(TimestampMixin, db.Model):
     line: Mapped[BudgetLine] = relationship(
         back_populates="expenditures", active_history=True, info={"label": _l("Budget line")}
     )
-    created_by: Mapped[User | None] = relationship(info={"label": _l("Recorded by")})  # noqa: F821
+    created_by: Mapped[User | None] = relationship(info={"label": _l("Recorded by")})
 
     def __str__(self) -> str:
         return f"{self.amount} — {self.description[:40]}"

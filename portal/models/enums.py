@@ -68,13 +68,29 @@ class AppealStatus(LabeledEnum):
     RETURNED_TO_APPLICANT = "returned_to_applicant"
     NOT_CONSIDERED = "not_considered"
     FORWARDED = "forwarded"
+    CANCELLED = "cancelled"  # a wrong registration, cancelled by the director; stays in the register
 
 
+# Open: still awaiting an answer. An answer sent, or a forwarding by competence, ends the
+# consideration for timeliness (Art. 20), even before the case is closed.
 OPEN_STATUSES = frozenset(
     s
     for s in AppealStatus
-    if s not in (AppealStatus.CLOSED, AppealStatus.RETURNED_TO_APPLICANT, AppealStatus.NOT_CONSIDERED)
+    if s
+    not in (
+        AppealStatus.SENT,
+        AppealStatus.CLOSED,
+        AppealStatus.RETURNED_TO_APPLICANT,
+        AppealStatus.NOT_CONSIDERED,
+        AppealStatus.FORWARDED,
+        AppealStatus.CANCELLED,
+    )
 )
+
+
+class CalendarDayKind(LabeledEnum):
+    PUBLIC_HOLIDAY = "public_holiday"  # святковий день (switchable off, as under martial law)
+    DAY_OFF = "day_off"  # a non-working day the director declared
 
 
 class ExecutorRole(LabeledEnum):

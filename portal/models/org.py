@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import Money, TimestampMixin, enum_column
+from portal.models.base import Model, Money, TimestampMixin, enum_column
 from portal.models.enums import ExecutorKind, OrderType
+
+if TYPE_CHECKING:
+    from portal.models.reference import Topic
 
 executor_topic = sa.Table(
     "executor_topic",
@@ -21,7 +25,7 @@ executor_topic = sa.Table(
 )
 
 
-class Order(TimestampMixin, db.Model):
+class Order(TimestampMixin, Model):
     """An order (наказ) of the director; appointments, dismissals and approvals go through one."""
 
     __tablename__ = "order"
@@ -54,7 +58,7 @@ class Order(TimestampMixin, db.Model):
         return f"№ {self.number} від {self.issued_on:%d.%m.%Y}" if self.issued_on else f"№ {self.number}"
 
 
-class StructuralUnit(TimestampMixin, db.Model):
+class StructuralUnit(TimestampMixin, Model):
     """A structural unit of the center (a tree); its regulation is approved by an order."""
 
     __tablename__ = "structural_unit"
@@ -88,7 +92,7 @@ class StructuralUnit(TimestampMixin, db.Model):
         return self.name
 
 
-class StaffPosition(TimestampMixin, db.Model):
+class StaffPosition(TimestampMixin, Model):
     """A line of the staff list (штатний розпис): a position in a unit with its posts and pay."""
 
     __tablename__ = "staff_position"
@@ -116,7 +120,7 @@ class StaffPosition(TimestampMixin, db.Model):
     )
 
     @property
-    def monthly_pay(self) -> Decimal:
+    def monthly_pay(self) -> Decimal | int:
         """Pay of one post per month: salary, allowances and supplements."""
         return (self.salary or 0) + (self.allowances or 0) + (self.supplements or 0)
 
@@ -132,7 +136,7 @@ class StaffPosition(TimestampMixin, db.Model):
         return f"{self.title} ({self.unit})" if self.unit else self.title
 
 
-class Employee(TimestampMixin, db.Model):
+class Employee(TimestampMixin, Model):
     """A person on the staff; appointed and dismissed only through an order."""
 
     __tablename__ = "employee"
@@ -177,7 +181,7 @@ class Employee(TimestampMixin, db.Model):
         return self.full_name
 
 
-class Executor(TimestampMixin, db.Model):
+class Executor(TimestampMixin, Model):
     """A body that resolves appeals: an internal unit or an external executive body."""
 
     __tablename__ = "executor"
@@ -197,9 +201,7 @@ class Executor(TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True, info={"label": _l("Active")})
 
     unit: Mapped[StructuralUnit | None] = relationship(info={"label": _l("Structural unit")})
-    topics: Mapped[list[Topic]] = relationship(  # noqa: F821
-        secondary=executor_topic, info={"label": _l("Topics covered")}
-    )
+    topics: Mapped[list[Topic]] = relationship(secondary=executor_topic, info={"label": _l("Topics covered")})
     contacts: Mapped[list[ExecutorContact]] = relationship(
         back_populates="executor", cascade="all, delete-orphan", info={"label": _l("Contact persons")}
     )
@@ -208,7 +210,7 @@ class Executor(TimestampMixin, db.Model):
         return self.short_name or self.name
 
 
-class ExecutorContact(TimestampMixin, db.Model):
+class ExecutorContact(TimestampMixin, Model):
     """A contact person of an executor body."""
 
     __tablename__ = "executor_contact"

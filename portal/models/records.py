@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import LabeledEnum, UTCDateTime, enum_column, utcnow
+from portal.models.base import LabeledEnum, Model, UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.users import User
 
 
 class BackupState(LabeledEnum):
@@ -25,7 +28,7 @@ class ProposalState(LabeledEnum):
     DISMISSED = "dismissed"
 
 
-class BackupRun(db.Model):
+class BackupRun(Model):
     """One backup attempt (CLI or the nightly job): where its archive went, how big, or why it failed."""
 
     __tablename__ = "backup_run"
@@ -45,7 +48,7 @@ class BackupRun(db.Model):
         return f"#{self.id} {self.started_at:%Y-%m-%d %H:%M}" if self.started_at else f"#{self.id}"
 
 
-class ApplicantKey(db.Model):
+class ApplicantKey(Model):
     """The key that seals one applicant's personal values in the audit log; anonymisation deletes it."""
 
     __tablename__ = "applicant_key"
@@ -54,7 +57,7 @@ class ApplicantKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AnonymisationProposal(db.Model):
+class AnonymisationProposal(Model):
     """Applicants whose appeals were all closed before ``cutoff``: proposed by the job, decided by the director."""
 
     __tablename__ = "anonymisation_proposal"
@@ -72,13 +75,13 @@ class AnonymisationProposal(db.Model):
     done_count: Mapped[int] = mapped_column(default=0, info={"label": _l("Anonymised")})
     message: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Outcome")})
 
-    decided_by: Mapped[User | None] = relationship(info={"label": _l("Decided by")})  # noqa: F821
+    decided_by: Mapped[User | None] = relationship(info={"label": _l("Decided by")})
 
     def __str__(self) -> str:
         return f"#{self.id} ({self.cutoff:%d.%m.%Y})" if self.cutoff else f"#{self.id}"
 
 
-class AnonymisedApplicant(db.Model):
+class AnonymisedApplicant(Model):
     """An applicant whose personal data was removed under the retention rule (never proposed again)."""
 
     __tablename__ = "anonymised_applicant"

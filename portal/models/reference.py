@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.models.base import Model
 
 
-class Direction(db.Model):
+class Direction(Model):
     """A line of activity (напрям) overseen by one signer: secretary, deputy head, chief of staff."""
 
     __tablename__ = "direction"
@@ -23,7 +23,7 @@ class Direction(db.Model):
         return self.name
 
 
-class Topic(db.Model):
+class Topic(Model):
     """Topic of an appeal from the classifier of issues (Classifier 858 §8), a two-level tree."""
 
     __tablename__ = "topic"
@@ -43,7 +43,7 @@ class Topic(db.Model):
         return f"{self.code} {self.name}"
 
 
-class SocialStatus(db.Model):
+class SocialStatus(Model):
     """Applicant's social status (Classifier 858)."""
 
     __tablename__ = "social_status"
@@ -55,7 +55,7 @@ class SocialStatus(db.Model):
         return self.name
 
 
-class PrivilegeCategory(db.Model):
+class PrivilegeCategory(Model):
     """Category of applicants with legal privileges (Classifier 858 §7): handled first."""
 
     __tablename__ = "privilege_category"
@@ -67,7 +67,7 @@ class PrivilegeCategory(db.Model):
         return self.name
 
 
-class ResultCode(db.Model):
+class ResultCode(Model):
     """Closing code of an appeal (вирішено позитивно, роз'яснено, ...)."""
 
     __tablename__ = "result_code"
@@ -80,7 +80,7 @@ class ResultCode(db.Model):
         return self.name
 
 
-class Kekv(db.Model):
+class Kekv(Model):
     """Economic classification code of expenditures (КЕКВ)."""
 
     __tablename__ = "kekv"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, UTCDateTime, enum_column
+from portal.models.base import Model, TimestampMixin, UTCDateTime, enum_column
 from portal.models.enums import JobState, ReportKind
 
+if TYPE_CHECKING:
+    from portal.models.users import User
 
-class ReportRun(TimestampMixin, db.Model):
+
+class ReportRun(TimestampMixin, Model):
     __tablename__ = "report_run"
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"label": _l("Queue job")})
@@ -27,7 +30,7 @@ class ReportRun(TimestampMixin, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Finished at")})
 
-    requested_by: Mapped[User | None] = relationship(info={"label": _l("Requested by")})  # noqa: F821
+    requested_by: Mapped[User | None] = relationship(info={"label": _l("Requested by")})
 
     def __str__(self) -> str:
         return self.title or f"{self.kind} #{self.id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -10,12 +11,15 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, UTCDateTime, enum_column
+from portal.models.base import Model, TimestampMixin, UTCDateTime, enum_column
 from portal.models.enums import Role
 
+if TYPE_CHECKING:
+    from portal.models.org import Executor
+    from portal.models.reference import Direction
 
-class User(UserMixin, TimestampMixin, db.Model):
+
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "user"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"label": _l("User name")})
@@ -34,8 +38,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Password changed")})
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Last login")})
 
-    executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor body")})  # noqa: F821
-    direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})  # noqa: F821
+    executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor body")})
+    direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})
 
     # Flask-Login
     @property

@@ -55,12 +55,17 @@ def tables(metadata=None) -> list[sa.Table]:
 
 
 def table_digest(connection, table: sa.Table) -> tuple[int, str]:
-    """Row count and SHA-256 of a table's rows in primary-key order (same values → same digest)."""
-    order = list(table.primary_key.columns) or list(table.columns)
+    """Row count and SHA-256 of a table's rows in primary-key order (same values → same digest).
+
+    Only the columns the database has count: an older schema lacks the columns later revisions add.
+    """
+    present = {c["name"] for c in sa.inspect(connection).get_columns(table.name)}
+    columns = [c for c in table.columns if c.name in present]
+    order = [c for c in table.primary_key.columns if c.name in present] or columns
     digest = hashlib.sha256()
     count = 0
     result = connection.execution_options(stream_results=True, yield_per=2000).execute(
-        sa.select(*table.columns).order_by(*order)
+        sa.select(*columns).order_by(*order)
     )
     for row in result:
         digest.update(

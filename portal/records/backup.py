@@ -13,6 +13,7 @@ import subprocess
 import tarfile
 import tempfile
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -130,7 +131,7 @@ def create_archive(to_dir: str | None = None, now: datetime | None = None) -> tu
             db_file, digests, revision = _snapshot_postgresql(engine, work)
         else:  # pragma: no cover - the config refuses other databases
             raise RecordsError(f"Unsupported database {dialect!r}.")
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT,
             "created_at": now.isoformat(),
             "dialect": dialect,
@@ -173,12 +174,12 @@ def run_backup(*, to_dir: str | None = None, trigger: str = "cli") -> BackupRun:
         path, _manifest = create_archive(to_dir)
     except Exception as exc:
         db.session.rollback()
-        run = db.session.get(BackupRun, run_id)
+        run = db.session.get_one(BackupRun, run_id)
         run.state, run.finished_at = BackupState.FAILED, utcnow()
         run.message = f"{type(exc).__name__}: {exc}"[:4000]
         db.session.commit()
         raise
-    run = db.session.get(BackupRun, run_id)
+    run = db.session.get_one(BackupRun, run_id)
     run.state, run.finished_at = BackupState.FINISHED, utcnow()
     run.path, run.size = path, os.path.getsize(path)
     db.session.commit()

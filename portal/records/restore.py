@@ -145,6 +145,7 @@ def target_files() -> int:
 
 def _restore_sqlite(engine: sa.Engine, source: str) -> None:
     path = engine.url.database
+    assert path is not None  # a file-backed SQLite URL names its file
     engine.dispose()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = path + ".restore"

@@ -50,4 +50,4 @@ def _write_xlsx(run, path: str, progress) -> None:
         progress(min(95, 5 + written * 90 // total))
         if written >= XLSX_MAX_ROWS:
             break
-    wb.save(path)
+    xlsx.save(wb, path)

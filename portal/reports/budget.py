@@ -57,7 +57,7 @@ def build(run: ReportRun, path: str, progress) -> None:
         raise DomainError(_l("There is no approved budget estimate for %(year)s.", year=year))
     progress(30)
     month = sa.extract("month", Expenditure.spent_on)
-    actual = defaultdict(lambda: [Decimal("0")] * 12)
+    actual: defaultdict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0")] * 12)
     for code, m, amount in db.session.execute(
         sa.select(Kekv.code, month, sa.func.sum(Expenditure.amount))
         .select_from(Expenditure)
@@ -144,4 +144,4 @@ def build(run: ReportRun, path: str, progress) -> None:
     chart.set_categories(Reference(chart_ws, min_col=1, min_row=2, max_row=13))
     chart.width, chart.height = 22, 10
     chart_ws.add_chart(chart, "E2")
-    wb.save(path)
+    xlsx.save(wb, path)

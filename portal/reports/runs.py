@@ -15,6 +15,7 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,18 +26,18 @@ from portal.auth.permissions import REPORT_KINDS, can, can_report
 from portal.extensions import db
 from portal.models.enums import JobState, ReportKind, Role
 from portal.models.reports import ReportRun
-from portal.reports import audit_export, budget, staff, weekly, xlsx
+from portal.reports import audit_export, budget, quarterly, staff, weekly, xlsx
 from portal.services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-# Kinds this portal can make now; quarterly statistics and the audit export come later.
-AVAILABLE_KINDS = (ReportKind.WEEKLY, ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST)
+# Kinds the report form starts; the audit export is requested from the history.
+AVAILABLE_KINDS = (ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST)
 ACTIVE_STATES = (JobState.QUEUED, JobState.STARTED)
 XLSX_MIMETYPE = xlsx.MIMETYPE
 
 # kind → its module: KIND, JOB, normalise_params(params) -> (params, title), build(run, path, progress)
-REPORTS = {module.KIND: module for module in (weekly, budget, staff, audit_export)}
+REPORTS = {module.KIND: module for module in (weekly, quarterly, budget, staff, audit_export)}
 # kind → builder; a table of its own so that tests can put a failing builder in
 BUILDERS = {kind: module.build for kind, module in REPORTS.items()}
 
@@ -84,6 +85,8 @@ def output_path(run: ReportRun) -> str:
     parts = [run.kind.value]
     if run.params.get("week"):
         parts.append(run.params["week"])
+    if run.params.get("quarter"):
+        parts.append(run.params["quarter"])
     if run.params.get("year"):
         parts.append(str(run.params["year"]))
     parts.append(f"run{run.id}")
@@ -154,7 +157,7 @@ def _update_if_active(run_id: int, **values) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount > 0
+    return cast(sa.CursorResult, result).rowcount > 0  # an UPDATE's result is a CursorResult
 
 
 def mark_failed(run: ReportRun, message) -> bool:

@@ -102,7 +102,8 @@ def build(run: ReportRun, path: str, progress) -> None:
             ws.cell(row=ws.max_row, column=col).number_format = xlsx.MONEY
         unit_totals = [a + b for a, b in zip(unit_totals, values)]
         grand = [a + b for a, b in zip(grand, values)]
+    assert current_unit is not None  # an empty staff list was refused above
     totals_row(f"{_l('Total')}: {current_unit.name}", *unit_totals)
     totals_row(str(_l("Total for the center")), *grand)
     progress(90)
-    wb.save(path)
+    xlsx.save(wb, path)

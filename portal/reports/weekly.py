@@ -401,7 +401,7 @@ def analyse(week: Week, progress=None) -> WeeklyAnalysis:
 def normalise_params(params: dict) -> tuple[dict, str]:
     """The ISO week (the week just ended by default) and the run's title."""
     week = Week.parse(params.get("week") or str(Week.last_complete()))
-    out = {"week": str(week)}
+    out: dict[str, object] = {"week": str(week)}
     if params.get("scheduled"):
         out["scheduled"] = True
     return out, f"{enum_label(KIND)} {week} ({format_date(week.first_day)}–{format_date(week.last_day)})"
@@ -443,8 +443,8 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         f"{week}: {format_date(week.first_day)} – {format_date(week.last_day)}",
     )
     header(ws, 4, [_l("Indicator"), _l("This week"), _l("Previous week"), _l("Change, +/-")], [48, 14, 16, 12])
-    for i, (label, now, before, diff, _rise) in enumerate(analysis.changes(), start=5):
-        ws.append([label, now, before, diff])
+    for i, (indicator, now, before, diff, _rise) in enumerate(analysis.changes(), start=5):
+        ws.append([indicator, now, before, diff])
         ws.cell(row=i, column=4).number_format = "+0;-0;0"
     r = ws.max_row + 1
     ws.cell(row=r, column=1, value=str(_l("On-time rate of closed appeals")))
@@ -549,4 +549,4 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     if analysis.overdue_truncated:
         od.append([str(_l("Only the first %(n)s are listed.", n=len(analysis.overdue)))])
     od.freeze_panes = "A2"
-    wb.save(path)
+    xlsx.save(wb, path)

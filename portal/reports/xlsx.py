@@ -10,10 +10,26 @@ SHEET_TITLE_MAX = 31  # characters Excel allows in a sheet's name
 
 
 def workbook(*, write_only: bool = False):
-    """A new workbook (``write_only`` streams rows to disk: bounded memory for long sheets)."""
-    from openpyxl import Workbook
+    """A new workbook (``write_only`` streams rows to disk: bounded memory for long sheets).
 
-    return Workbook(write_only=write_only)
+    A normal workbook makes every cell safe as it is written (``safe_cell``: formulas
+    neutralised, control characters replaced); a write-only one relies on its rows being
+    made safe before ``append`` (the audit export's ``export_row`` does).
+    """
+    if write_only:
+        from openpyxl import Workbook
+
+        return Workbook(write_only=True)
+    from portal.services.export import safe_workbook
+
+    return safe_workbook()
+
+
+def save(wb, path: str) -> None:
+    """Save a workbook after a last pass over every cell (see :func:`workbook`)."""
+    from portal.services.export import save_workbook
+
+    save_workbook(wb, path)
 
 
 def sheet_title(text) -> str:

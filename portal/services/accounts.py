@@ -1,16 +1,14 @@
 """Accounts: authentication with rate limiting and lockout, password policy, account changes.
 
-Login failures are counted in Redis per account and per client address. The sixth wrong
-password in a row (``LOGIN_MAX_FAILURES`` + 1) locks the account for
-``LOGIN_LOCKOUT_SECONDS``; an address with ``LOGIN_MAX_FAILURES_PER_ADDRESS`` failures
-within the window is locked as well, whichever accounts it tried. A successful login
-clears the account's count (the address keeps its own).
+Login failures are throttled per (account, client address) with growing waits, under two
+high ceilings (per account, per address); see :mod:`portal.services.throttle`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,8 +20,7 @@ from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.enums import AuditAction, Role
 from portal.models.users import User
-from portal.redis_conn import get_redis
-from portal.services import audit
+from portal.services import audit, throttle
 from portal.services.errors import DomainError
 
 # A few passwords every guessing list starts with; the length rule stops the rest.
@@ -158,81 +155,31 @@ def previous_value(obj, key: str):
     return hist.unchanged[0] if hist.unchanged else getattr(obj, key)
 
 
-# --- login throttling (Redis: counted per account and per address) -----------------
+# --- login throttling (portal.services.throttle) -------------------------------------------
 
 
-def _keys(username: str, ip: str) -> dict[str, str]:
-    name = username.lower()
-    return {
-        "user": f"login:fail:user:{name}",
-        "ip": f"login:fail:ip:{ip}",
-        "user_lock": f"login:lock:user:{name}",
-        "ip_lock": f"login:lock:ip:{ip}",
-    }
+def unlock(actor, user: User) -> None:
+    """An administrator lifts the login locks of an account (logged; the caller commits).
 
-
-def _redis():
-    try:
-        client = get_redis()
-        client.ping()
-        return client
-    except Exception:  # without Redis logins still work; the lockout is then off (healthz shows it)
-        current_app.logger.warning("Redis is down: login throttling is off")
-        return None
-
-
-def is_locked(username: str, ip: str) -> bool:
-    """Is the account, or the address the attempt comes from, locked now?"""
-    r = _redis()
-    if r is None:
-        return False
-    keys = _keys(username, ip)
-    return bool(r.exists(keys["user_lock"], keys["ip_lock"]))
-
-
-def lock_remaining(username: str) -> int:
-    """Seconds until the account's lock ends (0 when it is not locked)."""
-    r = _redis()
-    if r is None:
-        return 0
-    return max(int(r.ttl(_keys(username, "")["user_lock"])), 0)
-
-
-def _register_failure(username: str, ip: str) -> bool:
-    """Count a failure; True when it locks the account now."""
-    r = _redis()
-    if r is None:
-        return False
-    cfg = current_app.config
-    keys = _keys(username, ip)
-    window = cfg["LOGIN_FAILURE_WINDOW_SECONDS"]
-    pipe = r.pipeline()
-    pipe.incr(keys["user"])
-    pipe.expire(keys["user"], window)
-    pipe.incr(keys["ip"])
-    pipe.expire(keys["ip"], window)
-    user_count, _, ip_count, _ = pipe.execute()
-    if ip_count >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
-        r.set(keys["ip_lock"], "1", ex=cfg["LOGIN_LOCKOUT_SECONDS"])
-        r.delete(keys["ip"])
-    if user_count > cfg["LOGIN_MAX_FAILURES"]:
-        r.set(keys["user_lock"], "1", ex=cfg["LOGIN_LOCKOUT_SECONDS"])
-        r.delete(keys["user"])
-        return True
-    return False
-
-
-def _clear_failures(username: str) -> None:
-    r = _redis()
-    if r is not None:
-        keys = _keys(username, "")
-        r.delete(keys["user"], keys["user_lock"])
+    Unlocking grants nothing, so whoever edits accounts may unlock any of them (the director's
+    too, which an admin cannot otherwise manage).
+    """
+    if actor is not None and not permissions.can(actor, "user", "edit"):
+        raise AccountError(_l("You cannot manage an account with this role."))
+    throttle.unlock_account(user.username)
+    audit.log_event(
+        AuditAction.UPDATE,
+        model="User",
+        record_id=user.id,
+        label=user.username,
+        detail=throttle.UNLOCK_DETAIL,
+    )
 
 
 _DUMMY_HASH: dict[str, str] = {}
 
 
-def _check_password(user: User | None, password: str) -> bool:
+def _check_password(user: User | None, password: str) -> TypeGuard[User]:
     """Check a password; an unknown user costs the same time, so names cannot be probed."""
     if user is None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -246,21 +193,28 @@ def _check_password(user: User | None, password: str) -> bool:
 LOCKED_MESSAGE = _l("Too many failed attempts. The account is locked for a while; try later.")
 
 
+def _refusal(verdict: throttle.Verdict) -> str:
+    if verdict.scope == "pair":
+        minutes = throttle.wait_text(verdict.seconds)
+        return str(_l("Too many failed attempts from this address. Try again in %(minutes)s min.", minutes=minutes))
+    return str(LOCKED_MESSAGE)
+
+
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check credentials; log success, failure and lockout. The caller logs the user in."""
     username = (username or "").strip()
-    if is_locked(username, ip):
+    verdict = throttle.check(username, ip)
+    if verdict is not None:
         audit.log_event_now(
             AuditAction.LOGIN_FAILED,
             model="User",
             label=username,
-            detail="locked",
+            detail=f"locked ({verdict.scope})",
             actor=audit.Actor(None, username, "", ip),
         )
-        return LoginResult(None, str(LOCKED_MESSAGE), locked=True)
+        return LoginResult(None, _refusal(verdict), locked=True)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     if not _check_password(user, password or "") or not user.active:
-        locked = _register_failure(username, ip)
         actor = audit.Actor(user.id if user else None, username, str(user.role.value) if user else "", ip)
         audit.log_event(
             AuditAction.LOGIN_FAILED,
@@ -270,15 +224,22 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
             detail="inactive" if user and not user.active else "bad credentials",
             actor=actor,
         )
-        if locked:
+        db.session.flush()
+        verdict = throttle.record_failure(username, ip) or throttle.check(username, ip)
+        if verdict is not None:
             audit.log_event(
-                AuditAction.LOCKOUT, model="User", record_id=user.id if user else None, label=username, actor=actor
+                AuditAction.LOCKOUT,
+                model="User",
+                record_id=user.id if user else None,
+                label=username,
+                detail=f"{verdict.scope} {verdict.seconds}s",
+                actor=actor,
             )
         db.session.commit()
-        if locked:
-            return LoginResult(None, str(LOCKED_MESSAGE), locked=True)
+        if verdict is not None:
+            return LoginResult(None, _refusal(verdict), locked=True)
         return LoginResult(None, str(_l("Wrong user name or password.")))
-    _clear_failures(username)
+    throttle.clear_pair(username, ip)
     user.last_login_at = utcnow()
     audit.log_event(
         AuditAction.LOGIN, model="User", record_id=user.id, label=username, actor=audit.actor_for_user(user, ip)

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models.appeals import Appeal, Attachment
 from portal.models.base import utcnow
 from portal.models.enums import AttachmentKind
+from portal.services import filetypes
 from portal.services.errors import DomainError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -120,6 +121,15 @@ def save_upload(appeal: Appeal, upload, *, kind: AttachmentKind | str = Attachme
                 out.write(chunk)
         if size == 0:
             raise DomainError(_l("The file is empty."), field="file")
+        if not filetypes.content_matches(extension(filename), path):
+            raise DomainError(
+                _l(
+                    "The file's content does not match its type (.%(ext)s): it was not attached. "
+                    "Save the document in that format and attach it again.",
+                    ext=extension(filename),
+                ),
+                field="file",
+            )
     except BaseException:
         if os.path.exists(path):
             os.remove(path)

@@ -25,6 +25,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context, has_request_context, request
@@ -33,20 +34,29 @@ from sqlalchemy.orm import RelationshipDirection, Session, attributes
 
 from portal.extensions import db
 from portal.models.audit import AuditLog
+from portal.models.base import Model
 from portal.models.enums import AuditAction
 
 # Rows that are not business records: the log itself, the registration-number counter
 # (bumped on every registration; the appeal's own entry shows the number), report runs
 # (job bookkeeping, updated many times per run; requesting and downloading a report are
 # logged as events), backup runs (bookkeeping), applicants' keys (logging a key would defeat
-# it: see portal.services.pii) and the list of anonymised applicants (the anonymisation is
-# logged as an event and by its own redacted changes). StatusChange IS audited: it is a
-# workflow record anybody may query.
-NOT_AUDITED = {"AuditLog", "RegistrationCounter", "ReportRun", "BackupRun", "ApplicantKey", "AnonymisedApplicant"}
+# it: see portal.services.pii), the list of anonymised applicants (the anonymisation is
+# logged as an event and by its own redacted changes) and the appeals' search documents
+# (derived from audited rows). StatusChange IS audited: it is a workflow record anybody may query.
+NOT_AUDITED = {
+    "AuditLog",
+    "RegistrationCounter",
+    "ReportRun",
+    "BackupRun",
+    "ApplicantKey",
+    "AnonymisedApplicant",
+    "AppealSearch",
+}
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"
-SKIPPED_FIELDS = {"updated_at", "created_at", "last_login_at"}  # login is its own event
+SKIPPED_FIELDS = {"updated_at", "created_at", "last_login_at", "session_version"}  # login, logout: own events
 LABEL_MAX = 300
 
 
@@ -115,7 +125,7 @@ def is_audited(obj) -> bool:
 
 def audited_models() -> list[type]:
     """Every mapped class whose changes are logged, by name."""
-    return sorted((m.class_ for m in db.Model.registry.mappers if is_audited_class(m.class_)), key=lambda c: c.__name__)
+    return sorted((m.class_ for m in Model.registry.mappers if is_audited_class(m.class_)), key=lambda c: c.__name__)
 
 
 def to_json(value):
@@ -181,7 +191,7 @@ class _MapperInfo:
             fks = list(column.foreign_keys)
             if len(fks) == 1:
                 table = fks[0].column.table
-                target = next((m for m in db.Model.registry.mappers if m.local_table is table), None)
+                target = next((m for m in Model.registry.mappers if m.local_table is table), None)
             self.columns.append((prop.key, column, target))
         self.collections = [rel.key for rel in mapper.relationships if rel.secondary is not None]
         # the owner of a dependent record (an appeal's assignments, an estimate's lines):
@@ -387,7 +397,7 @@ def _prefetch(session: Session, items: list[dict], cache: dict) -> list:
                     identity = value.mapper.identity_key_from_primary_key([value.value])
                     if session.identity_map.get(identity) is None:
                         missing.setdefault(value.mapper, set()).add(value.value)
-    loaded = []
+    loaded: list[object] = []
     for mapper, values in missing.items():
         pk = mapper.primary_key[0]
         if len(mapper.primary_key) == 1:
@@ -454,7 +464,7 @@ def _after_flush_postexec(session: Session, flush_context) -> None:
     from portal.services import pii
 
     rows = pii.seal(session.connection(), rows)  # applicants' personal values, encrypted per applicant
-    session.connection().execute(AuditLog.__table__.insert(), rows)
+    session.connection().execute(cast(sa.Table, AuditLog.__table__).insert(), rows)
 
 
 def _entry(
@@ -495,9 +505,9 @@ _TABLES: dict[str, str] = {}
 def _audited_tables() -> dict[str, str]:
     """Audited table name → model name (computed once: mappers do not change at run time)."""
     if not _TABLES:
-        for m in db.Model.registry.mappers:
+        for m in Model.registry.mappers:
             if is_audited_class(m.class_):
-                _TABLES[m.local_table.name] = m.class_.__name__
+                _TABLES[cast(sa.Table, m.local_table).name] = m.class_.__name__
     return _TABLES
 
 
@@ -511,7 +521,7 @@ def _guard_bulk(orm_execute_state):
         if orm_execute_state.is_insert:
             return None
         raise AuditLogImmutableError("the audit log is append-only")
-    model = _audited_tables().get(name)
+    model = _audited_tables().get(name) if name is not None else None
     if model is None:
         return None
     kind = "INSERT" if orm_execute_state.is_insert else "UPDATE" if orm_execute_state.is_update else "DELETE"
@@ -532,7 +542,7 @@ def _guard_bulk(orm_execute_state):
         str(orm_execute_state.statement.compile(dialect=orm_execute_state.session.get_bind().dialect)).split()
     )
     orm_execute_state.session.execute(
-        AuditLog.__table__.insert(),
+        cast(sa.Table, AuditLog.__table__).insert(),
         [
             _entry(
                 current_actor(),
@@ -580,7 +590,7 @@ def log_event(
 ) -> None:
     """Write a non-data event (login, denial, export, personal-data view) in the current transaction."""
     db.session.execute(
-        AuditLog.__table__.insert(),
+        cast(sa.Table, AuditLog.__table__).insert(),
         [_entry(actor or current_actor(), action, model, record_id, label, changes, detail)],
     )
 

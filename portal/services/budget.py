@@ -21,6 +21,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import InstanceState
 
 from portal.auth.permissions import can
 from portal.extensions import db
@@ -121,7 +122,7 @@ def _check_line_amounts(line: BudgetLine) -> None:
 
 
 def _line_changed(line: BudgetLine) -> bool:
-    state = sa_inspect(line)
+    state: InstanceState[BudgetLine] = sa_inspect(line)
     if state.transient or state.pending:
         return True
     fields = LINE_AMOUNT_FIELDS + ("kekv_id", "estimate_id")
@@ -140,7 +141,7 @@ def validate_line(line: BudgetLine) -> None:
         if kekv is None:
             raise DomainError(_l("Choose the KEKV code."))
         _check_line_amounts(line)
-        is_new = sa_inspect(line).transient or sa_inspect(line).pending
+        is_new: bool = sa_inspect(line).transient or sa_inspect(line).pending
         if _line_changed(line):
             for est in {old_estimate, estimate} - {None}:
                 if est.is_approved and not (is_new and est is estimate and _is_zero_line(line)):

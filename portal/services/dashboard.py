@@ -104,7 +104,7 @@ def _role_queues(user) -> list[Queue]:
 
 
 def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
-    """Open appeals in scope due today or within 3 days: earliest first, privileged first within a day.
+    """Open appeals in scope near their control date: privileged first (Art. 20 part 3), then the earliest term.
 
     Overdue ones are counted and listed through the "overdue" filter; here only the few
     whose term runs out now, found by the due-date range.
@@ -113,7 +113,7 @@ def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
         sa.select(Appeal)
         .where(deadlines.near_due_clause(kyiv_today()))
         .options(selectinload(Appeal.main_executor))
-        .order_by(Appeal.due_date, Appeal.is_privileged.desc(), Appeal.id)
+        .order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
         .limit(limit)
     )
     return list(db.session.execute(scope_appeals(query, user, counting=True)).scalars())

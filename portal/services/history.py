@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.i18n import KYIV, format_date, format_datetime, format_money
 from portal.labels import enum_label, field_label
 from portal.models.audit import AuditLog
+from portal.models.base import Model
 from portal.models.enums import AuditAction
 
 EMPTY = "—"
@@ -55,6 +56,13 @@ MODEL_LABELS = {
     "ResultCode": lazy_pgettext("record type", "Result code"),
     "Kekv": lazy_pgettext("record type", "Economic classification code"),
     "ReportRun": lazy_pgettext("record type", "Report"),
+    "IntakeMessage": lazy_pgettext("record type", "Incoming e-mail"),
+    "OutgoingMail": lazy_pgettext("record type", "Outgoing e-mail"),
+    "DeliveryAttempt": lazy_pgettext("record type", "Delivery attempt"),
+    "DocumentTemplate": lazy_pgettext("record type", "Answer template"),
+    "CalendarDay": lazy_pgettext("record type", "Calendar day"),
+    "CalendarSetting": lazy_pgettext("record type", "Calendar setting"),
+    "AnonymisationProposal": lazy_pgettext("record type", "Anonymisation proposal"),
 }
 # Record types whose entries carry an applicant's personal data.
 PERSONAL_DATA_MODELS = frozenset({"Applicant", "Appeal"})
@@ -63,7 +71,7 @@ PERSONAL_DATA_MODELS = frozenset({"Applicant", "Appeal"})
 def model_class(name: str):
     """The mapped class called ``name``, or None."""
     if not _CLASSES:
-        _CLASSES.update({m.class_.__name__: m.class_ for m in db.Model.registry.mappers})
+        _CLASSES.update({m.class_.__name__: m.class_ for m in Model.registry.mappers})
     return _CLASSES.get(name)
 
 
@@ -396,7 +404,7 @@ def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[Au
         .scalars()
         .all()
     )
-    merged = sorted({e.id: e for e in own + parts}.values(), key=lambda e: e.id, reverse=True)
+    merged = sorted({e.id: e for e in [*own, *parts]}.values(), key=lambda e: e.id, reverse=True)
     return merged[:limit], len(merged) > limit
 
 
@@ -447,7 +455,7 @@ def export_header() -> list[str]:
 
 
 def export_row(entry: AuditLog) -> list:
-    from portal.services.export import neutralise_formula
+    from portal.services.export import safe_cell
     from portal.services.pii import reveal
 
     role = entry.role
@@ -470,7 +478,7 @@ def export_row(entry: AuditLog) -> list:
         changes_text(entry),
         entry.detail,
     ]
-    return [neutralise_formula(v) for v in values]
+    return [safe_cell(v) for v in values]
 
 
 def iter_csv(query, batch: int = 1000):

@@ -94,10 +94,9 @@ def keys_for(connection, applicant_ids, *, create: bool) -> dict[int, bytes]:
         rows = [
             {"applicant_id": i, "key": AESGCM.generate_key(bit_length=256), "created_at": utcnow()} for i in missing
         ]
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         # two transactions may key the same applicant at once: the first key wins, both use it
         connection.execute(insert(table).on_conflict_do_nothing(index_elements=["applicant_id"]), rows)
         found.update(
@@ -203,7 +202,7 @@ def seal(connection, rows: list[dict]) -> list[dict]:
             connection.execute(sa.select(table.c.id, table.c.applicant_id).where(table.c.id.in_(appeal_ids))).all()
         )
     plan = []  # (row, the applicant whose values the row holds)
-    needed = set()
+    needed: set[int] = set()
     for row in rows:
         model, changes = row["model"], row.get("changes") or {}
         own = None

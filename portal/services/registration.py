@@ -12,22 +12,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.i18n import to_kyiv
+from portal.i18n import format_date, to_kyiv
 from portal.models.appeals import Appeal, Applicant, RegistrationCounter, StatusChange
 from portal.models.base import utcnow
 from portal.models.enums import AppealStatus, AppealSubject, Channel, ReceiptSign
 from portal.models.reference import Topic
-from portal.services import deadlines
+from portal.services import deadlines, repeats, search
+from portal.services.errors import DomainError
+from portal.services.normalise import (  # noqa: F401  (the names stay importable from here)
+    _SPACES,
+    is_placeholder,
+    name_variants,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+    phone_digits,
+    phone_variants,
+)
 from portal.services.scope import scope_appeals
 
 SUBJECT_PREFIX = {AppealSubject.COLLECTIVE: "КО", AppealSubject.ANONYMOUS: "БП"}
 FALLBACK_PREFIX = "Ч"  # an individual applicant whose surname starts with no letter
-REPEAT_WINDOW_DAYS = 365
 
 # Art. 5: oral appeals are recorded by the official; written ones need a signature and a date;
 # electronic ones need an e-mail address. Post includes e-mail, so either one satisfies it.
@@ -42,68 +53,25 @@ class Registration:
     appeal: Appeal
     missing: list[str] = field(default_factory=list)  # keys of Art. 5 items lacking (MISSING_LABELS)
     repeat_of: Appeal | None = None  # proposed link to an earlier appeal (sign set to repeated)
-    not_considered_reason: object = None  # Art. 8 ground found at registration (anonymous)
+    not_considered_reason: object = None  # Art. 8 ground proposed at registration (anonymous, repeated)
+    same_ukc_number: Appeal | None = None  # an earlier appeal with the same УКЦ (1545) number
 
 
-# --- normalisation ---------------------------------------------------------------------
-
-_APOSTROPHES = re.compile(r"[’ʼ`‘´]")
-_SPACES = re.compile(r"\s+")
+# --- receipt ------------------------------------------------------------------------------
 
 
-def normalise_name(name: str | None) -> str:
-    """Case-folded, single-spaced, one kind of apostrophe: for comparing names."""
-    name = _APOSTROPHES.sub("'", name or "")
-    return _SPACES.sub(" ", name).strip().casefold()
-
-
-def _capitalise_words(text: str) -> str:
-    # str.title() would also capitalise after an apostrophe (Дем'Яненко)
-    return " ".join("-".join(p[:1].upper() + p[1:].lower() for p in word.split("-")) for word in text.split(" "))
-
-
-def name_variants(name: str) -> list[str]:
-    """Spellings under which a name is likely stored (as typed, capitalised, upper case)."""
-    typed = _SPACES.sub(" ", _APOSTROPHES.sub("'", name or "")).strip()
-    if not typed:
-        return []
-    variants = [typed, _capitalise_words(typed), typed.upper(), (name or "").strip()]
-    return list(dict.fromkeys(v for v in variants if v))
-
-
-def phone_digits(phone: str | None) -> str:
-    """The national significant number (last 9 digits) of a Ukrainian phone, or all its digits."""
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[-9:] if len(digits) >= 9 else digits
-
-
-def normalise_phone(phone: str | None) -> str:
-    """``+380XXXXXXXXX`` for a recognisable Ukrainian number; otherwise the text as typed."""
-    raw = (phone or "").strip()
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 12 and digits.startswith("380"):
-        return "+" + digits
-    if len(digits) == 10 and digits.startswith("0"):
-        return "+38" + digits
-    if len(digits) == 9:
-        return "+380" + digits
-    return raw
-
-
-def phone_variants(phone: str | None) -> list[str]:
-    """Stored forms the same number may have (canonical and the usual local ones)."""
-    raw = (phone or "").strip()
-    if not raw:
-        return []
-    nsn = phone_digits(raw)
-    variants = [raw, normalise_phone(raw)]
-    if len(nsn) == 9:
-        variants += ["+380" + nsn, "380" + nsn, "0" + nsn, nsn]
-    return list(dict.fromkeys(variants))
-
-
-def normalise_email(email: str | None) -> str:
-    return (email or "").strip().lower()
+def check_received_at(received_at: datetime, *, registered_at: datetime, ukc_date=None) -> datetime:
+    """The moment of receipt, refused when it is in the future or before the УКЦ date."""
+    if received_at.tzinfo is None:
+        raise DomainError(_l("State the time zone of the receipt moment."), field="received_at")
+    if received_at > max(registered_at, utcnow()) + timedelta(minutes=1):
+        raise DomainError(_l("The moment of receipt cannot be in the future."), field="received_at")
+    if ukc_date is not None and to_kyiv(received_at).date() < ukc_date:
+        raise DomainError(
+            _l("The appeal cannot be received before its GCC (1545) date (%(date)s).", date=format_date(ukc_date)),
+            field="received_at",
+        )
+    return received_at
 
 
 # --- registration number -----------------------------------------------------------------
@@ -126,12 +94,11 @@ def format_reg_number(prefix: str, seq: int, year: int) -> str:
 def _insert_counter_if_missing(year: int) -> None:
     # a concurrent registration may create the year's row first: do nothing then
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(RegistrationCounter.__table__)
+        insert(cast(sa.Table, RegistrationCounter.__table__))
         .values(year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["year"])
     )
@@ -139,20 +106,25 @@ def _insert_counter_if_missing(year: int) -> None:
 
 
 def next_sequence(year: int) -> int:
-    """Take the next number of ``year``; the counter row stays locked until the transaction ends."""
-    query = (
-        sa.select(RegistrationCounter)
-        .where(RegistrationCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    """Take the next number of ``year`` in one atomic ``UPDATE … RETURNING``.
+
+    The statement increments and reads in one step on SQLite and PostgreSQL alike (a
+    ``SELECT … FOR UPDATE`` then an increment would hand two SQLite writers the same number),
+    and it holds the counter's row until the transaction ends, so numbers are not skipped.
+    """
+    table = cast(sa.Table, RegistrationCounter.__table__)
+    bump = (
+        sa.update(table)
+        .where(table.c.year == year)
+        .values(last_number=table.c.last_number + 1)
+        .returning(table.c.last_number)
     )
     with db.session.no_autoflush:
-        counter = db.session.execute(query).scalar_one_or_none()
-        if counter is None:
+        number = db.session.execute(bump).scalar_one_or_none()
+        if number is None:
             _insert_counter_if_missing(year)
-            counter = db.session.execute(query).scalar_one()
-        counter.last_number = (counter.last_number or 0) + 1
-        return counter.last_number
+            number = db.session.execute(bump).scalar_one()
+    return number
 
 
 # --- Art. 5 completeness -------------------------------------------------------------------
@@ -181,12 +153,12 @@ def completeness_problems(appeal: Appeal) -> list[str]:
     words = [w for w in _SPACES.split(name.strip()) if w]
     if not words or (subject == AppealSubject.INDIVIDUAL and len(words) < 3):
         missing.append("name")
-    if not applicant or not (applicant.address or "").strip():
+    if not applicant or is_placeholder(applicant.address):
         missing.append("address")
     if not ((appeal.summary or "").strip() or (appeal.content or "").strip()):
         missing.append("substance")
     channel = Channel(appeal.channel) if appeal.channel else None
-    has_email = bool(applicant and normalise_email(applicant.email))
+    has_email = bool(applicant and "@" in normalise_email(applicant.email))
     if channel in ELECTRONIC_CHANNELS and not has_email:
         missing.append("email")
     if channel in WRITTEN_CHANNELS and not appeal.signed_by_applicant:
@@ -203,68 +175,13 @@ def describe_missing(keys) -> list:
 
 def not_considered_reason(appeal: Appeal):
     """An Art. 8 ground visible at registration, as a translatable text (the decision is the clerk's)."""
-    if AppealSubject(appeal.subject or AppealSubject.INDIVIDUAL) == AppealSubject.ANONYMOUS:
-        return _l("An anonymous appeal is not considered (Art. 8).")
-    return None
+    return repeats.art8_proposal(appeal)
 
 
 # --- repeat detection ------------------------------------------------------------------------
 
 
-def _same_person(a: Applicant, b: Applicant) -> bool:
-    if a is b or (a.id is not None and a.id == b.id):
-        return True
-    if not normalise_name(a.full_name) or normalise_name(a.full_name) != normalise_name(b.full_name):
-        return False
-    a_phones = {phone_digits(p) for p in (a.phone, a.phone2) if phone_digits(p)}
-    b_phones = {phone_digits(p) for p in (b.phone, b.phone2) if phone_digits(p)}
-    if a_phones & b_phones:
-        return True
-    return bool(normalise_email(a.email)) and normalise_email(a.email) == normalise_email(b.email)
-
-
-def find_repeat(appeal: Appeal) -> Appeal | None:
-    """The latest earlier appeal of the same applicant on the same topic within a year.
-
-    The same applicant is the same record, or the same normalised full name with the same
-    phone or e-mail. Candidates are found through indexed columns (name, phone, e-mail).
-    """
-    applicant = appeal.applicant
-    topic_id = appeal.topic_id or (appeal.topic.id if appeal.topic else None)
-    if applicant is None or topic_id is None:
-        return None
-    registered_at = appeal.registered_at or utcnow()
-    who = []
-    if applicant.id is not None:
-        who.append(Applicant.id == applicant.id)
-    if name_variants(applicant.full_name):
-        who.append(Applicant.full_name.in_(name_variants(applicant.full_name)))
-    phones = phone_variants(applicant.phone) + phone_variants(applicant.phone2)
-    if phones:
-        who.append(Applicant.phone.in_(phones))
-    if normalise_email(applicant.email):
-        who.append(Applicant.email.in_({applicant.email.strip(), normalise_email(applicant.email)}))
-    if not who:
-        return None
-    candidates = sa.select(Applicant.id).where(sa.or_(*who))
-    query = (
-        sa.select(Appeal)
-        .where(
-            Appeal.topic_id == topic_id,
-            Appeal.registered_at >= registered_at - timedelta(days=REPEAT_WINDOW_DAYS),
-            Appeal.registered_at <= registered_at,
-            Appeal.applicant_id.in_(candidates),
-        )
-        .order_by(Appeal.registered_at.desc(), Appeal.id.desc())
-        .limit(50)
-    )
-    if appeal.id is not None:
-        query = query.where(Appeal.id != appeal.id)
-    with db.session.no_autoflush:
-        for earlier in db.session.execute(query).scalars():
-            if earlier.applicant is not None and _same_person(applicant, earlier.applicant):
-                return earlier
-    return None
+# Repeated and duplicate appeals are found by ``portal.services.repeats``.
 
 
 # --- derived fields ---------------------------------------------------------------------------
@@ -301,6 +218,7 @@ def register_appeal(
     needs_study: bool = True,
     requested_term_days: int | None = None,
     registered_at: datetime | None = None,
+    received_at: datetime | None = None,
     **fields,
 ) -> Registration:
     """Register an appeal: number, due date, derived flags, repeat link, first StatusChange.
@@ -316,6 +234,11 @@ def register_appeal(
             setattr(appeal, key, value)
     with db.session.no_autoflush:
         appeal.registered_at = registered_at or appeal.registered_at or utcnow()
+        appeal.received_at = check_received_at(
+            received_at or appeal.received_at or appeal.registered_at,
+            registered_at=appeal.registered_at,
+            ukc_date=appeal.ukc_date,
+        )
         appeal.subject = appeal.subject or AppealSubject.INDIVIDUAL
         appeal.sign = appeal.sign or ReceiptSign.PRIMARY
         appeal.status = AppealStatus.REGISTERED
@@ -328,19 +251,15 @@ def register_appeal(
         refresh_derived(appeal)
 
         appeal.term_days = deadlines.term_days(needs_study=needs_study, requested_days=requested_term_days)
-        appeal.due_date = deadlines.due_date(appeal.registered_at, appeal.term_days)
+        appeal.due_date = deadlines.due_date(deadlines.received_at(appeal), appeal.term_days)
 
         year = to_kyiv(appeal.registered_at).year
         appeal.reg_seq = next_sequence(year)
         appeal.reg_number = format_reg_number(registration_prefix(appeal), appeal.reg_seq, year)
 
-        repeat = None
-        if appeal.repeat_of is None and appeal.repeat_of_id is None:
-            repeat = find_repeat(appeal)
-            if repeat is not None:
-                appeal.repeat_of = repeat
-                if appeal.sign == ReceiptSign.PRIMARY:
-                    appeal.sign = ReceiptSign.REPEATED
+        match = repeats.apply(appeal)  # repeated (linked) or duplicate (joined: same term and executors)
+        repeat = match.earlier if match is not None else None
+        same_ukc = repeats.registered_ukc_number(appeal)
 
         appeal.transitions.append(
             StatusChange(
@@ -357,6 +276,7 @@ def register_appeal(
         missing=completeness_problems(appeal),
         repeat_of=repeat,
         not_considered_reason=not_considered_reason(appeal),
+        same_ukc_number=same_ukc,
     )
 
 
@@ -376,12 +296,15 @@ def search_clause(text: str):
     """WHERE for the appeals list search, built only from indexed comparisons.
 
     Matches the registration index (full, ``П-125``, ``П-125/26`` or just ``125``), the
-    GCC (1545) and regional-center numbers exactly, and the beginning of the applicant's name.
+    GCC (1545) and regional-center numbers exactly, and through the full-text index
+    (``portal.services.search``) any word of the applicant's name, address, summary or
+    content, the applicant's phone in any format and the e-mail.
     """
     term = _SPACES.sub(" ", (text or "").strip())
     if not term:
         return sa.true()
     clauses = [Appeal.reg_number == term, Appeal.ukc_number == term, Appeal.regional_number == term]
+    fulltext = None
     if term.isdigit() and len(term) <= 9:
         clauses.append(Appeal.reg_seq == int(term))
     match = _REG_RE.match(term)
@@ -391,10 +314,13 @@ def search_clause(text: str):
             clauses.append(Appeal.reg_number == f"{prefix}-{seq:06d}/{yy}")
         else:
             clauses.append(sa.and_(Appeal.reg_seq == seq, Appeal.reg_number.startswith(f"{prefix}-")))
-    if len(_NAME_RE.findall(term)) >= 2:
-        names = [prefix_range(Applicant.full_name, v) for v in name_variants(term)]
-        clauses.append(Appeal.applicant_id.in_(sa.select(Applicant.id).where(sa.or_(*names))))
-    return sa.or_(*clauses)
+    if len(_NAME_RE.findall(term)) >= 2 or len(re.sub(r"\D", "", term)) >= 9 or "@" in term:
+        fulltext = search.matching_ids(term, db.session.get_bind().dialect.name)
+    # a UNION of index lookups: an OR beside the full-text subquery would make PostgreSQL scan the table
+    selects = [sa.select(Appeal.id).where(clause) for clause in clauses]
+    if fulltext is not None:
+        selects.append(fulltext)
+    return Appeal.id.in_(sa.union(*selects))
 
 
 # --- pickers on the registration form ------------------------------------------------------------

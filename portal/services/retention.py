@@ -73,7 +73,7 @@ def due_applicants(before: date, limit: int | None = PROPOSAL_LIMIT) -> list[int
     )
     if limit:
         query = query.limit(limit)
-    return list(db.session.execute(query).scalars())
+    return [i for i in db.session.execute(query).scalars() if i is not None]  # the query excludes NULL
 
 
 def pending_proposal() -> AnonymisationProposal | None:
@@ -201,7 +201,7 @@ def delete_files(paths: list[str]) -> None:
             os.remove(path)
 
 
-def execute(proposal_id: int, batch: int = 100) -> AnonymisationProposal:
+def execute(proposal_id: int, batch: int = 100) -> AnonymisationProposal | None:
     """Carry out a confirmed proposal, committing every ``batch`` applicants (safe to re-run)."""
     proposal = db.session.get(AnonymisationProposal, proposal_id)
     if proposal is None or proposal.state != ProposalState.CONFIRMED:

@@ -70,7 +70,7 @@ def occupied_rates(position_ids: Iterable[int]) -> dict[int, Decimal]:
         .group_by(Employee.position_id)
     )
     occupied = dict.fromkeys(ids, ZERO)
-    occupied.update({pid: Decimal(total).quantize(Decimal("0.01")) for pid, total in rows})
+    occupied.update({pid: Decimal(total).quantize(Decimal("0.01")) for pid, total in rows if pid is not None})
     return occupied
 
 
@@ -83,7 +83,7 @@ def occupied_rate(position: StaffPosition, exclude_employee_id: int | None = Non
     if exclude_employee_id is not None:
         query = query.where(Employee.id != exclude_employee_id)
     with db.session.no_autoflush:
-        return Decimal(db.session.execute(query).scalar()).quantize(Decimal("0.01"))
+        return Decimal(db.session.execute(query).scalar_one()).quantize(Decimal("0.01"))
 
 
 def free_posts(position: StaffPosition) -> Decimal:
@@ -383,7 +383,7 @@ def check_employee_deletable(employee: Employee) -> None:
 # --- structural units ---------------------------------------------------------------------
 def unit_path(unit: StructuralUnit | None) -> str:
     """'Center / Department / Sector': the unit's place in the tree."""
-    names = []
+    names: list[str] = []
     seen = set()
     while unit is not None and id(unit) not in seen and len(names) < 50:
         seen.add(id(unit))
@@ -475,10 +475,10 @@ def order_usage(order: Order) -> int:
             sa.select(sa.func.count()).where(
                 sa.or_(Employee.appointment_order_id == order.id, Employee.dismissal_order_id == order.id)
             )
-        ).scalar()
+        ).scalar_one()
         units = db.session.execute(
             sa.select(sa.func.count()).where(StructuralUnit.regulation_order_id == order.id)
-        ).scalar()
+        ).scalar_one()
     return employees + units
 
 

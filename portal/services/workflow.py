@@ -9,8 +9,10 @@ set anywhere else: the admin forms exclude it and refuse a change to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -27,7 +29,6 @@ from portal.models.enums import (
     AppealStatus,
     AssignmentStatus,
     AttachmentKind,
-    DeliveryStatus,
     ExecutorRole,
     FeedbackMethod,
     Role,
@@ -36,6 +37,7 @@ from portal.models.org import Executor
 from portal.models.reference import ResultCode
 from portal.models.users import User
 from portal.services import deadlines, registration
+from portal.services import dispatch as exchange_dispatch
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal
 
@@ -70,15 +72,20 @@ TRANSITIONS: dict[str, Transition] = {
             _l("Return to applicant (Art. 5)"),
         ),
         Transition("not_consider", frozenset({S.REGISTERED}), S.NOT_CONSIDERED, _l("Do not consider (Art. 8)")),
-        Transition("forward", frozenset({S.REGISTERED}), S.FORWARDED, _l("Forward by competence")),
+        Transition("forward", frozenset({S.REGISTERED, S.ON_RESOLUTION}), S.FORWARDED, _l("Forward by competence")),
         Transition("resolve", frozenset({S.ON_RESOLUTION}), S.ASSIGNED, _l("Resolution")),
         Transition("accept", frozenset({S.ASSIGNED}), S.IN_WORK, _l("Accept for work")),
         Transition("draft", frozenset({S.IN_WORK}), S.ANSWER_DRAFTED, _l("Draft the answers")),
         Transition("submit", frozenset({S.ANSWER_DRAFTED}), S.ON_SIGNING, _l("Submit for signing")),
         Transition("sign", frozenset({S.ON_SIGNING}), S.SIGNED, _l("Sign")),
         Transition("rework", frozenset({S.ON_SIGNING}), S.IN_WORK, _l("Return for rework")),
+        Transition("recall", frozenset({S.SIGNED}), S.IN_WORK, _l("Recall the signed answer")),
         Transition("dispatch", frozenset({S.SIGNED}), S.SENT, _l("Dispatch")),
+        Transition("returned_by_center", frozenset({S.SENT}), S.IN_WORK, _l("Returned by the regional center")),
         Transition("close", frozenset({S.SENT, S.FORWARDED}), S.CLOSED, _l("Close")),
+        Transition("reopen", frozenset({S.CLOSED}), S.SENT, _l("Reopen")),
+        Transition("cancel", frozenset(OPEN_STATUSES), S.CANCELLED, _l("Cancel the registration")),
+        Transition("paper_copy", frozenset({S.SENT}), None, _l("Mark the paper copy sent")),
         Transition("extend_term", frozenset(OPEN_STATUSES), None, _l("Extend the term")),
     )
 }
@@ -157,7 +164,7 @@ def available_actions(user, appeal: Appeal) -> list[str]:
 
 
 def can_attach(user, appeal: Appeal) -> bool:
-    return bool(user) and can(user, "appeal", "attach") and can_see_appeal(user, appeal)
+    return bool(user) and can(user, "appeal", "attach") and can_see_appeal(user, appeal) and not is_sealed(appeal)
 
 
 def _move(appeal: Appeal, transition: Transition, user, comment: str = "") -> StatusChange:
@@ -184,7 +191,8 @@ def _required_text(value, message, field: str) -> str:
 
 
 def _registered_on(appeal: Appeal) -> date:
-    return deadlines.registration_date(appeal.registered_at)
+    """The day of receipt: every term and every date check of the workflow starts there."""
+    return deadlines.receipt_date(appeal)
 
 
 def _get(model, value, message):
@@ -217,8 +225,27 @@ def signers_for(appeal: Appeal) -> list[User]:
 
 
 def route(user, appeal: Appeal, *, signer=None, comment: str = "") -> StatusChange:
-    """registered → on_resolution: to the signer whose direction covers the topic."""
+    """registered → on_resolution: to the signer whose direction covers the topic.
+
+    Art. 5 is a gate: an appeal lacking a required item cannot be routed (it goes back to the
+    applicant). Art. 8 is a gate too: an appeal proposed as not considered (anonymous, a repeat
+    of a question answered on the merits) is routed only with the reason, kept in its history.
+    """
     t = check(user, appeal, "route")
+    missing = registration.completeness_problems(appeal)
+    if missing:
+        raise WorkflowError(
+            _l(
+                "The appeal lacks (Art. 5): %(items)s. Return it to the applicant with an explanation.",
+                items=", ".join(str(m) for m in registration.describe_missing(missing)),
+            )
+        )
+    art8 = registration.not_considered_reason(appeal)
+    if art8 is not None and not (comment or "").strip():
+        raise WorkflowError(
+            _l("%(ground)s To consider it all the same, state the reason in the comment.", ground=art8),
+            field="comment",
+        )
     if signer is None or signer == "":
         if appeal.direction_id is None:
             raise WorkflowError(_l("The appeal's topic belongs to no direction: choose the signer."))
@@ -233,12 +260,15 @@ def route(user, appeal: Appeal, *, signer=None, comment: str = "") -> StatusChan
         if appeal.direction_id is not None and signer.direction_id not in (None, appeal.direction_id):
             raise WorkflowError(_l("The chosen signer does not oversee the appeal's direction."))
     appeal.signer = signer
+    if art8 is not None:
+        return _move(appeal, t, user, f"{art8} {_l('Considered all the same')}: {comment.strip()} ({signer})")
     return _move(appeal, t, user, comment or str(signer))
 
 
-def return_to_applicant(user, appeal: Appeal, *, reason: str) -> StatusChange:
-    """registered → returned_to_applicant: Art. 5 items are lacking; the reason is the explanation."""
+def return_to_applicant(user, appeal: Appeal, *, reason: str, today: date | None = None) -> StatusChange:
+    """registered → returned_to_applicant: Art. 5 items lacking, within 10 days of receipt; the reason explains."""
     t = check(user, appeal, "return_to_applicant")
+    deadlines.check_return(received_on=_registered_on(appeal), today=today)
     appeal.decision_reason = _required_text(reason, _l("Explain to the applicant what the appeal lacks."), "reason")
     return _move(appeal, t, user, appeal.decision_reason)
 
@@ -253,14 +283,25 @@ def not_consider(user, appeal: Appeal, *, reason: str) -> StatusChange:
 def forward(
     user, appeal: Appeal, *, body: str, notified_on: date | None, comment: str = "", today: date | None = None
 ) -> StatusChange:
-    """registered → forwarded: to the competent body within 5 days, the applicant notified."""
+    """registered or on_resolution → forwarded: to the competent body, the applicant notified.
+
+    Within 5 days of receipt; later only with the reason of the delay, and marked late.
+    Forwarding finishes the appeal for timeliness.
+    """
     t = check(user, appeal, "forward")
     body = _required_text(body, _l("State the body the appeal is forwarded to."), "body")
-    deadlines.check_forwarding(registered_on=appeal.registered_at, notified_on=notified_on, today=today)
+    late = deadlines.check_forwarding(
+        registered_on=_registered_on(appeal), notified_on=notified_on, today=today, reason=comment
+    )
     appeal.forwarded_to = body[:300]
     appeal.applicant_notified_on = notified_on
+    # the day of the act: now, or the day given (a back-dated entry of a paper forwarding)
+    appeal.forwarded_at = utcnow() if today is None else datetime.combine(today, time(12), KYIV)
     appeal.decision_reason = (comment or "").strip()
-    return _move(appeal, t, user, f"{body}: {comment.strip()}" if (comment or "").strip() else body)
+    text = f"{body}: {comment.strip()}" if (comment or "").strip() else body
+    if late:
+        text = f"{_l('Forwarded late')} — {text}"
+    return _move(appeal, t, user, text)
 
 
 def resolve(
@@ -272,10 +313,18 @@ def resolve(
     for_information=(),
     deadline: date | None = None,
     resolved_on: date | None = None,
+    term_days: int | str | None = None,
     today: date | None = None,
 ) -> Resolution:
-    """on_resolution → assigned: the resolution names executors in order; the first is responsible."""
+    """on_resolution → assigned: the resolution names executors in order; the first is responsible.
+
+    The signer decides the term here: 30 days, or 15 when no additional study is needed
+    (``term_days``; the clerk's choice at registration was only a proposal). A shorter term
+    the applicant asked for stays.
+    """
     t = check(user, appeal, "resolve")
+    if term_days not in (None, ""):
+        _set_term(appeal, term_days)
     today = today or kyiv_today()
     text = _required_text(text, _l("Write the text of the resolution."), "text")
     chosen = [_get(Executor, e, _l("Unknown executor.")) for e in (executors or []) if e not in (None, "")]
@@ -331,6 +380,22 @@ def resolve(
         appeal.signer_id = user.id
     _move(appeal, t, user, text)
     return resolution
+
+
+def _set_term(appeal: Appeal, term_days) -> None:
+    try:
+        days = int(term_days)
+    except (TypeError, ValueError):
+        days = 0
+    if days not in (deadlines.SHORT_TERM_DAYS, deadlines.DEFAULT_TERM_DAYS):
+        raise WorkflowError(_l("The term is 30 days, or 15 when no additional study is needed."), field="term_days")
+    if appeal.extensions:
+        return  # an extended term is the head's later decision; the resolution does not undo it
+    current = appeal.term_days or deadlines.DEFAULT_TERM_DAYS
+    if current not in (deadlines.SHORT_TERM_DAYS, deadlines.DEFAULT_TERM_DAYS):
+        days = min(days, current)  # the applicant asked for a shorter term
+    appeal.term_days = days
+    appeal.due_date = deadlines.due_date(_registered_on(appeal), days)
 
 
 def accept(user, appeal: Appeal, *, comment: str = "") -> StatusChange:
@@ -423,18 +488,51 @@ def rework(user, appeal: Appeal, *, reason: str) -> StatusChange:
     """on_signing → in_work: returned for rework; the counter grows, the executor redrafts."""
     t = check(user, appeal, "rework")
     reason = _required_text(reason, _l("Explain what must be reworked."), "reason")
+    _back_to_executor(appeal)
+    return _move(appeal, t, user, reason)
+
+
+def _back_to_executor(appeal: Appeal) -> None:
+    """A return to the executor as rework: counted, the responsible assignment reopened, the term kept."""
     appeal.rework_count = (appeal.rework_count or 0) + 1
     main = responsible_assignment(appeal)
     if main is not None:
         main.status = AssignmentStatus.RETURNED
         main.answered_at = None
+
+
+def recall(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """signed → in_work: the signer recalls the signed answer before dispatch (rework, counted)."""
+    t = check(user, appeal, "recall")
+    reason = _required_text(reason, _l("Explain why the signed answer is recalled."), "reason")
+    for answer in appeal.answers:
+        if not answer.outgoing_number:
+            answer.signed_by_id, answer.signed_at = None, None
+    _back_to_executor(appeal)
+    return _move(appeal, t, user, reason)
+
+
+def returned_by_center(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """sent → in_work: the regional center returned the answer (not on the substance): rework, counted.
+
+    The answer that went out no longer counts as the answer: timeliness waits for the next dispatch.
+    """
+    t = check(user, appeal, "returned_by_center")
+    reason = _required_text(reason, _l("State why the regional center returned the answer."), "reason")
+    appeal.sent_at = None
+    appeal.delivery_status = None
+    _back_to_executor(appeal)
     return _move(appeal, t, user, reason)
 
 
 def dispatch(
     user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False, comment: str = ""
 ) -> StatusChange:
-    """signed → sent: outgoing number, the signed scan attached, delivery pending, paper copy marked."""
+    """signed → sent: outgoing number, the signed scan attached; the e-mail to the regional center is queued.
+
+    The e-mail (the scan and both answers as DOCX) is sent by a job once the transaction
+    commits (``services.dispatch``); a paper copy may be marked now or later (``paper_copy``).
+    """
     t = check(user, appeal, "dispatch")
     number = _required_text(outgoing_number, _l("State the outgoing number."), "outgoing_number")
     if len(number) > 32:
@@ -443,12 +541,27 @@ def dispatch(
         raise WorkflowError(_l("Attach the signed scan of the answer first."), field="file")
     appeal.outgoing_number = number
     appeal.sent_at = utcnow()
-    appeal.delivery_status = DeliveryStatus.PENDING
     appeal.paper_copy_sent = bool(paper_copy_sent)
+    appeal.paper_copy_sent_on = kyiv_today() if paper_copy_sent else None
     for answer in appeal.answers:
         if not answer.outgoing_number:
             answer.outgoing_number = number
-    return _move(appeal, t, user, comment or number)
+    change = _move(appeal, t, user, comment or number)
+    exchange_dispatch.prepare(appeal, user=user)
+    return change
+
+
+def paper_copy(user, appeal: Appeal, *, sent_on: date | None = None, comment: str = "", today=None) -> StatusChange:
+    """sent: the paper copies of the answers (seed §6) went by post on ``sent_on``."""
+    t = check(user, appeal, "paper_copy")
+    today = today or kyiv_today()
+    sent_on = sent_on or today
+    sent_day = to_kyiv(appeal.sent_at).date() if appeal.sent_at else today
+    if sent_on > today or sent_on < sent_day:
+        raise WorkflowError(_l("The paper copy is sent between the dispatch and today."), field="sent_on")
+    appeal.paper_copy_sent = True
+    appeal.paper_copy_sent_on = sent_on
+    return _move(appeal, t, user, f"{format_date(sent_on)} {comment or ''}".strip())
 
 
 def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> StatusChange:
@@ -462,6 +575,25 @@ def close(user, appeal: Appeal, *, result_code=None, comment: str = "") -> Statu
     return _move(appeal, t, user, comment or str(code))
 
 
+def reopen(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """closed → sent: the director reopens a sealed appeal with a reason (recorded, counted)."""
+    t = check(user, appeal, "reopen")
+    reason = _required_text(reason, _l("State the reason for reopening the appeal."), "reason")
+    if appeal.sent_at is None:
+        raise WorkflowError(_l("Only an appeal closed after its answer was sent can be reopened."))
+    appeal.reopen_count = (appeal.reopen_count or 0) + 1
+    appeal.closed_at = None
+    appeal.result_code = None
+    return _move(appeal, t, user, reason)
+
+
+def cancel(user, appeal: Appeal, *, reason: str) -> StatusChange:
+    """Any open state → cancelled: a wrong registration. It stays in the register; its number is not reused."""
+    t = check(user, appeal, "cancel")
+    appeal.decision_reason = _required_text(reason, _l("State the reason for cancelling the registration."), "reason")
+    return _move(appeal, t, user, appeal.decision_reason)
+
+
 def extend_term(
     user, appeal: Appeal, *, new_due_date: date | None, reason: str, notified_on: date | None, today: date | None = None
 ) -> TermExtension:
@@ -469,13 +601,14 @@ def extend_term(
     t = check(user, appeal, "extend_term")
     old_due = appeal.due_date
     appeal.term_days = deadlines.check_extension(
-        registered_on=appeal.registered_at,
+        registered_on=_registered_on(appeal),
         current_due=old_due,
         new_due=new_due_date,
         reason=reason,
         notified_on=notified_on,
         today=today,
     )
+    assert new_due_date is not None  # check_extension refuses a missing date
     appeal.due_date = new_due_date
     extension = TermExtension(
         appeal=appeal,
@@ -494,7 +627,7 @@ def extend_term(
     return extension
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., Any]] = {
     "route": route,
     "return_to_applicant": return_to_applicant,
     "not_consider": not_consider,
@@ -505,10 +638,22 @@ ACTIONS = {
     "submit": submit,
     "sign": sign,
     "rework": rework,
+    "recall": recall,
     "dispatch": dispatch,
+    "returned_by_center": returned_by_center,
     "close": close,
+    "reopen": reopen,
+    "cancel": cancel,
     "extend_term": extend_term,
+    "paper_copy": paper_copy,
 }
+
+# A closed or cancelled appeal is sealed: nobody edits it or attaches to it (reopen is a step).
+SEALED_STATUSES = frozenset({S.CLOSED, S.CANCELLED})
+
+
+def is_sealed(appeal: Appeal) -> bool:
+    return appeal.status is not None and AppealStatus(appeal.status) in SEALED_STATUSES
 
 
 def perform(user, appeal: Appeal, action: str, **params):
@@ -534,7 +679,7 @@ def default_result_code(appeal: Appeal) -> ResultCode | None:
 def suggested_due_date(appeal: Appeal, today: date | None = None) -> date:
     """The new due date a term extension suggests: 15 more days, never past the legal maximum."""
     today = today or kyiv_today()
-    latest = deadlines.latest_due_date(appeal.registered_at)
+    latest = deadlines.latest_due_date(deadlines.receipt_date(appeal))
     return min(latest, max(appeal.due_date, today) + timedelta(days=SUGGESTED_EXTENSION_DAYS))
 
 
@@ -546,12 +691,15 @@ def default_params(action: str, appeal: Appeal, user=None, *, now: datetime | No
     now = now or datetime.now(KYIV)
     today = now.astimezone(KYIV).date()
     if action == "resolve":
-        return {"resolved_on": today, "deadline": appeal.due_date}
+        term = "15" if appeal.term_days == deadlines.SHORT_TERM_DAYS else "30"  # the registration's proposal
+        return {"resolved_on": today, "deadline": appeal.due_date, "term_days": term}
     if action == "close":
         code = default_result_code(appeal)
         return {"result_code": code.id} if code is not None else {}
     if action == "forward":
         return {"notified_on": today}
+    if action == "paper_copy":
+        return {"sent_on": today}
     if action == "extend_term":
         return {"notified_on": today, "new_due_date": suggested_due_date(appeal, today)}
     if action == "return_to_applicant":

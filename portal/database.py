@@ -1,0 +1,115 @@
+"""The database under concurrent users: SQLite set up for several writers, races retried,
+and database errors turned into plain messages.
+
+SQLite (the embedded default) allows one writer at a time. Each connection waits up to
+``SQLITE_BUSY_TIMEOUT_MS`` for another's transaction instead of failing at once, the journal
+is a write-ahead log (readers never block the writer), and a state-changing request's
+transaction begins with ``BEGIN IMMEDIATE``: it takes the write lock before it reads, so
+what it read cannot change under it (``SELECT … FOR UPDATE`` is a no-op on SQLite). The
+login form is the exception: its password hash costs CPU time and writes only at the end.
+
+A transaction that still loses (the wait ran out, a PostgreSQL deadlock or serialization
+failure) is *transient*: :func:`retrying` runs it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# endpoints whose POST reads for a while before it writes: no write lock from the start
+DEFERRED_ENDPOINTS = frozenset({"auth.login"})
+PG_TRANSIENT = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+RETRIES = 4
+
+BUSY_MESSAGE = _l("The database is busy with other users' changes; nothing was saved. Please repeat the action.")
+DB_ERROR_MESSAGE = _l(
+    "The database refused the change (it conflicts with existing data or a value is out of range); "
+    "nothing was saved. Check the values and try again."
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Did the transaction lose a race that a second try can win?"""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in PG_TRANSIENT:
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+def retrying(work, *, session, attempts: int = RETRIES):
+    """Run ``work()`` (which commits) again after a transient failure, rolling back between."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            if not is_transient(exc) or attempt == attempts - 1:
+                raise
+            log.warning("transaction lost a race (attempt %s): %s", attempt + 1, exc.__class__.__name__)
+            time.sleep(0.05 * (2**attempt))
+    return None
+
+
+def _wants_write_lock() -> bool:
+    return has_request_context() and request.method not in SAFE_METHODS and request.endpoint not in DEFERRED_ENDPOINTS
+
+
+def _sqlite_connect(dbapi_connection, connection_record, busy_ms: int, memory: bool) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+    if not memory:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    if _wants_write_lock():
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def setup_engine(engine: sa.Engine, busy_ms: int) -> None:
+    """Install the SQLite settings on ``engine`` (nothing for PostgreSQL)."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
+        return
+    memory = engine.url.database in (None, "", ":memory:")
+    event.listen(
+        engine,
+        "connect",
+        lambda dbapi_conn, record: _sqlite_connect(dbapi_conn, record, busy_ms, memory),
+    )
+    event.listen(engine, "begin", _sqlite_begin)
+
+
+def _database_error(exc: SQLAlchemyError):
+    """Whatever a view did not catch: rolled back, logged in full, shown without SQL."""
+    from portal.extensions import db
+    from portal.security import _render_error
+
+    db.session.rollback()
+    log.error("database error on %s %s", request.method, request.path, exc_info=exc)
+    if is_transient(exc):
+        return _render_error(503, _l("Nothing was saved"), BUSY_MESSAGE)
+    return _render_error(400, _l("Nothing was saved"), DB_ERROR_MESSAGE)
+
+
+def init_app(app) -> None:
+    from portal.extensions import db
+
+    with app.app_context():
+        setup_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
+    app.register_error_handler(SQLAlchemyError, _database_error)

@@ -1,0 +1,122 @@
+"""Working days and the control date (DESIGN §1): the director's calendar over Saturdays and Sundays.
+
+The law counts calendar days and never shifts a due date; the portal also shows a
+**control date**, the last working day on or before the due date, and warns from it. A day
+is not a working day when it is a Saturday or Sunday, a non-working day of the director's
+calendar, or a public holiday while public holidays are days off (they are switched off
+under martial law).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import g, has_app_context
+
+from portal.extensions import db
+from portal.models.calendar import CalendarDay, CalendarSetting
+from portal.models.enums import CalendarDayKind
+
+# Looking further than this for a working day means the calendar is wrong, not the date.
+MAX_DAYS_OFF_IN_A_ROW = 60
+
+
+def settings() -> CalendarSetting:
+    """The calendar's switches (the one row, created on first use)."""
+    row = db.session.execute(sa.select(CalendarSetting).order_by(CalendarSetting.id).limit(1)).scalar_one_or_none()
+    if row is None:
+        row = CalendarSetting(public_holidays_off=True)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def public_holidays_off() -> bool:
+    row = db.session.execute(sa.select(CalendarSetting.public_holidays_off).limit(1)).scalar_one_or_none()
+    return True if row is None else bool(row)
+
+
+def set_public_holidays_off(value: bool) -> CalendarSetting:
+    """Switch public holidays on or off as days off (the caller commits; the change is audited)."""
+    row = settings()
+    row.public_holidays_off = bool(value)
+    forget()
+    return row
+
+
+def days_off(start: date, end: date) -> frozenset[date]:
+    """The calendar's non-working days in [start, end], weekends not included."""
+    query = sa.select(CalendarDay.day, CalendarDay.kind).where(CalendarDay.day >= start, CalendarDay.day <= end)
+    holidays_off = public_holidays_off()
+    return frozenset(
+        day for day, kind in db.session.execute(query) if holidays_off or kind != CalendarDayKind.PUBLIC_HOLIDAY
+    )
+
+
+class Calendar:
+    """Non-working days loaded once for a range of dates (a list page asks for many control dates)."""
+
+    def __init__(self, start: date, end: date, off: frozenset[date] | None = None):
+        self.start, self.end = start, end
+        self.off = days_off(start, end) if off is None else off
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.off
+
+
+def _calendar_for(day: date) -> Calendar:
+    # a window around ``day``, kept for the request (or app context) so a page loads it once
+    cache = g.setdefault("_work_calendars", []) if has_app_context() else []
+    for cal in cache:
+        if cal.covers(day - timedelta(days=MAX_DAYS_OFF_IN_A_ROW)) and cal.covers(day + timedelta(days=14)):
+            return cal
+    cal = Calendar(day - timedelta(days=120), day + timedelta(days=120))
+    cache.append(cal)
+    return cal
+
+
+def forget() -> None:
+    """Drop the calendars cached for this request (after the calendar changed)."""
+    if has_app_context():
+        g.pop("_work_calendars", None)
+
+
+def is_working_day(day: date) -> bool:
+    return _calendar_for(day).is_working_day(day)
+
+
+def control_date(due: date | None) -> date | None:
+    """The last working day on or before ``due`` (``due`` itself when it is a working day)."""
+    if due is None:
+        return None
+    cal = _calendar_for(due)
+    day = due
+    for _ in range(MAX_DAYS_OFF_IN_A_ROW):
+        if cal.is_working_day(day):
+            return day
+        day -= timedelta(days=1)
+    return due
+
+
+def next_working_day(after: date) -> date:
+    """The first working day after ``after``."""
+    cal = _calendar_for(after)
+    day = after + timedelta(days=1)
+    for _ in range(MAX_DAYS_OFF_IN_A_ROW):
+        if cal.is_working_day(day):
+            return day
+        day += timedelta(days=1)
+    return after + timedelta(days=1)
+
+
+def last_due_with_control_by(day: date) -> date:
+    """The latest due date whose control date is on or before ``day`` (for SQL range filters).
+
+    The control date never decreases as the due date grows, so ``control(due) <= day`` holds
+    exactly for ``due`` before the next working day after ``day``.
+    """
+    return next_working_day(day) - timedelta(days=1)

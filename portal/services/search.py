@@ -1,0 +1,276 @@
+"""Full-text search of the appeals register: one search document per appeal, kept in the same transaction.
+
+The document (``appeal_search.terms``) is a line of canonical tokens written by Python, so
+that SQLite and PostgreSQL agree on what matches: words of the applicant's name, address,
+summary and content in lower case with the apostrophes (ʼ ' ’ `) dropped, the applicant's
+phones as ten national digits (``0671234567``) whatever way they were typed, the e-mail as
+one token, and the registration, GCC (1545) and regional-center numbers with their
+punctuation removed. A query goes through the same normalisation and every one of its
+tokens must match the beginning of a token of the document.
+
+SQLite indexes the documents with FTS5 (``appeal_fts``, an external-content table over
+``appeal_search`` kept current by three triggers); PostgreSQL with a GIN index over
+``to_tsvector('simple', terms)`` and a pg_trgm index for numbers typed in part. The
+documents themselves are rewritten by an ORM ``after_flush`` hook whenever an appeal or an
+applicant changes — in the flush's own transaction, so a rolled-back change leaves no trace
+— and by the bulk generator, which writes them with the rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.models.appeals import Appeal, AppealSearch, Applicant
+
+APOSTROPHES = re.compile(r"[ʼ'’`‘ʹ]")
+WORD = re.compile(r"[^\W_]+")
+PHONE_CHARS = re.compile(r"^[+\d\s().\-]+$")
+MIN_WORD = 2
+MAX_QUERY_TOKENS = 8
+
+# DDL beside the table (the i11_scale migration holds a frozen copy); see install()
+DDL = {
+    "sqlite": [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS appeal_fts USING fts5("
+        "terms, content='appeal_search', content_rowid='appeal_id', "
+        "tokenize=\"unicode61 remove_diacritics 0\", prefix='2 3')",
+        "CREATE TRIGGER IF NOT EXISTS appeal_search_ai AFTER INSERT ON appeal_search BEGIN "
+        "INSERT INTO appeal_fts(rowid, terms) VALUES (new.appeal_id, new.terms); END",
+        "CREATE TRIGGER IF NOT EXISTS appeal_search_ad AFTER DELETE ON appeal_search BEGIN "
+        "INSERT INTO appeal_fts(appeal_fts, rowid, terms) VALUES ('delete', old.appeal_id, old.terms); END",
+        "CREATE TRIGGER IF NOT EXISTS appeal_search_au AFTER UPDATE ON appeal_search BEGIN "
+        "INSERT INTO appeal_fts(appeal_fts, rowid, terms) VALUES ('delete', old.appeal_id, old.terms); "
+        "INSERT INTO appeal_fts(rowid, terms) VALUES (new.appeal_id, new.terms); END",
+    ],
+    "postgresql": [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX IF NOT EXISTS ix_appeal_search_tsv ON appeal_search USING gin (to_tsvector('simple', terms))",
+        # numbers typed in part (the middle of a phone or a GCC number): trigram LIKE '%…%'
+        "CREATE INDEX IF NOT EXISTS ix_appeal_search_trgm ON appeal_search USING gin (terms gin_trgm_ops)",
+    ],
+}
+
+
+def install(connection) -> None:
+    """Create the full-text index structures that live outside the models (idempotent)."""
+    for statement in DDL.get(connection.dialect.name, []):
+        connection.execute(sa.text(statement))
+
+
+# --- normalisation --------------------------------------------------------------------------------
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-case words of ``text`` with apostrophes dropped: «Мар’яна» and «Марʼяна» give «маряна»."""
+    if not text:
+        return []
+    return WORD.findall(APOSTROPHES.sub("", text).casefold())
+
+
+def phone_key(text: str | None) -> str:
+    """A phone as its ten national digits (``+380 67 123 45 67`` → ``0671234567``), or its digits."""
+    digits = re.sub(r"\D", "", text or "")
+    if len(digits) == 12 and digits.startswith("380"):
+        return digits[2:]
+    if len(digits) == 11 and digits.startswith("80"):
+        return digits[1:]
+    if len(digits) == 9:
+        return "0" + digits
+    return digits
+
+
+def number_key(text: str | None) -> str:
+    """A registration-like number without its punctuation, in lower case: «П-000125/26» → «п00012526»."""
+    return "".join(words(text))
+
+
+def email_key(text: str | None) -> str:
+    """An e-mail address as one token."""
+    return "".join(words(text))
+
+
+def document(
+    *,
+    reg_number: str = "",
+    ukc_number: str = "",
+    regional_number: str = "",
+    summary: str = "",
+    content: str = "",
+    full_name: str = "",
+    address: str = "",
+    phones: Iterable[str] = (),
+    email: str = "",
+) -> str:
+    """The search document of one appeal: its canonical tokens, each once, separated by spaces."""
+    tokens: dict[str, None] = {}
+    for number in (reg_number, ukc_number, regional_number):
+        key = number_key(number)
+        if key:
+            tokens[key] = None
+    for phone in phones:
+        key = phone_key(phone)
+        if len(key) >= 5:
+            tokens[key] = None
+    key = email_key(email)
+    if key:
+        tokens[key] = None
+    for text in (full_name, address, summary, content):
+        for word in words(text):
+            if len(word) >= MIN_WORD:
+                tokens.setdefault(word, None)
+    return " ".join(tokens)
+
+
+def query_tokens(term: str) -> list[str]:
+    """The tokens a search box text must all match (phones, e-mails and numbers as one token each)."""
+    term = (term or "").strip()
+    if not term:
+        return []
+    if "@" in term:
+        return [email_key(term)]
+    if PHONE_CHARS.match(term) and sum(ch.isdigit() for ch in term) >= 9:
+        return [phone_key(term)]
+    if any(ch.isdigit() for ch in term) and " " not in term:
+        return [number_key(term)]
+    return [w for w in words(term) if w][:MAX_QUERY_TOKENS]
+
+
+# --- the query ------------------------------------------------------------------------------------
+
+
+def matching_ids(term: str, dialect_name: str):
+    """A SELECT of the ids of the appeals whose document matches every token of ``term`` (None: no tokens)."""
+    tokens = query_tokens(term)
+    if not tokens:
+        return None
+    if dialect_name == "sqlite":
+        expression = " AND ".join(f'"{t}"*' for t in tokens)
+        return (
+            sa.select(sa.literal_column("rowid"))
+            .select_from(sa.text("appeal_fts"))
+            .where(sa.text("appeal_fts MATCH :fts_query").bindparams(fts_query=expression))
+        )
+    if dialect_name == "postgresql":
+        expression = " & ".join(f"{t}:*" for t in tokens)
+        tsv = sa.func.to_tsvector(sa.literal_column("'simple'"), AppealSearch.terms)
+        return sa.select(AppealSearch.appeal_id).where(
+            tsv.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), expression))
+        )
+    clauses = [AppealSearch.terms.contains(t) for t in tokens]
+    return sa.select(AppealSearch.appeal_id).where(*clauses)
+
+
+def search_clause(term: str):
+    """WHERE on ``appeal`` for the search box (``sa.false()`` when the text has no searchable token)."""
+    ids = matching_ids(term, db.session.get_bind().dialect.name)
+    return sa.false() if ids is None else Appeal.id.in_(ids)
+
+
+# --- keeping the documents current ----------------------------------------------------------------
+
+_DOC_COLUMNS = (
+    Appeal.id,
+    Appeal.reg_number,
+    Appeal.ukc_number,
+    Appeal.regional_number,
+    Appeal.summary,
+    Appeal.content,
+    Applicant.full_name,
+    Applicant.address,
+    Applicant.phone,
+    Applicant.phone2,
+    Applicant.email,
+)
+
+
+def documents_query():
+    """Appeal id and the columns its document is made of (outer-joined to the applicant)."""
+    return sa.select(*_DOC_COLUMNS).select_from(Appeal).outerjoin(Applicant, Appeal.applicant_id == Applicant.id)
+
+
+def document_of_row(row) -> str:
+    return document(
+        reg_number=row.reg_number,
+        ukc_number=row.ukc_number,
+        regional_number=row.regional_number,
+        summary=row.summary,
+        content=row.content,
+        full_name=row.full_name or "",
+        address=row.address or "",
+        phones=(row.phone or "", row.phone2 or ""),
+        email=row.email or "",
+    )
+
+
+def refresh(connection, appeal_ids: Iterable[int]) -> None:
+    """Rewrite the documents of these appeals from their current rows (a missing appeal loses its document)."""
+    ids = sorted(set(appeal_ids))
+    table = cast(sa.Table, AppealSearch.__table__)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = connection.execute(documents_query().where(Appeal.id.in_(chunk))).all()
+        connection.execute(table.delete().where(table.c.appeal_id.in_(chunk)))
+        if rows:
+            connection.execute(table.insert(), [{"appeal_id": r.id, "terms": document_of_row(r)} for r in rows])
+
+
+def rebuild(connection, batch: int = 20_000) -> int:
+    """Write the document of every appeal (a migration's backfill); returns how many."""
+    table = cast(sa.Table, AppealSearch.__table__)
+    connection.execute(table.delete())
+    done, last = 0, 0
+    while True:
+        rows = connection.execute(documents_query().where(Appeal.id > last).order_by(Appeal.id).limit(batch)).all()
+        if not rows:
+            return done
+        connection.execute(table.insert(), [{"appeal_id": r.id, "terms": document_of_row(r)} for r in rows])
+        done += len(rows)
+        last = rows[-1].id
+
+
+_APPEAL_FIELDS = {"reg_number", "ukc_number", "regional_number", "summary", "content", "applicant_id"}
+_APPLICANT_FIELDS = {"full_name", "address", "phone", "phone2", "email"}
+
+
+def _changed(obj, fields: set[str]) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields if name in state.attrs)
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session, flush_context, instances) -> None:
+    """Note which appeals' documents the coming flush changes (new, edited or an edited applicant)."""
+    pending = session.info.setdefault("search_pending", {"appeals": set(), "applicants": set(), "new": []})
+    for obj in session.new:
+        if isinstance(obj, Appeal):
+            pending["new"].append(obj)
+    for obj in session.deleted:
+        if isinstance(obj, Appeal):
+            pending["appeals"].add(obj.id)  # SQLite enforces no ON DELETE CASCADE: the hook removes it
+    for obj in session.dirty:
+        if isinstance(obj, Appeal) and _changed(obj, _APPEAL_FIELDS):
+            pending["appeals"].add(obj.id)
+        elif isinstance(obj, Applicant) and obj.id is not None and _changed(obj, _APPLICANT_FIELDS):
+            pending["applicants"].add(obj.id)
+
+
+@event.listens_for(Session, "after_flush")
+def _write(session, flush_context) -> None:
+    pending = session.info.pop("search_pending", None)
+    if not pending:
+        return
+    ids = set(pending["appeals"]) | {a.id for a in pending["new"] if a.id is not None}
+    connection = session.connection()
+    if pending["applicants"]:
+        ids.update(
+            connection.execute(sa.select(Appeal.id).where(Appeal.applicant_id.in_(pending["applicants"]))).scalars()
+        )
+    if ids:
+        refresh(connection, ids)
