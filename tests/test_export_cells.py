@@ -95,12 +95,12 @@ def test_the_fixture_really_is_hostile(poisoned):
 @pytest.mark.parametrize("role", [Role.DIRECTOR, Role.AUDITOR, Role.CLERK])
 def test_every_list_export_has_only_safe_cells(app, client, auth, poisoned, role):
     auth.as_role(role)
-    views = [v for v in app.extensions["admin"][0]._views if getattr(v, "area", None)]
+    views = [v for v in app.extensions["admin"][0].registry.values() if getattr(v, "area", None)]
     exported = 0
     for view in views:
         if not can(role, view.area, "export"):
             continue
-        for export_type in view.export_types:
+        for export_type in getattr(view, "export_types", ()):  # screens that are not model lists export elsewhere
             response = client.get(f"/admin/{view.endpoint}/export/{export_type}/")
             if response.status_code == 302:  # a large audit export becomes a job
                 continue

@@ -13,7 +13,7 @@ from email.header import Header
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mail")
 PDF = b"%PDF-1.4\n% card of the appeal\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-JPEG = bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4  # a JPEG by its first bytes (uploads are checked by content)
 DOCX_LIKE = b"PK\x03\x04" + bytes(range(200))
 
 
