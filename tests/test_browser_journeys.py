@@ -71,8 +71,11 @@ def _login(page, url, username):
 
 def _logout(page):
     page.click(".portal-user .dropdown-toggle")
+    logout = page.locator(".portal-user button[type=submit]")
+    logout.wait_for(state="visible")
     with page.expect_navigation():
-        page.click(".portal-user button[type=submit]")
+        logout.click()
+    page.wait_for_selector("input[name=username]")
 
 
 # --- every screen of every role ---------------------------------------------------------------------
@@ -127,9 +130,12 @@ def test_every_screen_of_the_role_is_ukrainian_accessible_and_error_free(chromiu
 def _select2_pick(page, field: str, typed: str) -> None:
     """Pick the first match of an ajax picker (select2 3.x) by typing into it."""
     page.click(f"#s2id_{field} a.select2-choice")
-    page.keyboard.type(typed)
-    page.wait_for_selector(".select2-result-selectable")
-    page.keyboard.press("Enter")
+    search = page.locator(".select2-drop-active input.select2-input")
+    search.wait_for(state="visible")
+    search.press_sequentially(typed, delay=20)
+    page.wait_for_selector(".select2-drop-active .select2-result-selectable")
+    search.press("Enter")
+    page.wait_for_function(f"() => document.querySelector('#{field}').value !== ''")
 
 
 def _step(page, action: str, fill=None) -> None:
