@@ -140,6 +140,7 @@ def test_audit_screen_shows_an_applicants_values_until_the_key_is_destroyed(clie
     assert "Кравець" not in page and "«знищено»" in page
 
 
+@pytest.mark.committed  # the backup reads the database through a connection of its own
 def test_nightly_tick_backs_up_prunes_proposes_and_schedules_the_next_night(app, tmp_path):
     from rq.registry import ScheduledJobRegistry
 
