@@ -140,7 +140,8 @@ def generate_appeals(
         generator = _Generator(context, seed, count)
         done = 0
         writer = _Writer(db.session.get_bind().dialect)
-        if writer.sqlite and not db.session.connection().connection.dbapi_connection.in_transaction:
+        raw = db.session.connection().connection.dbapi_connection
+        if writer.sqlite and raw is not None and not getattr(raw, "in_transaction", True):
             # a bulk load: no fsync per batch (a crash loses the unfinished run only) and a page
             # cache big enough for the indexes' hot pages; both end with this connection (SQLite
             # refuses the first inside a transaction: a caller's open one keeps its settings)
