@@ -87,7 +87,10 @@ def heading(channel: Channel | None) -> str:
             _l("Weekly analysis of receipt and execution of appeals received from the Government Contact Center (1545)")
         )
     return str(
-        _l("Weekly analysis of receipt and execution of appeals received via «%(channel)s»", channel=enum_label(channel))
+        _l(
+            "Weekly analysis of receipt and execution of appeals received via «%(channel)s»",
+            channel=enum_label(channel),
+        )
     )
 
 
@@ -255,11 +258,17 @@ def rate(part: int, whole: int) -> float | None:
 # Each question is asked in parts whose rows never overlap, each part a range of one index.
 
 
-def _scope(channel: Channel | None) -> list:
-    """The appeals analysed: not cancelled, and received through ``channel`` (None: any)."""
+def _scope(channel: Channel | None, by_receipt: bool = False) -> list:
+    """The appeals analysed: not cancelled, and received through ``channel`` (None: any).
+
+    Only the week's receipt walks the (channel, registration) index; elsewhere the channel is a
+    row test (coalesce() hides the column from the planner), or the database would walk every
+    appeal of the channel instead of the small range of answer moments.
+    """
     conds = [Appeal.status != AppealStatus.CANCELLED]
     if channel is not None:
-        conds.append(Appeal.channel == channel)
+        column = Appeal.channel if by_receipt else sa.func.coalesce(Appeal.channel, Appeal.channel)
+        conds.append(column == channel)
     return conds
 
 
@@ -335,7 +344,7 @@ def summary(week: Week, channel: Channel | None = UKC_CHANNEL) -> Summary:
     scope = _scope(channel)
     s = Summary()
     s.received = db.session.execute(
-        sa.select(sa.func.count()).select_from(Appeal).where(_received(week), *scope)
+        sa.select(sa.func.count()).select_from(Appeal).where(_received(week), *_scope(channel, by_receipt=True))
     ).scalar_one()
     for where, moment in _answered(week):
         on_time, answered = _scalar_pair(
@@ -358,7 +367,7 @@ def _grouped(column, week: Week, channel: Channel | None) -> dict:
     rows = db.session.execute(
         sa.select(column, sa.func.count())
         .select_from(Appeal)
-        .where(_received(week), *_scope(channel))
+        .where(_received(week), *_scope(channel, by_receipt=True))
         .group_by(column)
     )
     return dict(rows.all())
