@@ -145,6 +145,12 @@ def _step(page, action: str, fill=None) -> None:
     form.wait_for(state="visible")
     if fill:
         fill(form)
+    # a field the browser would refuse: say which, rather than waiting for a navigation that never comes
+    invalid = form.evaluate(
+        "f => Array.from(f.elements).filter(e => e.willValidate && !e.checkValidity())"
+        ".map(e => `${e.name}: ${e.validationMessage}`)"
+    )
+    assert not invalid, invalid
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     assert page.locator(".alert-success").count() >= 1, page.inner_text(".alert, body")[:500]

@@ -1,14 +1,14 @@
 """weekly analysis by the answer: an index on the forwarding and dispatch moments
 
 Revision ID: s10_answer_index
-Revises: i11_scale
+Revises: i9_report_scope
 Create Date: 2026-12-01 04:40:00
 """
 
 from alembic import op
 
 revision = "s10_answer_index"
-down_revision = "i11_scale"
+down_revision = "i9_report_scope"
 branch_labels = None
 depends_on = None
 
