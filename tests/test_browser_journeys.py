@@ -209,8 +209,8 @@ def test_an_appeal_goes_from_registration_to_closing_through_every_role(chromium
 
         def resolve(form):
             form.locator("textarea[name=text]").fill("КП «Водоканал»: відновити водопостачання, відповісти заявниці.")
-            water = form.locator("select[name=responsible] option", has_text="Водоканал").first.get_attribute("value")
-            form.locator("select[name=responsible]").select_option(water)
+            # the executor is found by typing a part of its name (a searchable picker, not a long list)
+            _select2_pick(page, "responsible", "Водоканал")
 
         _step(page, "resolve", resolve)
         watch.step("journey-06-resolved")
