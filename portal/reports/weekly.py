@@ -420,7 +420,7 @@ def build(run, path: str, progress) -> None:
 def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     """The weekly analysis as a workbook: summary with the change, receipt, executors, overdue list."""
     from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     header = xlsx.header
     week = analysis.week
@@ -458,8 +458,10 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         _l("Executor: the responsible (first) executor of the resolution."),
     ]
     for i, note in enumerate(notes, start=r + 2):
-        ws.cell(row=i, column=1, value=str(note)).font = Font(italic=True, color="555555")
+        xlsx.note(ws, i, note, columns=4)
     ws.cell(row=r + 7, column=1, value=f"{_l('Made at')}: {format_datetime(datetime.now(UTC))}")
+    report_title = f"{_l('Weekly analysis of receipt and execution of appeals')} {week}"
+    xlsx.page_setup(ws, report_title, 4)
 
     rec = wb.create_sheet(xlsx.sheet_title(_l("Receipt of appeals")))
     rec.column_dimensions["A"].width, rec.column_dimensions["B"].width = 60, 12
@@ -480,6 +482,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.set_categories(Reference(rec, min_col=1, min_row=channel_rows[0], max_row=channel_rows[1]))
         chart.width, chart.height = 18, 8
         rec.add_chart(chart, "D2")
+    xlsx.page_setup(rec, report_title)
 
     ex = wb.create_sheet(xlsx.sheet_title(_l("Executors")))
     header(
@@ -514,8 +517,10 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.title = str(_l("Closed on time and late by executor"))
         chart.add_data(Reference(ex, min_col=3, max_col=4, min_row=1, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(ex, min_col=1, min_row=2, max_row=last))
-        chart.width, chart.height = 20, max(8, 0.6 * len(analysis.executors))
-        ex.add_chart(chart, "H2")
+        chart.width, chart.height = 20, max(7, 0.5 * len(analysis.executors))
+        # below the table, so the sheet prints one page wide at a readable scale
+        ex.add_chart(chart, f"A{last + 3}")
+    xlsx.page_setup(ex, report_title, 1)
 
     od = wb.create_sheet(xlsx.sheet_title(_l("Overdue appeals")))
     header(
@@ -549,4 +554,9 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     if analysis.overdue_truncated:
         od.append([str(_l("Only the first %(n)s are listed.", n=len(analysis.overdue)))])
     od.freeze_panes = "A2"
+    for row_cells in od.iter_rows(min_row=2, max_col=8):
+        for cell in row_cells:
+            cell.alignment = Alignment(wrap_text=cell.column == 8, vertical="top")
+        xlsx.fit_row_height(od, row_cells[0].row)
+    xlsx.page_setup(od, report_title, 1)
     xlsx.save(wb, path)
