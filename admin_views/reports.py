@@ -16,6 +16,7 @@ from wtforms.validators import NumberRange, Optional
 from admin_views.base import PortalModelView
 from portal.auth.permissions import can
 from portal.extensions import db
+from portal.i18n import kyiv_today
 from portal.labels import enum_label
 from portal.models.enums import AuditAction, JobState, ReportKind
 from portal.models.reports import ReportRun
@@ -30,7 +31,8 @@ ACTIVE = (JobState.QUEUED, JobState.STARTED)
 
 class ReportRequestForm(FlaskForm):
     kind = SelectField(_l("Report"), choices=[])
-    week = StringField(_l("Week (ISO)"), description=_l("ISO week, for example 2026-W47"))
+    # the browser's week picker sends the ISO week (2026-W47) that Week.parse reads
+    week = StringField(_l("Week"), render_kw={"type": "week"}, description=_l("Pick the week in the calendar."))
     year = IntegerField(_l("Budget year"), validators=[Optional(), NumberRange(2000, 2100)])
     quarter = StringField(_l("Quarter or year"), description=_l("For example 2026-Q1, or 2026 for the whole year"))
 
@@ -196,9 +198,14 @@ class ReportView(PortalModelView):
         from portal.labels import field_labels
         from portal.models.appeals import Appeal
 
+        following = weekly.next_week(analysis.week) if analysis else None
         return self.render(
             "admin/report_weekly.html",
             analysis=analysis,
+            charts=weekly.chart_data(analysis) if analysis else {},
+            recent_weeks=weekly.recent_weeks(),
+            current_week=str(Week.of(kyiv_today())),
+            next_week=str(following) if following else None,
             week_text=text,
             error=error,
             labels=field_labels(Appeal),

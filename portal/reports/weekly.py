@@ -395,6 +395,62 @@ def analyse(week: Week, progress=None) -> WeeklyAnalysis:
     return analysis
 
 
+def chart_data(analysis: WeeklyAnalysis, executors_limit: int = 15) -> dict:
+    """What the on-screen charts draw (labels and series, JSON-ready): the week against the
+    previous one, receipt by channel, and closed on time / late per executor (the busiest first)."""
+    changes = analysis.changes()
+    busiest = sorted(analysis.executors, key=lambda r: (-(r.closed + r.open_overdue), r.name))[:executors_limit]
+    busiest = [r for r in busiest if r.closed or r.open_overdue]
+    return {
+        "change": {
+            "labels": [label for label, *_ in changes],
+            "datasets": [
+                {"label": str(_l("This week")), "data": [now for _, now, *_ in changes], "colour": "#1f5fa8"},
+                {
+                    "label": str(_l("Previous week")),
+                    "data": [before for _, _, before, *_ in changes],
+                    "colour": "#9bb3cf",
+                },
+            ],
+            "horizontal": True,
+        },
+        "channel": {
+            "labels": [name for name, _ in analysis.by_channel],
+            "datasets": [{"label": str(_l("Appeals received")), "data": [n for _, n in analysis.by_channel]}],
+            "horizontal": True,
+        },
+        "executors": {
+            "labels": [r.name for r in busiest],
+            "datasets": [
+                {"label": str(_l("Closed on time")), "data": [r.closed_on_time for r in busiest], "colour": "#2e7d32"},
+                {"label": str(_l("Closed late")), "data": [r.closed_late for r in busiest], "colour": "#c0392b"},
+                {
+                    "label": str(_l("Overdue at the week's end")),
+                    "data": [r.open_overdue for r in busiest],
+                    "colour": "#8e6c00",
+                },
+            ],
+            "horizontal": True,
+            "stacked": True,
+        },
+    }
+
+
+def recent_weeks(count: int = 12, today: date | None = None) -> list[Week]:
+    """The current week and the ones before it, newest first (the week picker's shortcuts)."""
+    current = Week.of(today or kyiv_today())
+    weeks = [current]
+    while len(weeks) < count:
+        weeks.append(weeks[-1].previous())
+    return weeks
+
+
+def next_week(week: Week, today: date | None = None) -> Week | None:
+    """The week after ``week``, unless that is still to come."""
+    following = Week.of(week.first_day + timedelta(days=7))
+    return following if following.first_day <= (today or kyiv_today()) else None
+
+
 # --- the report run ---------------------------------------------------------------------------
 
 
