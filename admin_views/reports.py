@@ -16,7 +16,6 @@ from wtforms.validators import NumberRange, Optional
 from admin_views.base import PortalModelView
 from portal.auth.permissions import can
 from portal.extensions import db
-from portal.i18n import kyiv_today
 from portal.labels import enum_label
 from portal.models.enums import AuditAction, JobState, ReportKind
 from portal.models.reports import ReportRun
@@ -31,8 +30,9 @@ ACTIVE = (JobState.QUEUED, JobState.STARTED)
 
 class ReportRequestForm(FlaskForm):
     kind = SelectField(_l("Report"), choices=[])
-    # the browser's week picker sends the ISO week (2026-W47) that Week.parse reads
-    week = StringField(_l("Week"), render_kw={"type": "week"}, description=_l("Pick the week in the calendar."))
+    # the recent weeks to pick from (weekly.week_choices); the value is the ISO week that Week.parse reads,
+    # and a week given otherwise (the URL) is checked there, with its message
+    week = SelectField(_l("Week"), choices=[], validate_choice=False)
     year = IntegerField(_l("Budget year"), validators=[Optional(), NumberRange(2000, 2100)])
     quarter = StringField(_l("Quarter or year"), description=_l("For example 2026-Q1, or 2026 for the whole year"))
 
@@ -137,6 +137,7 @@ class ReportView(PortalModelView):
             form.kind.data = request.args.get("kind") or (form.kind.choices[0][0] if form.kind.choices else "")
             form.week.data = request.args.get("week") or str(Week.last_complete())
             form.quarter.data = request.args.get("quarter") or str(quarterly.Period.last_complete())
+        form.week.choices = weekly.week_choices(form.week.data or "")
         if form.validate_on_submit():
             params = {"week": form.week.data, "year": form.year.data, "quarter": form.quarter.data}
             try:
@@ -203,8 +204,7 @@ class ReportView(PortalModelView):
             "admin/report_weekly.html",
             analysis=analysis,
             charts=weekly.chart_data(analysis) if analysis else {},
-            recent_weeks=weekly.recent_weeks(),
-            current_week=str(Week.of(kyiv_today())),
+            week_choices=weekly.week_choices(str(analysis.week) if analysis else text),
             next_week=str(following) if following else None,
             week_text=text,
             error=error,

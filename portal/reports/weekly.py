@@ -445,6 +445,46 @@ def recent_weeks(count: int = 12, today: date | None = None) -> list[Week]:
     return weeks
 
 
+def week_choices(selected: str = "", count: int = 104, today: date | None = None) -> list[tuple[str, str]]:
+    """(value, label) of the recent weeks for a week picker, newest first; a ``selected`` week that is
+    not among them (an older one, or text that is no week at all) is kept at the top as it was given."""
+    choices = [
+        (
+            str(w),
+            str(
+                _l(
+                    "Week %(number)s: %(first)s – %(last)s",
+                    number=w.number,
+                    first=format_date(w.first_day),
+                    last=format_date(w.last_day),
+                )
+            ),
+        )
+        for w in recent_weeks(count, today)
+    ]
+    if selected and selected not in {value for value, _ in choices}:
+        try:
+            week = Week.parse(selected)
+        except DomainError:
+            choices.insert(0, (selected, selected))
+        else:
+            choices.insert(
+                0,
+                (
+                    str(week),
+                    str(
+                        _l(
+                            "Week %(number)s: %(first)s – %(last)s",
+                            number=week.number,
+                            first=format_date(week.first_day),
+                            last=format_date(week.last_day),
+                        )
+                    ),
+                ),
+            )
+    return choices
+
+
 def next_week(week: Week, today: date | None = None) -> Week | None:
     """The week after ``week``, unless that is still to come."""
     following = Week.of(week.first_day + timedelta(days=7))

@@ -1,8 +1,16 @@
-// The weekly analysis on screen: its charts (Chart.js, vendored in static/vendor/) and the week picker.
+// The weekly analysis on screen: its charts (Chart.js, vendored in static/vendor/), drawn from each
+// canvas's data-chart (labels, datasets; horizontal and stacked flags).
 (function () {
   "use strict";
 
   var COLOURS = ["#1f5fa8", "#c0392b", "#2e7d32", "#8e6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"];
+
+  var LABEL_MAX = 22;  // a long category is cut on the axis; the tooltip shows it whole
+
+  function shortLabel(value) {
+    var label = String(this.getLabelForValue(value));
+    return label.length > LABEL_MAX ? label.slice(0, LABEL_MAX - 1) + "…" : label;
+  }
 
   function draw(canvas) {
     var spec;
@@ -12,8 +20,7 @@
       return;
     }
     if (!spec || !spec.labels || !spec.labels.length) {
-      canvas.parentNode.classList.add("weekly-chart-empty");
-      return;
+      return;  // the page says "no rows" instead
     }
     var datasets = spec.datasets.map(function (set, i) {
       return { label: set.label, data: set.data, backgroundColor: set.colour || COLOURS[i % COLOURS.length] };
@@ -28,8 +35,8 @@
         animation: false,
         plugins: { legend: { display: datasets.length > 1, position: "bottom" } },
         scales: {
-          x: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0 } },
-          y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0 } }
+          x: { stacked: !!spec.stacked, beginAtZero: true, ticks: spec.horizontal ? { precision: 0 } : { callback: shortLabel } },
+          y: { stacked: !!spec.stacked, beginAtZero: true, ticks: spec.horizontal ? { callback: shortLabel } : { precision: 0 } }
         }
       }
     });
@@ -40,15 +47,6 @@
       window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
       Array.prototype.forEach.call(document.querySelectorAll("canvas[data-chart]"), draw);
     }
-    // a recent week picked from the list goes into the week field and shows at once
-    Array.prototype.forEach.call(document.querySelectorAll("select[data-week-target]"), function (select) {
-      select.addEventListener("change", function () {
-        var target = document.getElementById(select.getAttribute("data-week-target"));
-        if (!select.value || !target) { return; }
-        target.value = select.value;
-        if (target.form) { target.form.submit(); }
-      });
-    });
   }
 
   if (document.readyState === "loading") {
