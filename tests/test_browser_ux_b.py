@@ -172,3 +172,31 @@ def test_the_weekly_page_draws_its_charts(site, chromium):
         axe.check("weekly page (axe)")
     assert drawn == [True, True, True]
     assert watch.problems == [] and axe.problems == []
+
+
+def test_the_history_tab_shows_the_changes_and_one_line_of_views(site, chromium):
+    url, users, appeals, _estimate = site
+    appeal = appeals[0]
+    appeal.summary = "Відсутнє гаряче водопостачання з 1 листопада"
+    db.session.commit()
+    with office_page(chromium) as page:
+        login(page, url, users[Role.CLERK].username, PASSWORD)
+        for _ in range(3):  # the clerk opens the card three times: three views of personal data
+            page.goto(f"{url}/admin/appeal/details/?id={appeal.id}")
+    with office_page(chromium, bypass_csp=True) as page:
+        watch = PageWatch(page, {"auditor", "clerk", "system"})  # "system": the fixture wrote the rows
+        login(page, url, users[Role.AUDITOR].username, PASSWORD)
+        page.goto(f"{url}/admin/appeal/details/?id={appeal.id}")
+        page.click("#history-tab")
+        page.wait_for_selector("#history-views", state="visible")
+        summary = page.inner_text("#history-views summary")
+        rows_hidden = page.locator("#history-views tbody tr").first.is_visible()
+        page.click("#history-views summary")
+        rows_shown = page.locator("#history-views tbody tr").count()
+        change = page.locator("#history-pane .portal-history").inner_text()
+        watch.check("history tab")
+        screenshot(page, "history-tab.png")
+    assert "переглядали 4 рази" in summary, summary  # three by the clerk, one by the auditor
+    assert not rows_hidden and rows_shown == 4
+    assert "з 1 листопада" in change
+    assert watch.problems == []

@@ -147,3 +147,46 @@ def test_the_column_chooser_refuses_a_column_the_list_does_not_have(client, auth
     auth.as_role(Role.CLERK)
     response = post_form(client, "/admin/appeal/columns/", {"column": ["password_hash"]}, follow_redirects=True)
     assert "Такої колонки в списку немає" in response.get_data(as_text=True)
+
+
+# --- the History tab and the audit screens ---------------------------------------------------------
+
+
+def test_the_history_tab_groups_personal_data_views_and_keeps_the_changes(client, auth):
+    from tests.test_audit_views import add_entry
+
+    appeal = make_appeal(summary="Немає опалення")
+    db.session.commit()
+    appeal.summary = "Немає опалення з 1 листопада"
+    db.session.commit()
+    for _ in range(30):  # more views than the tab's 20 lines: before, they pushed every change out
+        add_entry(action=AuditAction.VIEW_PERSONAL_DATA, model="Appeal", record_id=str(appeal.id), username="petrenko")
+    auth.as_role(Role.AUDITOR)  # opening the card logs one more view
+    html = client.get(f"/admin/appeal/details/?id={appeal.id}").get_data(as_text=True)
+    pane = html.split('id="history-pane"', 1)[1]
+    assert '<details class="mb-2 portal-history-views" id="history-views">' in pane
+    assert "Персональні дані переглядали 31 раз" in pane  # 31: "раз", as Ukrainian counts it
+    assert "Немає опалення з 1 листопада" in pane  # the change is still on the tab
+    changes = pane.split("</details>", 1)[1]
+    assert "Перегляд персональних даних" not in changes.split("</table>", 1)[0]
+
+
+def test_the_audit_list_names_the_record_it_is_narrowed_to_in_ukrainian(client, auth):
+    appeal = make_appeal(reg_number="T-777/26")
+    db.session.commit()
+    auth.as_role(Role.AUDITOR)
+    for value in (f"Appeal:{appeal.id}", f"Звернення:{appeal.id}"):  # the class name still works in links
+        html = client.get("/admin/audit_log/", query_string={"flt0_object": value}).get_data(as_text=True)
+        assert "Історія запису: Звернення № T-777/26, разом з його частинами" in html
+        assert "тип:ID" not in html
+    assert f"Appeal:{appeal.id}" not in html  # the Ukrainian form shows no class name
+
+
+def test_denials_under_every_screen_show_a_ukrainian_type(app):
+    from portal.i18n import default_locale
+    from portal.services import history
+
+    with default_locale():
+        for area in ("applicant", "calendar_day", "intake", "records", "budget_estimate", "ukc_results"):
+            label = history.model_label(area)
+            assert label != area and not label.isascii(), (area, label)
