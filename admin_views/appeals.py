@@ -241,6 +241,7 @@ class AppealView(PortalModelView):
     column_default_visible = (
         "reg_number",
         "received_at",
+        "ukc_number",
         "applicant",
         "is_privileged",
         "summary",

@@ -21,12 +21,13 @@ from admin_views import compat
 from admin_views.base import PortalModelView
 from admin_views.filters import AuditFilter
 from portal.auth.permissions import can
-from portal.i18n import kyiv_today, to_kyiv
+from portal.i18n import to_kyiv
 from portal.labels import enum_label
 from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction, ReportKind, Role
 from portal.services import audit, history
 from portal.services.errors import DomainError
+from portal.services.export import attachment_header
 from portal.services.pii import reveal
 
 # every Flask-Admin route that could change an entry
@@ -239,11 +240,10 @@ class AuditLogView(PortalModelView):
             return redirect(url_for("report.index_view"))
         from flask import Response, stream_with_context
 
-        filename = f"audit_log_{kyiv_today():%Y-%m-%d}.csv"
         return Response(
             stream_with_context(history.iter_csv(query)),
             mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={filename}"},
+            headers={"Content-Disposition": attachment_header(str(self.name), "csv")},
         )
 
 

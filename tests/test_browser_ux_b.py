@@ -120,7 +120,7 @@ def test_the_column_chooser_remembers_the_columns_in_the_browser(site, chromium)
         login(page, url, users[Role.CLERK].username, PASSWORD)
         page.goto(f"{url}/admin/appeal/")
         page.click("#column-chooser-toggle")
-        page.check("#column-ukc_number")
+        page.check("#column-channel")
         page.uncheck("#column-topic")
         with page.expect_navigation():
             page.click("#column-chooser button[type=submit]:not([name])")
@@ -128,7 +128,7 @@ def test_the_column_chooser_remembers_the_columns_in_the_browser(site, chromium)
         page.goto(f"{url}/admin/appeal/")  # a fresh load: remembered on the server
         headers = page.eval_on_selector_all("th.column-header", "els => els.map(e => e.className)")
         overflow = page.evaluate(PAGE_SCROLLS_SIDEWAYS)
-    assert any("col-ukc_number" in h for h in headers) and not any("col-topic" in h for h in headers)
+    assert any("col-channel" in h for h in headers) and not any("col-topic" in h for h in headers)
     assert overflow <= 0
 
 

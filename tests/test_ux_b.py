@@ -109,7 +109,7 @@ def test_the_appeals_list_shows_the_due_date_and_the_executor_by_default(client,
     db.session.commit()
     columns = header_columns(client.get("/admin/appeal/").get_data(as_text=True))
     assert "due_date" in columns and "main_executor" in columns and "summary" in columns
-    assert "ukc_number" not in columns  # offered by the chooser, not shown until chosen
+    assert "channel" not in columns  # offered by the chooser, not shown until chosen
 
 
 def test_the_columns_a_user_chooses_are_remembered_for_that_user_only(client, auth):
@@ -118,23 +118,21 @@ def test_the_columns_a_user_chooses_are_remembered_for_that_user_only(client, au
     make_appeal(summary="Тест")
     db.session.commit()
     clerk = auth.as_role(Role.CLERK)
-    response = post_form(
-        client, "/admin/appeal/columns/", {"column": ["due_date", "ukc_number"], "url": "/admin/appeal/"}
-    )
+    response = post_form(client, "/admin/appeal/columns/", {"column": ["due_date", "channel"], "url": "/admin/appeal/"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/appeal/")
     assert header_columns(client.get("/admin/appeal/").get_data(as_text=True)) == [
         "reg_number",
-        "ukc_number",
+        "channel",
         "due_date",
     ]
     auth.logout()
     auth.as_role(Role.CLERK)  # another clerk still sees the defaults
-    assert "ukc_number" not in header_columns(client.get("/admin/appeal/").get_data(as_text=True))
+    assert "channel" not in header_columns(client.get("/admin/appeal/").get_data(as_text=True))
     auth.logout()
     auth.login(clerk.username)  # remembered on the server: a new session of the same user
     assert header_columns(client.get("/admin/appeal/").get_data(as_text=True)) == [
         "reg_number",
-        "ukc_number",
+        "channel",
         "due_date",
     ]
     post_form(client, "/admin/appeal/columns/", {"reset": "1", "url": "/admin/appeal/"})
@@ -190,3 +188,61 @@ def test_denials_under_every_screen_show_a_ukrainian_type(app):
         for area in ("applicant", "calendar_day", "intake", "records", "budget_estimate", "ukc_results"):
             label = history.model_label(area)
             assert label != area and not label.isascii(), (area, label)
+
+
+# --- CSV for Ukrainian Excel ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, latin",
+    [
+        ("Звернення", "Zvernennia"),
+        ("Журнал аудиту", "Zhurnal audytu"),
+        ("Виконавці", "Vykonavtsi"),
+        ("Штатні посади", "Shtatni posady"),
+        ("Згорани Їжакевич Юрій Яготин", "Zghorany Yizhakevych Yurii Yahotyn"),
+        ("Кошторис 2026", "Koshtorys 2026"),
+    ],
+)
+def test_transliteration_follows_the_national_rules(text, latin):
+    from portal.services.export import transliterate
+
+    assert transliterate(text) == latin
+
+
+def test_an_export_is_named_after_the_screen_and_the_kyiv_date_and_time():
+    from datetime import UTC, datetime
+
+    from portal.services.export import attachment_header, export_filename
+
+    moment = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)  # 09:30 in Kyiv
+    assert export_filename("Звернення", "csv", moment) == (
+        "zvernennia-2026-12-01-0930.csv",
+        "Звернення-2026-12-01-0930.csv",
+    )
+    header = attachment_header("Журнал аудиту", "csv", moment)
+    assert header.startswith('attachment; filename="zhurnal-audytu-2026-12-01-0930.csv"; filename*=UTF-8' + "''")
+
+
+def test_the_appeals_export_opens_in_ukrainian_excel(client, auth):
+    import csv
+
+    auth.as_role(Role.CLERK)
+    make_appeal(summary="Опалення; гаряча вода, тиск")
+    db.session.commit()
+    response = client.get("/admin/appeal/export/csv/")
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="zvernennia-' in disposition and disposition.split('"')[1].endswith(".csv")
+    assert "filename*=UTF-8''%D0%97%D0%B2%D0%B5%D1%80%D0%BD%D0%B5%D0%BD%D0%BD%D1%8F-" in disposition
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows[0]) == len(rows[1]) > 5  # ";" separates every cell
+    assert "Опалення; гаряча вода, тиск" in rows[1]
+
+
+def test_the_audit_log_export_is_named_and_separated_the_same_way(client, auth):
+    auth.as_role(Role.AUDITOR)
+    response = client.get("/admin/audit_log/export/csv/?flt0_model=Order")
+    assert 'filename="istoriia-' in response.headers["Content-Disposition"]  # the screen «Історія»
+    assert response.get_data().startswith(b"\xef\xbb\xbf") and b";" in response.get_data().splitlines()[0]
