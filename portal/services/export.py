@@ -138,7 +138,7 @@ def csv_lines(rows: Iterable[Iterable]) -> Iterator[str]:
 
 # The national transliteration (CMU resolution 55 of 27.01.2010): the second value is used at
 # the start of a word.
-_TRANSLIT = {
+_TRANSLIT: dict[str, str | tuple[str, str]] = {
     "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": ("ie", "ye"),
     "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": ("i", "yi"), "й": ("i", "y"), "к": "k", "л": "l",
     "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
@@ -154,14 +154,13 @@ def transliterate(text: str) -> str:
     previous = ""
     for char in str(text):
         lower = char.lower()
-        value = _TRANSLIT.get(lower)
-        if value is None:
+        found = _TRANSLIT.get(lower)
+        if found is None:
             out.append(char)
             start = not char.isalnum()
             previous = lower
             continue
-        if isinstance(value, tuple):
-            value = value[1] if start else value[0]
+        value = (found[1] if start else found[0]) if isinstance(found, tuple) else found
         if lower == "г" and previous == "з":
             value = "gh"  # "зг" → "zgh", not "zh" (Згорани → Zghorany)
         out.append(value.capitalize() if char.isupper() and value else value)
