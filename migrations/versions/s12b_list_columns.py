@@ -1,7 +1,7 @@
 """the appeals list's columns chosen per user (issue 12)
 
 Revision ID: s12b_list_columns
-Revises: i11_scale
+Revises: i9_report_scope
 Create Date: 2026-12-01 05:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "s12b_list_columns"
-down_revision = "i11_scale"
+down_revision = "i9_report_scope"
 branch_labels = None
 depends_on = None
 
