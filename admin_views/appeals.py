@@ -553,7 +553,7 @@ class AppealView(PortalModelView):
     @expose("/columns/", methods=("POST",))
     def columns_view(self):
         """Remember the columns the user ticked in the chooser (``reset`` returns to the defaults)."""
-        available = [name for name, _label in self._list_columns]
+        available = [name for name, _label in self.get_list_columns()]
         chosen = [] if request.form.get("reset") else request.form.getlist("column")
         try:
             preferences.set_list_columns(current_user, self.endpoint, chosen, available, self.column_required)
