@@ -84,7 +84,7 @@ def test_the_card_is_downloaded_from_the_appeal_card_and_logged(client, auth, re
     assert "rkk-" in response.headers["Content-Disposition"]
     assert resolved_appeal.applicant.full_name in docx_text(response.data)
     actions = db.session.execute(
-        sa.select(AuditLog.action).where(AuditLog.model == "Appeal", AuditLog.record_id == resolved_appeal.id)
+        sa.select(AuditLog.action).where(AuditLog.model == "Appeal", AuditLog.record_id == str(resolved_appeal.id))
     ).scalars()
     assert AuditAction.DOWNLOAD in set(actions)
 
