@@ -6,6 +6,7 @@ The view stays declarative: registration, transitions and files go through
 
 from __future__ import annotations
 
+import io
 import os
 
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ from admin_views.forms.appeals import (
 )
 from admin_views.forms.fields import enum_select, form_errors
 from admin_views.forms.pickers import AppealLoader, ApplicantLoader, TopicLoader
+from portal import registration_card
 from portal.auth.permissions import can
 from portal.extensions import db
 from portal.i18n import format_date
@@ -62,7 +64,8 @@ from portal.models.enums import (
 )
 from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
-from portal.services import attachments, audit, deadlines, registration, workflow
+from portal.redirects import safe_next
+from portal.services import attachments, audit, deadlines, preferences, registration, workflow
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
@@ -233,6 +236,21 @@ class AppealView(PortalModelView):
         "due_date",
         "main_executor",
     )
+    # the columns shown until a user chooses (the column chooser); at 1280 px the due date and the
+    # executor fit without sideways scrolling. The registration number opens the card: always shown.
+    column_default_visible = (
+        "reg_number",
+        "received_at",
+        "ukc_number",
+        "applicant",
+        "is_privileged",
+        "summary",
+        "topic",
+        "status",
+        "due_date",
+        "main_executor",
+    )
+    column_required = ("reg_number",)
     column_sortable_list = (
         "reg_number",
         "received_at",
@@ -369,7 +387,13 @@ class AppealView(PortalModelView):
     )
 
     # custom routes → permission action (the workflow service then checks the specific step)
-    extra_view_actions = {"transition_view": "details", "attach_view": "attach", "download_view": "details"}
+    extra_view_actions = {
+        "transition_view": "details",
+        "attach_view": "attach",
+        "download_view": "details",
+        "card_document_view": "details",
+        "columns_view": "list",
+    }
     action_permissions: dict = {}
 
     def __init__(self, model, *args, **kwargs):
@@ -510,7 +534,34 @@ class AppealView(PortalModelView):
         model = kwargs.get("model")
         if template == self.details_template and model is not None:
             kwargs.update(self.details_context(model))
+        if template == self.list_template and "list_columns" in kwargs:
+            kwargs.update(self.column_chooser_context(kwargs["list_columns"]))
         return super().render(template, **kwargs)
+
+    # --- the list's columns, chosen per user ------------------------------------------------------
+    def column_chooser_context(self, all_columns) -> dict:
+        """The list's columns as this user chose them, and what the chooser offers."""
+        available = [name for name, _label in all_columns]
+        shown = preferences.list_columns(current_user, self.endpoint, available, self.column_default_visible)
+        return {
+            "list_columns": [(name, label) for name, label in all_columns if name in shown],
+            "column_choices": [
+                (name, label, name in shown, name in self.column_required) for name, label in all_columns
+            ],
+        }
+
+    @expose("/columns/", methods=("POST",))
+    def columns_view(self):
+        """Remember the columns the user ticked in the chooser (``reset`` returns to the defaults)."""
+        available = [name for name, _label in self.get_list_columns()]
+        chosen = [] if request.form.get("reset") else request.form.getlist("column")
+        try:
+            preferences.set_list_columns(current_user, self.endpoint, chosen, available, self.column_required)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(safe_next(request.form.get("url"), self.get_url(".index_view")))
 
     def details_context(self, appeal: Appeal) -> dict:
         actions = workflow.available_actions(current_user, appeal)
@@ -656,6 +707,27 @@ class AppealView(PortalModelView):
         )
         return send_file(
             path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
+        )
+
+    @expose("/card/")
+    def card_document_view(self):
+        """The registration-and-control card (РКК) as DOCX; the applicant's data only for roles that see it."""
+        appeal = self.get_one(request.args.get("id", ""))
+        if appeal is None:
+            abort(404)
+        show_personal = can(current_user, "appeal", "view_personal_data") and appeal.applicant is not None
+        data = registration_card.render(appeal, show_personal=show_personal)
+        audit.log_event_now(
+            AuditAction.DOWNLOAD, model="Appeal", record_id=appeal.id, label=str(appeal), detail="registration card"
+        )
+        if show_personal:
+            audit.log_event_now(AuditAction.VIEW_PERSONAL_DATA, model="Appeal", record_id=appeal.id, label=str(appeal))
+        return send_file(
+            io.BytesIO(data),
+            mimetype=registration_card.DOCX_MIMETYPE,
+            as_attachment=True,
+            download_name=registration_card.filename(appeal),
+            max_age=0,
         )
 
 

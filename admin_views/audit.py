@@ -21,12 +21,13 @@ from admin_views import compat
 from admin_views.base import PortalModelView
 from admin_views.filters import AuditFilter
 from portal.auth.permissions import can
-from portal.i18n import kyiv_today, to_kyiv
+from portal.i18n import to_kyiv
 from portal.labels import enum_label
 from portal.models.audit import AuditLog
 from portal.models.enums import AuditAction, ReportKind, Role
 from portal.services import audit, history
 from portal.services.errors import DomainError
+from portal.services.export import attachment_header
 from portal.services.pii import reveal
 
 # every Flask-Admin route that could change an entry
@@ -86,6 +87,7 @@ class AuditLogView(PortalModelView):
     action_permissions: dict[str, str] = {}
     can_view_details = True
     details_template = "admin/audit_details.html"
+    list_template = "admin/audit_list.html"
 
     # millions of rows: no COUNT, newest first by id, only index-backed filters, sorts and search
     simple_list_pager = True
@@ -126,7 +128,7 @@ class AuditLogView(PortalModelView):
         AuditFilter("user", AuditLog.username, _l("User"), _l("is")),
         AuditFilter("model", AuditLog.model, _l("Object type"), _l("is"), options=history.model_choices),
         AuditFilter("record", AuditLog.record_id, _l("Record ID"), _l("is")),
-        AuditFilter("object", AuditLog.record_id, _l("Record with its parts"), _l("type:ID")),
+        AuditFilter("object", AuditLog.record_id, _l("Record with its parts"), _l("type:number")),
         AuditFilter("action", AuditLog.action, _l("Action"), _l("is"), options=history.action_choices),
         AuditFilter("from", AuditLog.at, _l("Date"), _l("from"), data_type="datepicker"),
         AuditFilter("to", AuditLog.at, _l("Date"), _l("to"), data_type="datepicker"),
@@ -166,6 +168,8 @@ class AuditLogView(PortalModelView):
 
     # --- an entry about an applicant is itself personal data --------------------------------
     def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["filtered_records"] = self.filtered_records()
         entry = kwargs.get("model")
         if (
             template == self.details_template
@@ -181,6 +185,19 @@ class AuditLogView(PortalModelView):
                 detail=f"audit entry #{entry.id}",
             )
         return super().render(template, **kwargs)
+
+    def filtered_records(self) -> list[str]:
+        """The records the list is narrowed to (the "record with its parts" filter), in words."""
+        described = []
+        for flt, raw in compat.active_filters(self):
+            if flt.audit_key != "object":
+                continue
+            try:
+                model_name, record_id = history.clean_filter("object", raw)
+            except ValueError:
+                continue
+            described.append(history.describe_record(model_name, record_id))
+        return described
 
     # --- export: streamed CSV when small, a background job when large ---------------------------
     def export_params(self) -> tuple[list[list[str]], str]:
@@ -223,11 +240,10 @@ class AuditLogView(PortalModelView):
             return redirect(url_for("report.index_view"))
         from flask import Response, stream_with_context
 
-        filename = f"audit_log_{kyiv_today():%Y-%m-%d}.csv"
         return Response(
             stream_with_context(history.iter_csv(query)),
             mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={filename}"},
+            headers={"Content-Disposition": attachment_header(str(self.name), "csv")},
         )
 
 

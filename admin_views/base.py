@@ -37,7 +37,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.utils import secure_filename
 from wtforms import Form as WTForm
 
 from admin_views import compat, paging
@@ -49,7 +48,7 @@ from portal.i18n import format_date, format_datetime, format_money
 from portal.models.enums import AuditAction
 from portal.services import audit
 from portal.services.errors import DomainError
-from portal.services.export import csv_lines, neutralise_formula
+from portal.services.export import attachment_header, csv_lines, neutralise_formula
 
 
 def _fmt_date(view, value, *args):
@@ -523,9 +522,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                     break
                 yield [self.get_export_value(model, name) for name, _ in columns]
 
-        filename = secure_filename(self.get_export_name(export_type="csv"))
         return Response(
             stream_with_context(csv_lines(rows())),
-            headers={"Content-Disposition": f"attachment;filename={filename}"},
+            headers={"Content-Disposition": attachment_header(str(self.name), "csv")},
             mimetype="text/csv",
         )

@@ -30,7 +30,9 @@ ACTIVE = (JobState.QUEUED, JobState.STARTED)
 
 class ReportRequestForm(FlaskForm):
     kind = SelectField(_l("Report"), choices=[])
-    week = StringField(_l("Week (ISO)"), description=_l("ISO week, for example 2026-W47"))
+    # the recent weeks to pick from (weekly.week_choices); the value is the ISO week that Week.parse reads,
+    # and a week given otherwise (the URL) is checked there, with its message
+    week = SelectField(_l("Week"), choices=[], validate_choice=False)
     # checked by the report itself (a clear message; the other kinds ignore it)
     channel = SelectField(_l("Appeals received via"), choices=[], validate_choice=False)
     year = IntegerField(_l("Budget year"), validators=[Optional(), NumberRange(2000, 2100)])
@@ -150,6 +152,7 @@ class ReportView(PortalModelView):
             form.week.data = request.args.get("week") or str(Week.last_complete())
             form.channel.data = request.args.get("channel") or weekly.channel_param(weekly.UKC_CHANNEL)
             form.quarter.data = request.args.get("quarter") or str(quarterly.Period.last_complete())
+        form.week.choices = weekly.week_choices(form.week.data or "")
         if form.validate_on_submit():
             params = {
                 "week": form.week.data,
@@ -218,9 +221,13 @@ class ReportView(PortalModelView):
         from portal.labels import field_labels
         from portal.models.appeals import Appeal
 
+        following = weekly.next_week(analysis.week) if analysis else None
         return self.render(
             "admin/report_weekly.html",
             analysis=analysis,
+            charts=weekly.chart_data(analysis) if analysis else {},
+            week_choices=weekly.week_choices(str(analysis.week) if analysis else text),
+            next_week=str(following) if following else None,
             week_text=text,
             channel_text=channel_text,
             channel_choices=weekly_channel_choices(),

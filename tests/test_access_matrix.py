@@ -59,6 +59,8 @@ EXTRA_ROUTES = {
     ("appeal", "/transition/"): {"POST": WORKFLOW},
     ("appeal", "/attach/"): {"POST": "attach"},
     ("appeal", "/attachment/<int:attachment_id>"): {"GET": "details"},
+    ("appeal", "/card/"): {"GET": "details"},  # the registration-and-control card (DOCX)
+    ("appeal", "/columns/"): {"POST": "list"},  # the list's column chooser (the user's own preference)
     ("report", "/download/<int:run_id>"): {"GET": "download"},
     ("report", "/weekly/"): {"GET": WEEKLY},
     ("report", "/quarterly/"): {"GET": QUARTERLY},

@@ -81,7 +81,7 @@ def poisoned(app):
 
 
 def _csv_cells(text: str) -> list[str]:
-    return [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))) for cell in row]
+    return [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";") for cell in row]
 
 
 def _xlsx_cells(path: str) -> list:

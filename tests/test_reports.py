@@ -420,6 +420,29 @@ def test_weekly_page_shows_the_figures_in_ukrainian(client, auth, week_data):
     assert "Щотижневий аналіз надходження та виконання звернень" in html
 
 
+def test_weekly_page_draws_its_charts_from_served_files_and_picks_the_week(client, auth, week_data):
+    import html as html_lib
+    import json
+    import re
+
+    auth.as_role(Role.DIRECTOR)
+    html = client.get("/admin/report/weekly/?week=2026-W47").get_data(as_text=True)
+    assert re.search(r'<select id="week" name="week"[^>]*>.*<option value="2026-W47" selected>', html, re.S)
+    assert "/static/vendor/chart-4.6.1.umd.min.js" in html and "https://" not in html.split("<body")[1]
+    specs = {
+        m.group(1): json.loads(html_lib.unescape(m.group(2)))
+        for m in re.finditer(r'<canvas id="chart-(\w+)"[^>]*data-chart="([^"]*)"', html)
+    }
+    assert set(specs) == {"change", "channel", "executors"}
+    assert specs["change"]["datasets"][0]["data"] == [2, 2, 1, 2, 3]
+    executors = specs["executors"]
+    assert "Водоканал" in executors["labels"] and len(executors["datasets"]) == 3
+    assert "week=2026-W46" in html  # the previous week, one click away
+    response = client.get("/static/vendor/chart-4.6.1.umd.min.js")
+    assert response.status_code == 200 and b"Chart.js v4.6.1" in response.data
+    response.close()
+
+
 def test_weekly_page_is_denied_to_roles_without_the_weekly_report(client, auth, app):
     auth.as_role(Role.ACCOUNTANT)
     assert client.get("/admin/report/weekly/").status_code == 403

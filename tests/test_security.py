@@ -351,8 +351,9 @@ def test_spreadsheet_formulas_are_neutralised(value, expected):
 
 
 def test_csv_lines_start_with_a_bom_and_quote_cells():
-    lines = list(csv_lines([["a", "b,c"], [None, 1]]))
-    assert lines == ["\ufeff", 'a,"b,c"\r\n', ",1\r\n"]
+    # ";" separates the cells (Ukrainian Excel's list separator): a cell holding one is quoted
+    lines = list(csv_lines([["a", "b;c", "d,e"], [None, 1]]))
+    assert lines == ["\ufeff", 'a;"b;c";d,e\r\n', ";1\r\n"]
 
 
 def test_export_is_streamed_capped_and_neutralised(app, client, auth):

@@ -23,4 +23,4 @@ from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffP
 from portal.models.records import AnonymisationProposal, AnonymisedApplicant, ApplicantKey, BackupRun  # noqa: F401
 from portal.models.reference import Direction, Kekv, PrivilegeCategory, ResultCode, SocialStatus, Topic  # noqa: F401
 from portal.models.reports import ReportRun  # noqa: F401
-from portal.models.users import User  # noqa: F401
+from portal.models.users import ListPreference, User  # noqa: F401

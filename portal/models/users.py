@@ -60,3 +60,19 @@ class User(UserMixin, TimestampMixin, Model):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+
+class ListPreference(Model):
+    """The columns a user chose to see on a list screen (the appeals list's column chooser)."""
+
+    __tablename__ = "list_preference"
+    __table_args__ = (sa.UniqueConstraint("user_id", "view", name="uq_list_preference_user_view"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), info={"label": _l("User")}
+    )  # the unique constraint's index serves the lookup by (user, view)
+    view: Mapped[str] = mapped_column(sa.String(64), info={"label": _l("Screen")})
+    columns: Mapped[list] = mapped_column(sa.JSON, default=list, info={"label": _l("Columns")})
+
+    def __str__(self) -> str:
+        return f"{self.view}: {', '.join(self.columns or [])}"

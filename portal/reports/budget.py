@@ -121,9 +121,12 @@ def build(run: ReportRun, path: str, progress) -> None:
         ws.cell(row=row, column=7).number_format = xlsx.PERCENT
         row += 1
 
+    report_title = f"{_l('Budget execution')} {year}"
+    xlsx.page_setup(ws, report_title, 4)
+
     by_month = wb.create_sheet(xlsx.sheet_title(_l("By month")))
     month_names = [f"{m:02d}" for m in range(1, 13)]
-    xlsx.header(by_month, 1, [_l("KEKV"), _l("Indicator")] + month_names + [_l("Whole year")], [10, 12] + [12] * 13)
+    xlsx.header(by_month, 1, [_l("KEKV"), _l("Indicator")] + month_names + [_l("Whole year")], [8, 20] + [12] * 13)
     totals_plan, totals_actual = [Decimal("0")] * 12, [Decimal("0")] * 12
     for code, _name, *plan in plan_rows:
         plan = [Decimal(p or 0) for p in plan]
@@ -132,6 +135,11 @@ def build(run: ReportRun, path: str, progress) -> None:
         by_month.append([code, str(_l("Actual spending"))] + [float(s) for s in spent] + [float(sum(spent))])
         totals_plan = [a + b for a, b in zip(totals_plan, plan)]
         totals_actual = [a + b for a, b in zip(totals_actual, spent)]
+    for cells in by_month.iter_rows(min_row=2, min_col=3, max_col=15):
+        for cell in cells:
+            cell.number_format = xlsx.MONEY
+    by_month.freeze_panes = "C2"
+    xlsx.page_setup(by_month, report_title, 1)
     progress(80)
 
     chart_ws = wb.create_sheet(xlsx.sheet_title(_l("Totals by month")))
@@ -144,4 +152,5 @@ def build(run: ReportRun, path: str, progress) -> None:
     chart.set_categories(Reference(chart_ws, min_col=1, min_row=2, max_row=13))
     chart.width, chart.height = 22, 10
     chart_ws.add_chart(chart, "E2")
+    xlsx.page_setup(chart_ws, report_title, 1)
     xlsx.save(wb, path)

@@ -33,6 +33,7 @@ from portal.models.enums import (
     Sex,
 )
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
+from portal.reports import xlsx
 from portal.services import deadlines
 from portal.services.errors import DomainError
 
@@ -306,18 +307,15 @@ def title(period: Period) -> str:
 
 def write_xlsx(stats: Statistics, path: str) -> None:
     """The statistics as a workbook: one sheet, the sections one under another."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook()
+    wb = xlsx.workbook()
     ws = wb.active
-    ws.title = str(stats.period)
+    ws.title = xlsx.sheet_title(stats.period)
     ws.append([title(stats.period)])
     ws["A1"].font = Font(bold=True, size=13)
+    xlsx.header(ws, 2, [_l("Code"), _l("Indicator"), _l("Appeals")], [8, 70, 12])
     ws.append([str(_l("Appeals received")), "", stats.total])
-    ws.column_dimensions["A"].width = 8
-    ws.column_dimensions["B"].width = 70
-    ws.column_dimensions["C"].width = 12
     for section in stats.sections:
         ws.append([])
         ws.append([section.number, section.title, section.total])
@@ -334,7 +332,8 @@ def write_xlsx(stats: Statistics, path: str) -> None:
     ws.append(["", str(_l("late")), stats.late])
     ws.append(["", str(_l("Overdue, no answer")), stats.overdue_unanswered])
     ws.append(["", str(_l("On-time rate, per cent")), stats.on_time_rate if stats.on_time_rate is not None else "—"])
-    wb.save(path)
+    xlsx.page_setup(ws, title(stats.period), 2)
+    xlsx.save(wb, path)
 
 
 def normalise_params(params: dict) -> tuple[dict, str]:

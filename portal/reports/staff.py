@@ -105,5 +105,6 @@ def build(run: ReportRun, path: str, progress) -> None:
     assert current_unit is not None  # an empty staff list was refused above
     totals_row(f"{_l('Total')}: {current_unit.name}", *unit_totals)
     totals_row(str(_l("Total for the center")), *grand)
+    xlsx.page_setup(ws, f"{_l('Staff list')} {format_date(kyiv_today())}", 4)
     progress(90)
     xlsx.save(wb, path)

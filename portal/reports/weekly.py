@@ -505,6 +505,102 @@ def analyse(week: Week, progress=None, channel: Channel | None = UKC_CHANNEL) ->
     return analysis
 
 
+def chart_data(analysis: WeeklyAnalysis, executors_limit: int = 15) -> dict:
+    """What the on-screen charts draw (labels and series, JSON-ready): the week against the
+    previous one, receipt by channel, and closed on time / late per executor (the busiest first)."""
+    changes = analysis.changes()
+    busiest = sorted(analysis.executors, key=lambda r: (-(r.closed + r.open_overdue), r.name))[:executors_limit]
+    busiest = [r for r in busiest if r.closed or r.open_overdue]
+    return {
+        "change": {
+            "labels": [label for label, *_ in changes],
+            "datasets": [
+                {"label": str(_l("This week")), "data": [now for _, now, *_ in changes], "colour": "#1f5fa8"},
+                {
+                    "label": str(_l("Previous week")),
+                    "data": [before for _, _, before, *_ in changes],
+                    "colour": "#9bb3cf",
+                },
+            ],
+            "horizontal": True,
+        },
+        "channel": {
+            "labels": [name for name, _ in analysis.by_channel],
+            "datasets": [{"label": str(_l("Appeals received")), "data": [n for _, n in analysis.by_channel]}],
+            "horizontal": True,
+        },
+        "executors": {
+            "labels": [r.name for r in busiest],
+            "datasets": [
+                {"label": str(_l("Closed on time")), "data": [r.closed_on_time for r in busiest], "colour": "#2e7d32"},
+                {"label": str(_l("Closed late")), "data": [r.closed_late for r in busiest], "colour": "#c0392b"},
+                {
+                    "label": str(_l("Overdue at the week's end")),
+                    "data": [r.open_overdue for r in busiest],
+                    "colour": "#8e6c00",
+                },
+            ],
+            "horizontal": True,
+            "stacked": True,
+        },
+    }
+
+
+def recent_weeks(count: int = 12, today: date | None = None) -> list[Week]:
+    """The current week and the ones before it, newest first (the week picker's shortcuts)."""
+    current = Week.of(today or kyiv_today())
+    weeks = [current]
+    while len(weeks) < count:
+        weeks.append(weeks[-1].previous())
+    return weeks
+
+
+def week_choices(selected: str = "", count: int = 104, today: date | None = None) -> list[tuple[str, str]]:
+    """(value, label) of the recent weeks for a week picker, newest first; a ``selected`` week that is
+    not among them (an older one, or text that is no week at all) is kept at the top as it was given."""
+    choices = [
+        (
+            str(w),
+            str(
+                _l(
+                    "Week %(number)s: %(first)s – %(last)s",
+                    number=w.number,
+                    first=format_date(w.first_day),
+                    last=format_date(w.last_day),
+                )
+            ),
+        )
+        for w in recent_weeks(count, today)
+    ]
+    if selected and selected not in {value for value, _ in choices}:
+        try:
+            week = Week.parse(selected)
+        except DomainError:
+            choices.insert(0, (selected, selected))
+        else:
+            choices.insert(
+                0,
+                (
+                    str(week),
+                    str(
+                        _l(
+                            "Week %(number)s: %(first)s – %(last)s",
+                            number=week.number,
+                            first=format_date(week.first_day),
+                            last=format_date(week.last_day),
+                        )
+                    ),
+                ),
+            )
+    return choices
+
+
+def next_week(week: Week, today: date | None = None) -> Week | None:
+    """The week after ``week``, unless that is still to come."""
+    following = Week.of(week.first_day + timedelta(days=7))
+    return following if following.first_day <= (today or kyiv_today()) else None
+
+
 # --- the report run ---------------------------------------------------------------------------
 
 
@@ -532,7 +628,7 @@ def build(run, path: str, progress) -> None:
 def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     """The weekly analysis as a workbook: summary with the change, receipt, executors, overdue list."""
     from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     header = xlsx.header
     week = analysis.week
@@ -576,8 +672,10 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         _l("Executor: the responsible (first) executor of the resolution."),
     ]
     for i, note in enumerate(notes, start=r + 2):
-        ws.cell(row=i, column=1, value=str(note)).font = Font(italic=True, color="555555")
+        xlsx.note(ws, i, note, columns=4)
     ws.cell(row=r + 7, column=1, value=f"{_l('Made at')}: {format_datetime(datetime.now(UTC))}")
+    report_title = f"{_l('Weekly analysis of receipt and execution of appeals')} {week}"
+    xlsx.page_setup(ws, report_title, 4)
 
     rec = wb.create_sheet(xlsx.sheet_title(_l("Receipt of appeals")))
     rec.column_dimensions["A"].width, rec.column_dimensions["B"].width = 60, 12
@@ -598,6 +696,7 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.set_categories(Reference(rec, min_col=1, min_row=channel_rows[0], max_row=channel_rows[1]))
         chart.width, chart.height = 18, 8
         rec.add_chart(chart, "D2")
+    xlsx.page_setup(rec, report_title)
 
     ex = wb.create_sheet(xlsx.sheet_title(_l("Executors")))
     header(
@@ -632,8 +731,10 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
         chart.title = str(_l("Answered on time and late by executor"))
         chart.add_data(Reference(ex, min_col=3, max_col=4, min_row=1, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(ex, min_col=1, min_row=2, max_row=last))
-        chart.width, chart.height = 20, max(8, 0.6 * len(analysis.executors))
-        ex.add_chart(chart, "H2")
+        chart.width, chart.height = 20, max(7, 0.5 * len(analysis.executors))
+        # below the table, so the sheet prints one page wide at a readable scale
+        ex.add_chart(chart, f"A{last + 3}")
+    xlsx.page_setup(ex, report_title, 1)
 
     od = wb.create_sheet(xlsx.sheet_title(_l("Overdue appeals")))
     header(
@@ -667,4 +768,9 @@ def write_xlsx(analysis: WeeklyAnalysis, path: str) -> None:
     if analysis.overdue_truncated:
         od.append([str(_l("Only the first %(n)s are listed.", n=len(analysis.overdue)))])
     od.freeze_panes = "A2"
+    for row_cells in od.iter_rows(min_row=2, max_col=8):
+        for cell in row_cells:
+            cell.alignment = Alignment(wrap_text=cell.column == 8, vertical="top")
+        xlsx.fit_row_height(od, row_cells[0].row)
+    xlsx.page_setup(od, report_title, 1)
     xlsx.save(wb, path)

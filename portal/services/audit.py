@@ -43,7 +43,8 @@ from portal.models.enums import AuditAction
 # logged as events), backup runs (bookkeeping), applicants' keys (logging a key would defeat
 # it: see portal.services.pii), the list of anonymised applicants (the anonymisation is
 # logged as an event and by its own redacted changes) and the appeals' search documents
-# (derived from audited rows). StatusChange IS audited: it is a workflow record anybody may query.
+# (derived from audited rows), and the columns a user chose for a list (a screen preference,
+# not a business record). StatusChange IS audited: it is a workflow record anybody may query.
 NOT_AUDITED = {
     "AuditLog",
     "RegistrationCounter",
@@ -52,6 +53,7 @@ NOT_AUDITED = {
     "ApplicantKey",
     "AnonymisedApplicant",
     "AppealSearch",
+    "ListPreference",
 }
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}

@@ -121,9 +121,70 @@ class _Line:
         return value
 
 
+# Ukrainian Excel reads a CSV with its list separator, ";" (the decimal separator is the comma),
+# and as UTF-8 only after a BOM: a file written so opens in columns with a double click.
+CSV_DELIMITER = ";"
+
+
 def csv_lines(rows: Iterable[Iterable]) -> Iterator[str]:
-    """Encode rows as CSV text, one line at a time (memory stays bounded), BOM first."""
-    writer = csv.writer(_Line())
+    """Encode rows as CSV text for Ukrainian Excel (``;``, BOM first), one line at a time (memory stays bounded)."""
+    writer = csv.writer(_Line(), delimiter=CSV_DELIMITER)
     yield BOM
     for row in rows:
         yield writer.writerow(["" if v is None else str(safe_cell(v)) for v in row])
+
+
+# --- file names of exports ------------------------------------------------------------------------
+
+# The national transliteration (CMU resolution 55 of 27.01.2010): the second value is used at
+# the start of a word.
+_TRANSLIT: dict[str, str | tuple[str, str]] = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": ("ie", "ye"),
+    "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": ("i", "yi"), "й": ("i", "y"), "к": "k", "л": "l",
+    "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+    "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": ("iu", "yu"),
+    "я": ("ia", "ya"), "'": "", "’": "", "ʼ": "",
+}  # fmt: skip
+
+
+def transliterate(text: str) -> str:
+    """Ukrainian text in Latin letters by the national rules ("Звернення" → "Zvernennia")."""
+    out = []
+    start = True
+    previous = ""
+    for char in str(text):
+        lower = char.lower()
+        found = _TRANSLIT.get(lower)
+        if found is None:
+            out.append(char)
+            start = not char.isalnum()
+            previous = lower
+            continue
+        value = (found[1] if start else found[0]) if isinstance(found, tuple) else found
+        if lower == "г" and previous == "з":
+            value = "gh"  # "зг" → "zgh", not "zh" (Згорани → Zghorany)
+        out.append(value.capitalize() if char.isupper() and value else value)
+        start = False
+        previous = lower
+    return "".join(out)
+
+
+def export_filename(screen: str, extension: str, moment: _dt.datetime | None = None) -> tuple[str, str]:
+    """(ASCII name, Ukrainian name) of an export: the screen's name and the Kyiv date and time.
+
+    ``"Звернення", "csv"`` → ``("zvernennia-2026-12-01-0930.csv", "Звернення-2026-12-01-0930.csv")``.
+    """
+    from portal.i18n import to_kyiv
+
+    stamp = to_kyiv(moment or _dt.datetime.now(_dt.UTC)).strftime("%Y-%m-%d-%H%M")
+    words = re.sub(r"[^\w]+", "-", str(screen), flags=re.UNICODE).strip("-_") or "export"
+    ascii_name = re.sub(r"[^a-z0-9]+", "-", transliterate(words).lower()).strip("-") or "export"
+    return f"{ascii_name}-{stamp}.{extension}", f"{words}-{stamp}.{extension}"
+
+
+def attachment_header(screen: str, extension: str, moment: _dt.datetime | None = None) -> str:
+    """A Content-Disposition for an export: an ASCII name for every client and the Ukrainian one (RFC 6266)."""
+    from urllib.parse import quote
+
+    ascii_name, ukrainian = export_filename(screen, extension, moment)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(ukrainian)}"

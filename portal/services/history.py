@@ -92,8 +92,15 @@ AREA_MODELS = {
     "expenditure": "Expenditure",
     "report": "ReportRun",
     "user": "User",
+    "applicant": "Applicant",
+    "calendar_day": "CalendarDay",
+    "intake": "IntakeMessage",
 }
-AREA_LABELS = {"audit_log": lazy_pgettext("record type", "Change history")}
+AREA_LABELS = {
+    "audit_log": lazy_pgettext("record type", "Change history"),
+    "records": lazy_pgettext("record type", "Records and retention"),
+    "ukc_results": lazy_pgettext("record type", "Results for the GCC"),
+}
 
 
 def model_label(name: str) -> str:
@@ -102,6 +109,41 @@ def model_label(name: str) -> str:
         return ""
     label = MODEL_LABELS.get(name) or MODEL_LABELS.get(AREA_MODELS.get(name, "")) or AREA_LABELS.get(name)
     return str(label) if label is not None else name
+
+
+def model_name_of(text: str) -> str:
+    """The class name a record type is given by: its class name or its Ukrainian name (any case).
+
+    The audit log's "record with its parts" filter reads ``<type>:<id>``; the History tab links
+    with the Ukrainian name, so the filter shows «Звернення:301», not a class name.
+    """
+    text = (text or "").strip()
+    if text in MODEL_LABELS:
+        return text
+    wanted = text.casefold()
+    for name, label in MODEL_LABELS.items():
+        if str(label).casefold() == wanted:
+            return name
+    return text
+
+
+def object_filter_value(model_name: str, record_id) -> str:
+    """The "record with its parts" filter's value for a record, as the user reads it."""
+    return f"{model_label(model_name)}:{record_id}"
+
+
+def describe_record(model_name: str, record_id) -> str:
+    """«Звернення T-301/26»: a record's type and its name as the log last recorded it (or its number)."""
+    from portal.services.pii import reveal
+
+    label = db.session.execute(
+        sa.select(AuditLog.record_label)
+        .where(AuditLog.model == model_name, AuditLog.record_id == str(record_id), AuditLog.record_label.is_not(None))
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).scalar()
+    shown = reveal(label) if label else ""
+    return f"{model_label(model_name)} {shown or '№ ' + str(record_id)}"
 
 
 def model_choices() -> list[tuple[str, object]]:
@@ -246,10 +288,10 @@ def clean_filter(key: str, raw):
     if key == "action":
         return AuditAction(value)
     if key == "object":
-        model, _, record_id = value.partition(":")
-        if not model or not record_id:
+        model, _, record_id = value.rpartition(":")
+        if not model.strip() or not record_id.strip():
             raise ValueError(raw)
-        return model.strip(), record_id.strip()
+        return model_name_of(model), record_id.strip()
     return value
 
 
@@ -377,17 +419,24 @@ def count_at_most(query, limit: int) -> int:
 # --- a record's History tab -------------------------------------------------------------------
 
 
-def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[AuditLog], bool]:
+# Views of personal data are many (every opening of a card) and say little one by one: the History
+# tab shows them as one expandable line, so they do not push the changes out of it.
+GROUPED_ACTIONS = (AuditAction.VIEW_PERSONAL_DATA,)
+
+
+def record_entries(model_name: str, record_id, limit: int = 20, *, views: bool = True) -> tuple[list[AuditLog], bool]:
     """A record's entries and those of its parts, newest first; and whether there are more.
+    ``views=False`` leaves the personal-data views out (see :func:`record_views`).
 
     Two index range reads (the record, its parts) merged here: each stays an index walk
     however long the log is.
     """
     record_id = str(record_id)
+    skip = [] if views else [AuditLog.action.not_in(GROUPED_ACTIONS)]
     own = (
         db.session.execute(
             sa.select(AuditLog)
-            .where(AuditLog.model == model_name, AuditLog.record_id == record_id)
+            .where(AuditLog.model == model_name, AuditLog.record_id == record_id, *skip)
             .order_by(AuditLog.id.desc())
             .limit(limit + 1)
         )
@@ -397,7 +446,7 @@ def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[Au
     parts = (
         db.session.execute(
             sa.select(AuditLog)
-            .where(AuditLog.parent_model == model_name, AuditLog.parent_id == record_id)
+            .where(AuditLog.parent_model == model_name, AuditLog.parent_id == record_id, *skip)
             .order_by(AuditLog.id.desc())
             .limit(limit + 1)
         )
@@ -406,6 +455,22 @@ def record_entries(model_name: str, record_id, limit: int = 20) -> tuple[list[Au
     )
     merged = sorted({e.id: e for e in [*own, *parts]}.values(), key=lambda e: e.id, reverse=True)
     return merged[:limit], len(merged) > limit
+
+
+def record_views(model_name: str, record_id, limit: int = 50) -> tuple[int, list[AuditLog]]:
+    """How many times the record's personal data was viewed, and the latest views (newest first)."""
+    where = (
+        AuditLog.model == model_name,
+        AuditLog.record_id == str(record_id),
+        AuditLog.action.in_(GROUPED_ACTIONS),
+    )
+    total = db.session.execute(sa.select(sa.func.count()).select_from(AuditLog).where(*where)).scalar_one()
+    latest = (
+        db.session.execute(sa.select(AuditLog).where(*where).order_by(AuditLog.id.desc()).limit(limit)).scalars().all()
+        if total
+        else []
+    )
+    return total, list(latest)
 
 
 def record_history(model, limit: int = 20):
@@ -424,11 +489,19 @@ def record_history(model, limit: int = 20):
     if not (getattr(current_user, "is_authenticated", False) and can(current_user, "audit_log", "list")):
         return None
     name, record_id = type(model).__name__, record_id_of(model)
-    entries, more = record_entries(name, record_id, limit)
+    entries, more = record_entries(name, record_id, limit, views=False)
+    view_count, views = record_views(name, record_id)
     return {
         "entries": [(e, diff_rows(e)) for e in entries],
         "more": more,
-        "url": url_for("audit_log.index_view", flt0_object=f"{name}:{record_id}"),
+        "views": views,
+        "view_count": view_count,
+        "url": url_for("audit_log.index_view", flt0_object=object_filter_value(name, record_id)),
+        "views_url": url_for(
+            "audit_log.index_view",
+            flt0_object=object_filter_value(name, record_id),
+            flt1_action=AuditAction.VIEW_PERSONAL_DATA.value,
+        ),
     }
 
 
