@@ -434,7 +434,10 @@ def test_weekly_page_draws_its_charts_from_served_files_and_picks_the_week(clien
         for m in re.finditer(r'<canvas id="chart-(\w+)"[^>]*data-chart="([^"]*)"', html)
     }
     assert set(specs) == {"change", "channel", "executors"}
-    assert specs["change"]["datasets"][0]["data"] == [2, 2, 1, 2, 3]
+    # the chart draws the figures of the page's table: the week of appeals from the 1545 centre (the default)
+    analysis = weekly.analyse(Week.parse("2026-W47"), channel=weekly.UKC_CHANNEL)
+    assert specs["change"]["datasets"][0]["data"] == [now for _, now, *_ in analysis.changes()]
+    assert specs["change"]["datasets"][1]["data"] == [before for _, _, before, *_ in analysis.changes()]
     executors = specs["executors"]
     assert "Водоканал" in executors["labels"] and len(executors["datasets"]) == 3
     assert "week=2026-W46" in html  # the previous week, one click away

@@ -223,7 +223,7 @@ def test_the_overdue_filter_and_its_export_hold_only_the_unanswered(client, auth
     assert f"details/?id={past_due[S.SENT].id}" not in opened
     response = client.get("/admin/appeal/export/csv/?flt0_overdue=1")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     numbers = {row[0].lstrip("'") for row in rows[1:] if row}
     assert numbers == {past_due[S.IN_WORK].reg_number}
 

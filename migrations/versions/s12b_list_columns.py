@@ -1,7 +1,7 @@
 """the appeals list's columns chosen per user (issue 12)
 
 Revision ID: s12b_list_columns
-Revises: i9_report_scope
+Revises: s10_answer_index
 Create Date: 2026-12-01 05:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "s12b_list_columns"
-down_revision = "i9_report_scope"
+down_revision = "s10_answer_index"
 branch_labels = None
 depends_on = None
 

@@ -507,10 +507,10 @@ def analyse(week: Week, progress=None, channel: Channel | None = UKC_CHANNEL) ->
 
 def chart_data(analysis: WeeklyAnalysis, executors_limit: int = 15) -> dict:
     """What the on-screen charts draw (labels and series, JSON-ready): the week against the
-    previous one, receipt by channel, and closed on time / late per executor (the busiest first)."""
+    previous one, receipt by channel, and answered on time / late per executor (the busiest first)."""
     changes = analysis.changes()
-    busiest = sorted(analysis.executors, key=lambda r: (-(r.closed + r.open_overdue), r.name))[:executors_limit]
-    busiest = [r for r in busiest if r.closed or r.open_overdue]
+    busiest = sorted(analysis.executors, key=lambda r: (-(r.answered + r.open_overdue), r.name))[:executors_limit]
+    busiest = [r for r in busiest if r.answered or r.open_overdue]
     return {
         "change": {
             "labels": [label for label, *_ in changes],
@@ -532,8 +532,12 @@ def chart_data(analysis: WeeklyAnalysis, executors_limit: int = 15) -> dict:
         "executors": {
             "labels": [r.name for r in busiest],
             "datasets": [
-                {"label": str(_l("Closed on time")), "data": [r.closed_on_time for r in busiest], "colour": "#2e7d32"},
-                {"label": str(_l("Closed late")), "data": [r.closed_late for r in busiest], "colour": "#c0392b"},
+                {
+                    "label": str(_l("Answered on time")),
+                    "data": [r.answered_on_time for r in busiest],
+                    "colour": "#2e7d32",
+                },
+                {"label": str(_l("Answered late")), "data": [r.answered_late for r in busiest], "colour": "#c0392b"},
                 {
                     "label": str(_l("Overdue at the week's end")),
                     "data": [r.open_overdue for r in busiest],
