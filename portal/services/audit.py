@@ -52,6 +52,8 @@ NOT_AUDITED = {
     "ApplicantKey",
     "AnonymisedApplicant",
     "AppealSearch",
+    "OutgoingCounter",  # like the registration counter: the appeal's entry shows the number
+    "Notification",  # derived from audited workflow steps; reading one is personal, not a business change
 }
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
