@@ -81,7 +81,7 @@ def test_each_step_notifies_exactly_the_users_it_concerns(world, action, actor, 
     workflow.perform(world.users[actor], appeal, action, **params)
     db.session.flush()
     got = {name: _kinds(user) for name, user in _everyone(world).items() if _kinds(user)}
-    assert got == {name: kinds for name, kinds in expected.items()}
+    assert got == expected
 
 
 def test_the_actor_is_not_told_of_their_own_step(world):
