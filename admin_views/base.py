@@ -325,7 +325,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     def edit_view(self):
         model = self.get_one(request.args.get("id", "")) if request.args.get("id") else None
         reason = self.frozen_reason(model) if model is not None else None
-        if reason is not None:
+        if model is not None and reason is not None:
             flash(reason, "error")
             return redirect(self.get_url(".details_view", id=model.id))
         return super().edit_view()
