@@ -28,6 +28,7 @@ from portal.labels import enum_choices, field_labels
 from portal.models.enums import ExecutorKind, OrderType
 from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit
 from portal.models.reference import Topic
+from portal.models.users import User
 from portal.services import budget, staff
 from portal.services.errors import DomainError
 
@@ -365,6 +366,11 @@ class EmployeeView(PortalModelView):
 
 
 # --- orders -------------------------------------------------------------------------------
+def _signer(view, context, model, name):
+    user = db.session.get(User, model.signed_by_id) if model.signed_by_id else None
+    return str(user) if user is not None else "—"
+
+
 class OrderView(PortalModelView):
     area = "order"
     details_template = "admin/order_details.html"
@@ -380,7 +386,7 @@ class OrderView(PortalModelView):
         "position",
         "rate",
         "signed_at",
-        "signed_by",
+        "signed_by_id",
     )
     column_searchable_list = ("number", "title")
     column_sortable_list = ("number", "issued_on", "order_type", "title", "signed_at")
@@ -419,6 +425,8 @@ class OrderView(PortalModelView):
         },
         "rate": {"description": _l("Share of a post the appointment gives, e.g. 0.5.")},
     }
+
+    column_formatters_detail = {"signed_by_id": _signer}
 
     def frozen_reason(self, model):
         return staff.order_frozen_reason(model)

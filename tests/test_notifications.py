@@ -232,3 +232,14 @@ def test_the_morning_tick_sweeps_terms_and_queues_one_digest_per_user_who_chose_
     assert mail_jobs.daily_digest_tick() == 1
     assert queued == [("jobs.mail.send_digest", (wants.id,))] and scheduled == [1]
     assert _kinds(wants) == [K.TERM_ENDING]
+
+
+def test_a_term_ending_is_in_the_bell_right_after_login(client, auth):
+    body = make_executor()
+    user = make_user(Role.EXECUTOR, executor=body)
+    appeal = make_appeal(status=S.IN_WORK, due_date=kyiv_today() + timedelta(days=1), main_executor=body)
+    make_assignment(appeal, body)
+    db.session.commit()
+    assert auth.login(user.username).status_code == 302
+    home = client.get("/admin/").get_data(as_text=True)
+    assert _bell_count(home) == 1 and f"Строк розгляду звернення {appeal.reg_number} спливає" in home

@@ -16,7 +16,6 @@ from portal.models.enums import ExecutorKind, OrderType
 
 if TYPE_CHECKING:
     from portal.models.reference import Topic
-    from portal.models.users import User
 
 executor_topic = sa.Table(
     "executor_topic",
@@ -48,7 +47,8 @@ class Order(TimestampMixin, Model):
     rate: Mapped[Decimal] = mapped_column(  # the share of a post an appointment order gives
         sa.Numeric(4, 2), default=Decimal("1"), server_default="1", info={"label": _l("Rate (share of a post)")}
     )
-    # signing makes the order take effect (an appointment or dismissal happens then); a signed order is final
+    # signing makes the order take effect (an appointment or dismissal happens then); a signed order is final.
+    # No relationship to User: the user model refers to the organisation's, not the other way round.
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Signed at")})
     signed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", use_alter=True), info={"label": _l("Signed by")}
@@ -62,7 +62,6 @@ class Order(TimestampMixin, Model):
     position: Mapped[StaffPosition | None] = relationship(
         foreign_keys=[position_id], post_update=True, info={"label": _l("Staff position")}
     )
-    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id], info={"label": _l("Signed by")})
 
     @property
     def is_signed(self) -> bool:
