@@ -22,7 +22,7 @@ from portal.models.reports import ReportRun
 from portal.queue import worker_count
 from portal.reports import quarterly, runs, weekly
 from portal.reports.weekly import Week
-from portal.services import audit
+from portal.services import audit, scope
 from portal.services.errors import DomainError
 
 ACTIVE = (JobState.QUEUED, JobState.STARTED)
@@ -109,7 +109,7 @@ class ReportView(PortalModelView):
 
     # --- scope: only the kinds the user may see ---------------------------------------
     def scope_query(self, query):
-        return query.filter(ReportRun.kind.in_(runs.visible_kinds(current_user)))
+        return query.filter(runs.visible_runs_clause(current_user))
 
     # --- list: tell when no worker listens (runs whose job vanished are the worker's to fail) --
     @expose("/")
@@ -121,6 +121,8 @@ class ReportView(PortalModelView):
         kwargs.setdefault("workers", g.get("report_workers"))
         kwargs.setdefault("weekly_allowed", self._weekly_allowed())
         kwargs.setdefault("quarterly_allowed", ReportKind.QUARTERLY in runs.visible_kinds(current_user))
+        # the reports a reader sees hold only the appeals the reader may open: say so
+        kwargs.setdefault("scope_note", scope.describe(scope.scope_terms(current_user)))
         return super().render(template, **kwargs)
 
     def _weekly_allowed(self) -> bool:
@@ -190,7 +192,8 @@ class ReportView(PortalModelView):
         text = request.args.get("week") or str(Week.last_complete())
         analysis, error = None, None
         try:
-            analysis = weekly.analyse(Week.parse(text))
+            with scope.reading_as(current_user):
+                analysis = weekly.analyse(Week.parse(text))
         except DomainError as exc:
             error = str(exc)
         from portal.labels import field_labels
@@ -213,7 +216,8 @@ class ReportView(PortalModelView):
         text = request.args.get("quarter") or str(quarterly.Period.last_complete())
         stats, error = None, None
         try:
-            stats = quarterly.analyse(quarterly.Period.parse(text))
+            with scope.reading_as(current_user):
+                stats = quarterly.analyse(quarterly.Period.parse(text))
         except DomainError as exc:
             error = str(exc)
         return self.render(

@@ -300,8 +300,8 @@ def post_form(client, path, data):
 # --- the screens ---------------------------------------------------------------------------------------
 
 
-def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
-    path = tmp_path / f"{kind.value}.xlsx"
+def _finished_run(app, kind: ReportKind, tmp_path, scope_key: str = "") -> ReportRun:
+    path = tmp_path / f"{kind.value}{scope_key}.xlsx"
     path.write_bytes(b"PK fake xlsx")
     run = ReportRun(
         job_id=f"job-{kind.value}",
@@ -311,6 +311,7 @@ def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
         state=JobState.FINISHED,
         progress=100,
         file_path=str(path),
+        scope_key=scope_key,
     )
     db.session.add(run)
     db.session.commit()
@@ -319,8 +320,11 @@ def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_report_download_is_allowed_only_to_roles_that_see_its_data(client, auth, app, tmp_path, role):
-    runs = {kind: _finished_run(app, kind, tmp_path) for kind in ReportKind}
-    auth.as_role(role)
+    from portal.services import scope
+
+    user = auth.as_role(role)
+    # runs made for the reader's own scope of appeals (tests/test_report_scope.py: other scopes)
+    runs = {kind: _finished_run(app, kind, tmp_path, scope.scope_key(user)) for kind in ReportKind}
     answers = {}
     for kind, run in runs.items():
         response = client.get(f"/admin/report/download/{run.id}")
@@ -386,8 +390,10 @@ def test_report_form_refuses_a_kind_the_role_may_not_run(client, auth, app):
 
 
 def test_report_status_gives_progress_as_json(client, auth, app, tmp_path):
-    run = _finished_run(app, ReportKind.WEEKLY, tmp_path)
-    auth.as_role(Role.SIGNER)
+    from portal.services import scope
+
+    signer = auth.as_role(Role.SIGNER)
+    run = _finished_run(app, ReportKind.WEEKLY, tmp_path, scope.scope_key(signer))
     assert client.get(f"/admin/report/status/?ids={run.id}").get_json() == {
         str(run.id): {"state": "finished", "progress": 100, "message": ""}
     }
