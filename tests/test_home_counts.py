@@ -64,6 +64,7 @@ def _world():
 def _rows(client, url: str) -> int:
     url = html_lib.unescape(url)
     page = client.get(url + ("&" if "?" in url else "?") + "page_size=100").get_data(as_text=True)
+    page = re.sub(r"<nav.*?</nav>", "", page, flags=re.S)  # the top bar's bell links to appeals too
     return len(set(re.findall(r"details/\?id=(\d+)", page)))
 
 
