@@ -92,6 +92,8 @@ def output_path(run: ReportRun) -> str:
     parts = [run.kind.value]
     if run.params.get("week"):
         parts.append(run.params["week"])
+    if run.params.get("channel") not in (None, weekly.channel_param(weekly.UKC_CHANNEL)):
+        parts.append(str(run.params["channel"]))  # the GCC's analysis keeps the plain name
     if run.params.get("quarter"):
         parts.append(run.params["quarter"])
     if run.params.get("year"):
