@@ -1,7 +1,7 @@
 """notifications, the outgoing journal's counter, signed orders and the daily digest preference
 
 Revision ID: s12a_notifications
-Revises: i9_report_scope
+Revises: s10_answer_index
 Create Date: 2026-12-01 04:40:00
 
 Orders made before this revision took effect through the employee form already: they are
@@ -14,7 +14,7 @@ from alembic import op
 import portal.models.base
 
 revision = "s12a_notifications"
-down_revision = "i9_report_scope"
+down_revision = "s10_answer_index"
 branch_labels = None
 depends_on = None
 
