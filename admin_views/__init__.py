@@ -23,7 +23,19 @@ class PortalAdmin(Admin):
 
 
 def init_admin(app) -> PortalAdmin:
-    from admin_views import appeals, audit, budget, calendar, intake, org, records, reports, uk_fixes, users
+    from admin_views import (
+        appeals,
+        audit,
+        budget,
+        calendar,
+        intake,
+        notifications,
+        org,
+        records,
+        reports,
+        uk_fixes,
+        users,
+    )
     from admin_views.home import HomeView
 
     admin = PortalAdmin(
@@ -34,7 +46,7 @@ def init_admin(app) -> PortalAdmin:
         csp_nonce_generator=csp_nonce,
     )
     uk_fixes.install()
-    for module in (appeals, intake, org, budget, reports, audit, users, records, calendar):
+    for module in (appeals, intake, org, budget, reports, audit, users, records, calendar, notifications):
         module.register(admin)
 
     @app.route("/")

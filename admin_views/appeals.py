@@ -65,7 +65,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
 from portal.redirects import safe_next
-from portal.services import attachments, audit, deadlines, preferences, registration, workflow
+from portal.services import attachments, audit, deadlines, notifications, preferences, registration, workflow
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
@@ -516,14 +516,11 @@ class AppealView(PortalModelView):
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
 
-    @expose("/edit/", methods=("GET", "POST"))
-    def edit_view(self):
+    def frozen_reason(self, model):
         # a closed or cancelled appeal is sealed: only the director's "reopen" step changes it
-        appeal = self.get_one(request.args.get("id", "")) if request.args.get("id") else None
-        if appeal is not None and workflow.is_sealed(appeal):
-            flash(_l("A closed or cancelled appeal is sealed and cannot be edited."), "error")
-            return redirect(self.get_url(".details_view", id=appeal.id))
-        return super().edit_view()
+        if workflow.is_sealed(model):
+            return _l("A closed or cancelled appeal is sealed and cannot be edited.")
+        return None
 
     def on_model_delete(self, model):
         # no role holds "delete" on appeals; this is the last line should one ever be granted
@@ -533,6 +530,9 @@ class AppealView(PortalModelView):
     def render(self, template, **kwargs):
         model = kwargs.get("model")
         if template == self.details_template and model is not None:
+            # the user opened the appeal: what the bell said about it is read (before the top bar is drawn)
+            if notifications.mark_read(current_user, model.id):
+                db.session.commit()
             kwargs.update(self.details_context(model))
         if template == self.list_template and "list_columns" in kwargs:
             kwargs.update(self.column_chooser_context(kwargs["list_columns"]))
@@ -594,12 +594,22 @@ class AppealView(PortalModelView):
                 for a in actions
             ],
             "refused_action": next(iter(refused), None),
-            "confirm_actions": CONFIRM_ACTIONS,
+            "confirm_actions": self.confirm_texts(appeal, actions),
             "action_files": ACTION_FILES,
             "attach_form": AttachForm() if workflow.can_attach(current_user, appeal) else None,
             "max_upload_mb": round(attachments.max_bytes() / 1024 / 1024, 1),
             "responsible": workflow.responsible_assignment(appeal),
         }
+
+    @staticmethod
+    def confirm_texts(appeal: Appeal, actions) -> dict:
+        """The question each irreversible step asks; closing names the co-executors who never reported."""
+        texts = dict(CONFIRM_ACTIONS)
+        if "close" in actions:
+            warning = workflow.close_warning(appeal)
+            if warning:
+                texts["close"] = texts["close_warning"] = warning
+        return texts
 
     def _appeal_from_form(self) -> Appeal:
         appeal = self.get_one(request.form.get("id", ""))

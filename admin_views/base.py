@@ -232,6 +232,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 },
             )
         model = kwargs.get("model")
+        if model is not None and template == self.details_template:
+            kwargs.setdefault("may_edit", self.may_edit_row(model))
         if self.logs_personal_data and model is not None and template in (self.details_template, self.edit_template):
             audit.log_event_now(
                 AuditAction.VIEW_PERSONAL_DATA,
@@ -308,6 +310,24 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         if not self._permitted(name):
             return self.deny()
         return None
+
+    # --- records that can no longer change ---------------------------------------------------
+    def frozen_reason(self, model):
+        """Why ``model`` cannot be edited (None: it can). Such a record shows no edit link, and its
+        edit URL answers with this reason on the record's page instead of a form."""
+        return None
+
+    def may_edit_row(self, model) -> bool:
+        return self.can_edit and self.frozen_reason(model) is None
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        model = self.get_one(request.args.get("id", "")) if request.args.get("id") else None
+        reason = self.frozen_reason(model) if model is not None else None
+        if model is not None and reason is not None:
+            flash(reason, "error")
+            return redirect(self.get_url(".details_view", id=model.id))
+        return super().edit_view()
 
     def is_action_allowed(self, name: str) -> bool:
         needed = self.action_permissions.get(name)

@@ -159,6 +159,15 @@ def _remaining(view, context, model, name):
 
 class BudgetLineView(PortalModelView):
     area = "budget_line"
+
+    def frozen_reason(self, model):
+        if model.estimate is not None and model.estimate.is_approved:
+            return _l(
+                "The estimate %(estimate)s is approved: its lines change only through an approved amendment.",
+                estimate=str(model.estimate),
+            )
+        return None
+
     details_template = "admin/budget_line_details.html"
     column_list = ("estimate", "kekv", "annual_amount", "spent", "remaining") + MONTH_COLUMNS
     column_searchable_list = ("kekv.code", "kekv.name")
@@ -265,6 +274,12 @@ class BudgetAmendmentView(_ApprovingView):
     )
     form_columns = ("estimate", "number", "dated", "reason", "changes")
     form_args = {"estimate": {"query_factory": _approved_estimates}}
+
+    def frozen_reason(self, model):
+        if model.is_approved:
+            return _l("An approved amendment is history and cannot change.")
+        return None
+
     inline_models = (
         (
             AmendmentLine,

@@ -6,6 +6,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from admin_views import records
+from portal.i18n import format_money
 from portal.services import dashboard
 
 
@@ -35,4 +36,11 @@ class HomeView(AdminIndexView):
             sections=self.sections(),
             due_sort=self.appeal_sort_index("due_date"),
             records=records.home_panel(current_user),
+            vacancy_url=self.vacancy_url(),
+            format_money=format_money,
         )
+
+    def vacancy_url(self) -> str | None:
+        positions = self.admin.registry.get("staff_position")
+        vacancy_url = getattr(positions, "vacancy_url", None)
+        return vacancy_url() if vacancy_url is not None else None

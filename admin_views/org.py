@@ -10,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_admin.form import rules
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from admin_views.base import PortalModelView, money
@@ -26,7 +28,9 @@ from portal.labels import enum_choices, field_labels
 from portal.models.enums import ExecutorKind, OrderType
 from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit
 from portal.models.reference import Topic
+from portal.models.users import User
 from portal.services import budget, staff
+from portal.services.errors import DomainError
 
 
 # --- executors --------------------------------------------------------------------------
@@ -362,26 +366,98 @@ class EmployeeView(PortalModelView):
 
 
 # --- orders -------------------------------------------------------------------------------
+def _signer(view, context, model, name):
+    user = db.session.get(User, model.signed_by_id) if model.signed_by_id else None
+    return str(user) if user is not None else "—"
+
+
 class OrderView(PortalModelView):
     area = "order"
-    column_list = ("number", "issued_on", "order_type", "title", "employee", "position")
-    column_details_list = ("number", "issued_on", "order_type", "title", "text", "employee", "position")
+    details_template = "admin/order_details.html"
+    extra_view_actions = {"sign_view": "sign"}
+    column_list = ("number", "issued_on", "order_type", "title", "employee", "position", "signed_at")
+    column_details_list = (
+        "number",
+        "issued_on",
+        "order_type",
+        "title",
+        "text",
+        "employee",
+        "position",
+        "rate",
+        "signed_at",
+        "signed_by_id",
+    )
     column_searchable_list = ("number", "title")
-    column_sortable_list = ("number", "issued_on", "order_type", "title")
+    column_sortable_list = ("number", "issued_on", "order_type", "title", "signed_at")
     column_default_sort = [("issued_on", True), ("id", True)]
     column_filters = (
         FilterEqual(Order.order_type, _l("Order type"), options=enum_choices(OrderType)),
         "issued_on",
         "number",
     )
-    form_columns = ("number", "issued_on", "order_type", "title", "text")
+    form_columns = ("number", "issued_on", "order_type", "title", "text", "employee", "position", "rate")
+    form_rules = (
+        CsrfTokenRule(),
+        "number",
+        "issued_on",
+        "order_type",
+        "title",
+        "text",
+        rules.FieldSet(("employee", "position", "rate"), _l("Whom the order appoints or dismisses")),
+    )
     form_overrides = {"order_type": enum_select(OrderType)}
+    form_ajax_refs = {
+        "employee": PortalAjaxLoader("employee", Employee, fields=["full_name"], order_by=Employee.full_name),
+        "position": PortalAjaxLoader(
+            "position",
+            StaffPosition,
+            fields=["title", StructuralUnit.name],
+            joins=[StaffPosition.unit],
+            order_by=StaffPosition.title,
+            label=staff.position_label,
+        ),
+    }
+    form_args = {
+        "employee": {"description": _l("An appointment, transfer or dismissal order names the employee.")},
+        "position": {
+            "description": _l("An appointment or transfer order names the position; the picker shows free posts.")
+        },
+        "rate": {"description": _l("Share of a post the appointment gives, e.g. 0.5.")},
+    }
+
+    column_formatters_detail = {"signed_by_id": _signer}
+
+    def frozen_reason(self, model):
+        return staff.order_frozen_reason(model)
 
     def on_model_change(self, form, model, is_created):
         staff.validate_order(model)
 
     def on_model_delete(self, model):
         staff.check_order_deletable(model)
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template == self.details_template and model is not None:
+            kwargs["can_sign"] = self.allowed("sign") and not model.is_signed
+        return super().render(template, **kwargs)
+
+    @expose("/sign/", methods=("POST",))
+    def sign_view(self):
+        order = self.get_one(request.args.get("id", "") or request.form.get("id", ""))
+        if order is None:
+            flash(_l("Record does not exist."), "error")
+            return redirect(self.get_url(".index_view"))
+        try:
+            staff.sign_order(order, current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_l("The order %(order)s is signed and has taken effect.", order=str(order)), "success")
+        return redirect(self.get_url(".details_view", id=order.id))
 
 
 def register(admin) -> None:

@@ -1,11 +1,11 @@
-"""Mail jobs: deliver a dispatched answer to the regional center; poll the intake mailbox."""
+"""Mail jobs: deliver a dispatched answer to the regional center; poll the intake mailbox; the daily digest."""
 
 from __future__ import annotations
 
 import logging
 
 from jobs import app_context, default_locale, portal_job
-from portal.services import dispatch, mailbox
+from portal.services import dispatch, mailbox, notifications
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +33,24 @@ def poll_mailbox() -> int:
         return len(results)
     finally:
         mailbox.ensure_schedule(force=True)
+
+
+@portal_job
+def daily_digest_tick() -> int:
+    """The morning's notifications: terms ending within 3 days, then a digest job per user who chose it."""
+    from portal import digest_schedule
+    from portal.extensions import db
+
+    try:
+        notifications.sweep_term_ending()
+        db.session.commit()
+        return digest_schedule.enqueue_digests(notifications.digest_recipients())
+    finally:
+        db.session.rollback()
+        digest_schedule.ensure_digest_schedule()
+
+
+@portal_job
+def send_digest(user_id: int) -> int:
+    """E-mail user ``user_id`` their unread notifications (each one once); returns how many."""
+    return notifications.send_digest(user_id)

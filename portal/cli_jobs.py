@@ -48,7 +48,12 @@ def worker_command(info: ScriptInfo, burst: bool, scheduler: bool):
             nightly = records_schedule.ensure_nightly_schedule()
             if nightly:
                 click.echo(f"Next nightly backup: {nightly.isoformat()} (UTC)")
+            from portal import digest_schedule
             from portal.services import mailbox
+
+            digest = digest_schedule.ensure_digest_schedule()
+            if digest:
+                click.echo(f"Next notifications digest: {digest.isoformat()} (UTC)")
 
             polling = mailbox.ensure_schedule()
             if polling:

@@ -64,6 +64,10 @@ DEFAULTS = {
     "BACKUP_KEEP": 14,  # archives kept by the nightly job (older ones are deleted)
     "BACKUP_SCHEDULE": True,
     "BACKUP_WARN_HOURS": 48,  # the home page warns when the last good backup is older
+    "DIGEST_HOUR": 7,  # the daily e-mail digest of notifications, Europe/Kyiv
+    "DIGEST_SCHEDULE": True,
+    "PORTAL_URL": "",  # the portal's address as users reach it (links in the digest e-mail), e.g. https://portal.example
+    "OUTGOING_PREFIX": "ВИХ",  # the outgoing journal's numbers: ВИХ-000001/26
     "RETENTION_YEARS": 5,  # appeals' case files (standard list of records): then applicants are anonymised
 }
 

@@ -103,6 +103,12 @@ ENUM_LABELS = {
     "OrderType.staff_list": _l("Staff list"),
     "OrderType.budget": _l("Budget"),
     "OrderType.general": _l("General"),
+    # NotificationKind
+    "NotificationKind.to_resolve": _l("A resolution to write"),
+    "NotificationKind.assigned": _l("A new assignment"),
+    "NotificationKind.to_sign": _l("An answer to sign"),
+    "NotificationKind.returned": _l("An answer returned for rework"),
+    "NotificationKind.term_ending": _l("The term ends within 3 days"),
     # Fund
     "Fund.general": _l("General fund"),
     "Fund.special": _l("Special fund"),

@@ -45,6 +45,11 @@ JOBS: dict[str, JobOptions] = {
         retry_intervals_setting="MAIL_RETRY_INTERVALS",
     ),
     "jobs.mail.poll_mailbox": JobOptions(timeout=10 * 60, result_ttl=3600, failure_ttl=DAY),
+    # the morning's notifications: the term-ending sweep, then one digest job per user who chose it
+    "jobs.mail.daily_digest_tick": JobOptions(timeout=15 * 60, result_ttl=8 * DAY, retries=2),
+    "jobs.mail.send_digest": JobOptions(
+        timeout=5 * 60, result_ttl=2 * DAY, retries=3, retry_intervals_setting="MAIL_RETRY_INTERVALS"
+    ),
 }
 
 

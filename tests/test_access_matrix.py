@@ -85,8 +85,13 @@ EXTRA_ROUTES = {
     ("intake", "/template/"): {"GET": "download"},
     ("intake", "/document/"): {"GET": APPEAL_DETAILS},
     ("intake", "/resend/"): {"POST": APPEAL_DISPATCH},
+    ("order", "/sign/"): {"POST": "sign"},  # signing makes the appointment or dismissal
+    # the bell's page: a user's own notifications
+    ("notification", "/"): {"GET": "read"},
+    ("notification", "/read-all/"): {"POST": "read"},
+    ("notification", "/settings/"): {"POST": "read"},
 }
-PAGES = ("records", "applicant")  # endpoints with only EXTRA_ROUTES
+PAGES = ("records", "applicant", "notification")  # endpoints with only EXTRA_ROUTES
 # Bulk actions ("With selected"): (endpoint, action) → permission action, None = nobody.
 BULK_ACTIONS = {
     ("appeal", "delete"): None,  # appeals leave only through their workflow

@@ -205,7 +205,13 @@ def test_an_appeal_goes_from_registration_to_closing_through_every_role(chromium
         # the signer writes the resolution: the water utility is responsible
         _login(page, url, signer)
         watch.step("journey-05-signer-home")
-        page.goto(card)
+        # the bell tells the signer of the resolution to write, and leads to the appeal
+        assert int(page.inner_text("#portal-bell .portal-bell-count")) >= 1
+        page.click("#portal-bell")
+        page.wait_for_selector(".portal-bell-menu.show")
+        watch.step("journey-05b-signer-bell")
+        page.locator(f'.portal-bell-item[href$="id={appeal_id}"]').click()
+        page.wait_for_url(card)
 
         def resolve(form):
             form.locator("textarea[name=text]").fill("КП «Водоканал»: відновити водопостачання, відповісти заявниці.")
@@ -245,7 +251,7 @@ def test_an_appeal_goes_from_registration_to_closing_through_every_role(chromium
         page.goto(card)
 
         def dispatch(form):
-            form.locator("input[name=outgoing_number]").fill("01-14/501")
+            assert form.locator("input[name=outgoing_number]").get_attribute("readonly") is not None  # not typed
             form.locator("input[name=file]").set_input_files(
                 files=[{"name": "vidpovid.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 scan"}]
             )

@@ -254,7 +254,7 @@ def test_an_email_from_the_mailbox_goes_all_the_way_back_to_the_regional_center(
         assert "Петренко Ганна Іванівна" in content
     step("submit", executor)
     step("sign", signer)
-    step("dispatch", clerk, {"outgoing_number": "01-14/900", "file": (io.BytesIO(SCAN), "скан.pdf")},
+    step("dispatch", clerk, {"file": (io.BytesIO(SCAN), "скан.pdf")},
          content_type="multipart/form-data")  # fmt: skip
     work(app)
     assert len(smtp.messages) == 1
@@ -262,8 +262,7 @@ def test_an_email_from_the_mailbox_goes_all_the_way_back_to_the_regional_center(
         "скан.pdf", documents.answer_filename(appeal, AnswerKind.TO_REGIONAL_CENTER),
         documents.answer_filename(appeal, AnswerKind.TO_APPLICANT)}  # fmt: skip
     # a second dispatch attempt is refused by the state, and nothing more is sent
-    refused = post_form(client, "/admin/appeal/transition/", {"id": appeal.id, "action": "dispatch",
-                                                              "outgoing_number": "01-14/900"})  # fmt: skip
+    refused = post_form(client, "/admin/appeal/transition/", {"id": appeal.id, "action": "dispatch"})
     page = refused.get_data(as_text=True)
     assert "«Надіслати відповідь» неможливо, поки звернення має стан «" in page
     work(app)

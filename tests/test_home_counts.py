@@ -5,13 +5,24 @@ from __future__ import annotations
 import html as html_lib
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from portal.extensions import db
 from portal.i18n import kyiv_today
-from portal.models.enums import AppealStatus, ExecutorRole, Role
-from tests.factories import make_appeal, make_assignment, make_direction, make_executor, make_user
+from portal.models.enums import AppealStatus, ExecutorRole, OrderType, Role
+from portal.services import staff
+from tests.factories import (
+    make_appeal,
+    make_assignment,
+    make_direction,
+    make_employee,
+    make_executor,
+    make_order,
+    make_position,
+    make_user,
+)
 
 CARD_RE = re.compile(
     r'<a class="card[^"]*"[^>]*href="([^"]+)"[^>]*>\s*<div class="card-body">\s*<div class="h2[^"]*">(\d+)</div>'
@@ -42,12 +53,18 @@ def _world():
             make_assignment(appeal, body)
             appeal.main_executor = body
             make_assignment(appeal, other if body is mine else mine, executor_role=ExecutorRole.CO_EXECUTOR, position=2)
+    # the staff list: one position full, one half-filled, one empty (the director's vacancy card)
+    full, half, empty = (make_position(posts=Decimal(n)) for n in ("1", "1", "2"))
+    staff.appoint(make_employee(), full, make_order(order_type=OrderType.APPOINTMENT))
+    staff.appoint(make_employee(), half, make_order(order_type=OrderType.APPOINTMENT), rate=Decimal("0.5"))
+    assert empty.id
     return direction, mine
 
 
 def _rows(client, url: str) -> int:
     url = html_lib.unescape(url)
     page = client.get(url + ("&" if "?" in url else "?") + "page_size=100").get_data(as_text=True)
+    page = re.sub(r"<nav.*?</nav>", "", page, flags=re.S)  # the top bar's bell links to appeals too
     return len(set(re.findall(r"details/\?id=(\d+)", page)))
 
 
@@ -83,3 +100,39 @@ def test_the_rework_queue_opens_only_the_reworked_appeals(client, auth):
     url, count = queues["reworks"]
     assert count == 1 and _rows(client, url) == 1
     assert queues["in_work"][1] == 4
+
+
+def test_the_directors_home_shows_this_months_budget_and_the_staff(client, auth):
+    from portal.models.enums import DocumentState
+    from tests.factories import make_estimate, make_expenditure, make_line
+
+    today = kyiv_today()
+    line = make_line(estimate=make_estimate(year=today.year), monthly=Decimal("1000"))
+    line.estimate.state = DocumentState.APPROVED
+    make_expenditure(line, amount=Decimal("250"), spent_on=today)
+    make_expenditure(line, amount=Decimal("90"), spent_on=today.replace(day=1) - timedelta(days=1))  # last month
+    _world()
+    db.session.commit()
+    auth.as_role(Role.DIRECTOR)
+    home = client.get("/admin/").get_data(as_text=True)
+
+    def cell(key: str) -> str:
+        return re.search(rf'id="{key}">([^<]+)<', home).group(1).replace("\xa0", " ").replace("\u202f", " ")
+
+    assert (cell("home-budget-plan"), cell("home-budget-spent"), cell("home-budget-remaining")) == (
+        "1 000.00",
+        "250.00",
+        "750.00",
+    )
+    assert (cell("home-staff-posts"), cell("home-staff-filled"), cell("home-staff-vacant")) == ("4.00", "1.50", "2.50")
+    vacancies = re.search(
+        r'id="home-vacancies" href="([^"]+)"><div class="card-body[^"]*">\s*<div class="h2[^"]*">(\d+)<', home
+    )
+    assert int(vacancies.group(2)) == 2 == _rows(client, vacancies.group(1))
+
+
+@pytest.mark.parametrize("role", [Role.CLERK, Role.ACCOUNTANT, Role.AUDITOR])
+def test_only_the_directors_home_has_the_budget_and_staff_cards(client, auth, role):
+    auth.as_role(role)
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'id="home-budget"' not in home and 'id="home-staff"' not in home

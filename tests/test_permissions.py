@@ -8,6 +8,7 @@ from portal.models.enums import ReportKind, Role
 R = frozenset({"list", "details"})
 RE = R | {"export"}
 CRUD = frozenset({"list", "details", "create", "edit", "delete", "export"})
+NOTE = frozenset({"list", "read"})  # a user's own notifications: see, mark read, choose the digest
 USERS = RE | {"create", "edit", "reset_password"}
 ALL_WORKFLOW = p.APPEAL_WORKFLOW
 
@@ -19,7 +20,7 @@ EXPECTED = {
         "structural_unit": CRUD,
         "employee": CRUD,
         "staff_position": CRUD,
-        "order": CRUD,
+        "order": CRUD | {"sign"},
         "budget_estimate": CRUD | {"approve"},
         "budget_amendment": CRUD | {"approve"},
         "budget_line": CRUD,
@@ -31,11 +32,13 @@ EXPECTED = {
         "records": R | {"decide"},
         "applicant": RE | {"edit"},
         "intake": RE | {"create", "register", "dismiss", "download", "manage_templates"},
+        "notification": NOTE,
     },
     Role.SIGNER: {
         "appeal": RE | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": R,
         "report": R | {"create", "download"},
+        "notification": NOTE,
     },
     Role.CLERK: {
         "appeal": RE
@@ -60,6 +63,7 @@ EXPECTED = {
     },
     Role.EXECUTOR: {
         "appeal": R | {"accept", "draft", "submit", "attach", "view_personal_data"},
+        "notification": NOTE,
     },
     Role.ACCOUNTANT: {
         "structural_unit": R,

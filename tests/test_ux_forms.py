@@ -52,11 +52,12 @@ def test_a_step_a_rule_refuses_keeps_what_was_typed_and_marks_the_field(client, 
     auth.as_role(Role.CLERK)
     appeal = make_appeal(status=AppealStatus.SIGNED)
     db.session.commit()
-    data = {"id": appeal.id, "action": "dispatch", "outgoing_number": "01-14/777", "comment": "Надіслано вчасно"}
+    data = {"id": appeal.id, "action": "dispatch", "comment": "Надіслано вчасно", "paper_copy_sent": "y"}
     response = post_form(client, "/admin/appeal/transition/", data)
     assert response.status_code == 200
     form = _open_form(response.get_data(as_text=True), "dispatch")
-    assert 'value="01-14/777"' in form and "Надіслано вчасно" in form
+    assert "Надіслано вчасно" in form
+    assert re.search(r'<input[^>]*checked[^>]*name="paper_copy_sent"|name="paper_copy_sent"[^>]*checked', form)
     assert re.search(r'name="file"[^>]*is-invalid|is-invalid[^>]*name="file"', form)
 
 

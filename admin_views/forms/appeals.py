@@ -32,7 +32,7 @@ from portal.labels import enum_choices
 from portal.models.appeals import Appeal
 from portal.models.enums import AttachmentKind, FeedbackMethod, Sex
 from portal.models.reference import PrivilegeCategory, SocialStatus
-from portal.services import workflow
+from portal.services import outgoing, workflow
 
 
 def _kyiv_aware(value: datetime | None):
@@ -127,14 +127,18 @@ class DraftForm(Form):
 
 
 class DispatchForm(Form):
-    outgoing_number = StringField(_l("Outgoing No."), validators=[InputRequired(), Length(max=32)])
+    # shown, not typed: the outgoing journal assigns the number when the answer is dispatched
+    outgoing_number = StringField(
+        _l("Outgoing No."),
+        render_kw={"readonly": True},
+        description=_l("Assigned from the outgoing journal on dispatch: the next free number of the year."),
+    )
     file = FileField(_l("Signed scan"), description=_l("Not needed if the scan is already attached."))
     paper_copy_sent = BooleanField(_l("Paper copy sent"))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
     def params(self):
         return {
-            "outgoing_number": self.outgoing_number.data,
             "paper_copy_sent": self.paper_copy_sent.data,
             "comment": self.comment.data or "",
         }
@@ -235,6 +239,8 @@ def build_action_form(action: str, appeal: Appeal, formdata=None, user=None):
             elif isinstance(value, datetime):
                 value = _kyiv_local(value)
             form[name].data = value
+    if action == "dispatch":
+        form.outgoing_number.data = outgoing.proposed_number()
     if action == "dispatch" and not any(AttachmentKind(a.kind) == AttachmentKind.SCAN for a in appeal.attachments):
         # marked as required before sending, not only refused after
         form.file.validators = [InputRequired(message=str(_l("Attach the signed scan of the answer.")))]

@@ -35,6 +35,7 @@ AREAS = (
     "records",  # backups and the retention of personal data (issue 13)
     "applicant",  # the applicant's rights: what the portal holds about a person, corrections
     "intake",  # the exchange with the regional center: intake inbox, УКЦ batches, answer templates
+    "notification",  # the bell: a user's own notifications ("read" marks them, sets the digest)
 )
 
 # Workflow actions on appeals (see portal.services.workflow for the transitions).
@@ -66,6 +67,9 @@ INTAKE_WORK = READ_EXPORT | {"create", "register", "dismiss", "download"}
 # Account administration: accounts are disabled, never deleted (their history stays readable).
 USER_ADMIN = READ_EXPORT | {"create", "edit", "reset_password"}
 
+# A user's own notifications: see them, mark them read, choose the daily digest.
+NOTIFICATIONS = frozenset({"list", "read"})
+
 # Actions that only read. Everything else changes data and is closed to read-only roles.
 READ_ACTIONS = frozenset({"list", "details", "export", "download", "view_personal_data"})
 
@@ -76,7 +80,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "structural_unit": CRUD,
         "employee": CRUD,
         "staff_position": CRUD,
-        "order": CRUD,
+        "order": CRUD | {"sign"},  # signing makes an appointment or dismissal take effect
         "budget_estimate": CRUD | {"approve"},
         "budget_amendment": CRUD | {"approve"},
         "budget_line": CRUD,
@@ -88,10 +92,12 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
         "records": READ | {"decide"},  # confirms (or dismisses) anonymisation proposals
         "applicant": READ_EXPORT | {"edit"},
         "intake": INTAKE_WORK | {"manage_templates"},  # the director replaces the answer templates
+        "notification": NOTIFICATIONS,
     },
     Role.SIGNER: {
         "appeal": READ_EXPORT | {"resolve", "forward", "sign", "rework", "recall", "extend_term", "view_personal_data"},
         "executor": READ,
+        "notification": NOTIFICATIONS,
         "report": READ | {"create", "download"},
     },
     Role.CLERK: {
@@ -118,6 +124,7 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
     Role.EXECUTOR: {
         # only the appeals assigned to the user's own executor body (portal.services.scope)
         "appeal": READ | {"accept", "draft", "submit", "attach", "view_personal_data"},
+        "notification": NOTIFICATIONS,
     },
     Role.ACCOUNTANT: {
         "structural_unit": READ,
@@ -151,7 +158,19 @@ REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
 
 WRITE_ACTIONS = (
     frozenset(
-        {"create", "edit", "delete", "approve", "reset_password", "decide", "register", "dismiss", "manage_templates"}
+        {
+            "create",
+            "edit",
+            "delete",
+            "approve",
+            "reset_password",
+            "decide",
+            "register",
+            "dismiss",
+            "manage_templates",
+            "read",
+            "sign",
+        }
     )
     | APPEAL_WORKFLOW
 )

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 from portal.extensions import db, login_manager
 from portal.models.enums import AuditAction
 from portal.models.users import User
-from portal.services import accounts, audit
+from portal.services import accounts, audit, notifications
 
 bp = Blueprint("auth", __name__)
 
@@ -45,6 +45,9 @@ def login():
                 session["lang"] = lang
             login_user(result.user)
             session.permanent = True
+            # terms ending within 3 days are in the bell from the first page, not only after the morning's job
+            if notifications.sweep_term_ending(user_id=result.user.id):
+                db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         error, status = result.error, (429 if result.locked else 401)
     elif request.method == "POST":

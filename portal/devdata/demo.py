@@ -322,6 +322,8 @@ class _DemoBuilder:
         self.order_numbers[register] = self.order_numbers.get(register, 0) + 1
         number = f"{self.order_numbers[register]}-{suffix}"
         order = Order(number=number, issued_on=issued_on, order_type=order_type, title=title, text=text, **kw)
+        # the register's orders are history: signed on their day (the account that signed is not on record)
+        order.signed_at = datetime.combine(issued_on, time(10), KYIV)
         db.session.add(order)
         return order
 

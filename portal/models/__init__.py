@@ -9,6 +9,7 @@ from portal.models.appeals import (  # noqa: F401
     Assignment,
     Attachment,
     FeedbackProof,
+    OutgoingCounter,
     RegistrationCounter,
     Resolution,
     StatusChange,
@@ -19,6 +20,7 @@ from portal.models.budget import AmendmentLine, BudgetAmendment, BudgetEstimate,
 from portal.models.calendar import CalendarDay, CalendarSetting  # noqa: F401
 from portal.models.enums import *  # noqa: F403
 from portal.models.exchange import DeliveryAttempt, DocumentTemplate, IntakeMessage, OutgoingMail  # noqa: F401
+from portal.models.notifications import Notification  # noqa: F401
 from portal.models.org import Employee, Executor, ExecutorContact, Order, StaffPosition, StructuralUnit  # noqa: F401
 from portal.models.records import AnonymisationProposal, AnonymisedApplicant, ApplicantKey, BackupRun  # noqa: F401
 from portal.models.reference import Direction, Kekv, PrivilegeCategory, ResultCode, SocialStatus, Topic  # noqa: F401

@@ -68,6 +68,14 @@ class RegistrationCounter(Model):
     last_number: Mapped[int] = mapped_column(default=0, info={"label": _l("Last number")})
 
 
+class OutgoingCounter(Model):
+    """Last number of the outgoing journal per year (rows locked while numbering, like registration)."""
+
+    __tablename__ = "outgoing_counter"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, info={"label": _l("Year")})
+    last_number: Mapped[int] = mapped_column(default=0, info={"label": _l("Last number")})
+
+
 def _received_default(context):
     """An appeal registered without a receipt moment was received when it was registered."""
     if context is None:  # called outside an INSERT (bulk loaders ask for Python-side defaults)

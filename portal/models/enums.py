@@ -147,6 +147,16 @@ class OrderType(LabeledEnum):
     GENERAL = "general"
 
 
+class NotificationKind(LabeledEnum):
+    """What a notification in the top bar's bell tells its user (issue 12, item 7)."""
+
+    TO_RESOLVE = "to_resolve"  # an appeal routed to the signer: a resolution to write
+    ASSIGNED = "assigned"  # the executor's body is named in a resolution
+    TO_SIGN = "to_sign"  # answers submitted to the signer
+    RETURNED = "returned"  # the answer came back to the executor for rework
+    TERM_ENDING = "term_ending"  # the term of the executor's appeal ends within 3 days
+
+
 class Fund(LabeledEnum):
     GENERAL = "general"  # загальний фонд
     SPECIAL = "special"  # спеціальний фонд

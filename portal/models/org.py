@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import Model, Money, TimestampMixin, enum_column
+from portal.models.base import Model, Money, TimestampMixin, UTCDateTime, enum_column
 from portal.models.enums import ExecutorKind, OrderType
 
 if TYPE_CHECKING:
@@ -44,6 +44,15 @@ class Order(TimestampMixin, Model):
     position_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_position.id", use_alter=True), info={"label": _l("Staff position")}
     )
+    rate: Mapped[Decimal] = mapped_column(  # the share of a post an appointment order gives
+        sa.Numeric(4, 2), default=Decimal("1"), server_default="1", info={"label": _l("Rate (share of a post)")}
+    )
+    # signing makes the order take effect (an appointment or dismissal happens then); a signed order is final.
+    # No relationship to User: the user model refers to the organisation's, not the other way round.
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Signed at")})
+    signed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", use_alter=True), info={"label": _l("Signed by")}
+    )
 
     # post_update: an employee row refers to its orders and an order to its employee; the
     # order's side is written after both rows exist
@@ -53,6 +62,10 @@ class Order(TimestampMixin, Model):
     position: Mapped[StaffPosition | None] = relationship(
         foreign_keys=[position_id], post_update=True, info={"label": _l("Staff position")}
     )
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
 
     def __str__(self) -> str:
         return f"№ {self.number} від {self.issued_on:%d.%m.%Y}" if self.issued_on else f"№ {self.number}"

@@ -37,6 +37,10 @@ class User(UserMixin, TimestampMixin, Model):
     session_version: Mapped[int] = mapped_column(default=1, info={"label": _l("Session version")})
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Password changed")})
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Last login")})
+    # the daily e-mail digest of unread notifications: the user's own choice, off by default
+    email_digest: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false(), info={"label": _l("Daily e-mail digest")}
+    )
 
     executor: Mapped[Executor | None] = relationship(info={"label": _l("Executor body")})
     direction: Mapped[Direction | None] = relationship(info={"label": _l("Direction")})

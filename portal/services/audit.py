@@ -54,6 +54,8 @@ NOT_AUDITED = {
     "AnonymisedApplicant",
     "AppealSearch",
     "ListPreference",
+    "OutgoingCounter",  # like the registration counter: the appeal's entry shows the number
+    "Notification",  # derived from audited workflow steps; reading one is personal, not a business change
 }
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}

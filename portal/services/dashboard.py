@@ -7,6 +7,8 @@ stays an index range scan on a table with a million closed ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,8 +18,10 @@ from portal.auth.permissions import can
 from portal.extensions import db
 from portal.i18n import kyiv_today
 from portal.models.appeals import Appeal, Assignment
-from portal.models.enums import OPEN_STATUSES, AppealStatus, ExecutorRole, Role
-from portal.services import deadlines
+from portal.models.budget import BudgetEstimate, BudgetLine, Expenditure
+from portal.models.enums import OPEN_STATUSES, AppealStatus, DocumentState, ExecutorRole, Role
+from portal.models.org import StaffPosition
+from portal.services import deadlines, staff
 from portal.services.scope import scope_appeals
 
 URGENT_LIST_SIZE = 10
@@ -119,9 +123,55 @@ def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
     return list(db.session.execute(scope_appeals(query, user, counting=True)).scalars())
 
 
+def budget_month(today: date | None = None) -> dict:
+    """This month under the approved estimates of the year: plan, spent and what remains (the director's card)."""
+    today = today or kyiv_today()
+    estimates = list(
+        db.session.execute(
+            sa.select(BudgetEstimate)
+            .where(BudgetEstimate.year == today.year, BudgetEstimate.state == DocumentState.APPROVED)
+            .options(selectinload(BudgetEstimate.lines))
+            .order_by(BudgetEstimate.fund)
+        ).scalars()
+    )
+    plan = sum((line.month_plan()[today.month - 1] for e in estimates for line in e.lines), Decimal("0"))
+    first = today.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    spent = Decimal("0")
+    if estimates:
+        spent = db.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(Expenditure.amount), 0))
+            .join(BudgetLine, BudgetLine.id == Expenditure.line_id)
+            .where(
+                BudgetLine.estimate_id.in_([e.id for e in estimates]),
+                Expenditure.spent_on >= first,
+                Expenditure.spent_on < after,
+            )
+        ).scalar_one()
+    spent = Decimal(spent)
+    return {"month": today, "estimates": estimates, "plan": plan, "spent": spent, "remaining": plan - spent}
+
+
+def staff_summary() -> dict:
+    """The staff list in three numbers (posts, filled, vacant) and the positions with a vacancy (a list's rows)."""
+    total = staff.unit_totals()["total"]
+    positions = db.session.execute(sa.select(sa.func.count()).select_from(StaffPosition).where(staff.vacancy_clause()))
+    return {
+        "posts": total["posts"],
+        "filled": total["occupied"],
+        "vacant": total["free"],
+        "positions_with_vacancy": positions.scalar_one(),
+    }
+
+
 def for_user(user) -> dict:
     """Everything the home page shows, within the user's scope."""
-    board: dict = {"appeals": None}
+    board: dict = {"appeals": None, "budget": None, "staff": None}
+    # the director disposes of the funds and appoints the staff: both at a glance
+    if can(user, "budget_estimate", "approve"):
+        board["budget"] = budget_month()
+    if can(user, "order", "sign"):
+        board["staff"] = staff_summary()
     if not can(user, "appeal", "list"):
         return board
     today = kyiv_today()

@@ -74,7 +74,8 @@ def subject_for(appeal: Appeal, outgoing_number: str) -> str:
 def _message_id(appeal: Appeal, outgoing_number: str) -> str:
     # the same id on every attempt: a receiving server that saw it can drop a repeat
     domain = mail.sender_address().rpartition("@")[2] or "localhost"
-    number = re.sub(r"[^\w-]+", "-", outgoing_number).strip("-") or "0"
+    # ASCII only: a Message-ID with Cyrillic (an outgoing number «ВИХ-…») cannot go over SMTP
+    number = re.sub(r"[^A-Za-z0-9-]+", "-", outgoing_number).strip("-") or "0"
     return f"<answer-{appeal.id}-{number}@{domain}>"
 
 

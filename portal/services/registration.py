@@ -91,28 +91,24 @@ def format_reg_number(prefix: str, seq: int, year: int) -> str:
     return f"{prefix}-{seq:06d}/{year % 100:02d}"
 
 
-def _insert_counter_if_missing(year: int) -> None:
+def _insert_counter_if_missing(table: sa.Table, year: int) -> None:
     # a concurrent registration may create the year's row first: do nothing then
     dialect = db.session.get_bind().dialect.name
     from sqlalchemy.dialects import postgresql, sqlite
 
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(cast(sa.Table, RegistrationCounter.__table__))
-        .values(year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["year"])
-    )
+    stmt = insert(table).values(year=year, last_number=0).on_conflict_do_nothing(index_elements=["year"])
     db.session.execute(stmt)
 
 
-def next_sequence(year: int) -> int:
-    """Take the next number of ``year`` in one atomic ``UPDATE … RETURNING``.
+def take_number(counter, year: int) -> int:
+    """Take the next number of ``year`` from ``counter`` (a per-year counter model) in one atomic ``UPDATE … RETURNING``.
 
     The statement increments and reads in one step on SQLite and PostgreSQL alike (a
     ``SELECT … FOR UPDATE`` then an increment would hand two SQLite writers the same number),
     and it holds the counter's row until the transaction ends, so numbers are not skipped.
     """
-    table = cast(sa.Table, RegistrationCounter.__table__)
+    table = cast(sa.Table, counter.__table__)
     bump = (
         sa.update(table)
         .where(table.c.year == year)
@@ -122,9 +118,14 @@ def next_sequence(year: int) -> int:
     with db.session.no_autoflush:
         number = db.session.execute(bump).scalar_one_or_none()
         if number is None:
-            _insert_counter_if_missing(year)
+            _insert_counter_if_missing(table, year)
             number = db.session.execute(bump).scalar_one()
     return number
+
+
+def next_sequence(year: int) -> int:
+    """The next registration number of ``year`` (see :func:`take_number`)."""
+    return take_number(RegistrationCounter, year)
 
 
 # --- Art. 5 completeness -------------------------------------------------------------------

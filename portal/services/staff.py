@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 
 from portal.extensions import db
+from portal.models.base import utcnow
 from portal.models.enums import ExecutorKind, OrderType
 from portal.models.org import Employee, Executor, Order, StaffPosition, StructuralUnit
 from portal.services import budget
@@ -493,11 +494,83 @@ def validate_order(order: Order) -> None:
         ).first()
         if duplicate:
             raise DomainError(_l("An order № %(number)s of this date already exists.", number=order.number))
+        if not _is_new(order) and order.is_signed and _signed_before(order):
+            raise DomainError(_l("The order %(order)s is signed; a signed order is final.", order=str(order)))
+        if order.position is not None and order.order_type not in APPOINTING:
+            raise DomainError(_l("Only an appointment or transfer order names a staff position: clear it."))
+        if order.order_type in APPOINTING:
+            order.rate = _check_rate(order.rate)
         if not _is_new(order) and column_change(order, "order_type")[2] and order_usage(order):
             raise DomainError(_l("The order is already used in staff records or regulations; its type cannot change."))
 
 
+def _signed_before(order: Order) -> bool:
+    """Was the order signed before this change (a signature being added now is not an edit)?"""
+    return column_change(order, "signed_at")[0] is not None
+
+
+def order_frozen_reason(order: Order):
+    """Why an order cannot be edited (None: it can)."""
+    if order.is_signed:
+        return _l("The order %(order)s is signed; a signed order is final and cannot be edited.", order=str(order))
+    return None
+
+
+def _check_free_rate(employee: Employee, position: StaffPosition, rate: Decimal) -> None:
+    occupied = occupied_rate(position, exclude_employee_id=employee.id)
+    posts = Decimal(position.posts or 0)
+    if occupied + rate > posts:
+        raise DomainError(
+            _l(
+                "The order cannot be signed: the position %(position)s has no free rate for it "
+                "(%(free)s of %(posts)s posts free, the order needs %(rate)s). Free a post or change the staff list "
+                "first.",
+                position=str(position),
+                free=format_money(max(posts - occupied, ZERO)),
+                posts=format_money(posts),
+                rate=format_money(rate),
+            )
+        )
+
+
+def sign_order(order: Order, user) -> Order:
+    """The director signs an order and it takes effect: an appointment or dismissal it names happens now.
+
+    An appointment (or transfer) order names the employee, the position and the rate; a dismissal
+    order names the employee. An order whose effect was already entered on the employee's record
+    (the employee form) is only marked signed. The caller commits.
+    """
+    if order.is_signed:
+        raise DomainError(_l("The order %(order)s is signed already.", order=str(order)))
+    kind = OrderType(order.order_type)
+    employee = order.employee
+    if kind in APPOINTING:
+        if employee is None or order.position is None:
+            raise DomainError(
+                _l(
+                    "An order of type «%(type)s» names the employee and the staff position: fill them in, then sign.",
+                    type=_type_label(kind),
+                )
+            )
+        if employee.appointment_order is not order:
+            rate = _check_rate(order.rate)
+            _check_free_rate(employee, order.position, rate)
+            appoint(employee, order.position, order, rate=rate, hired_on=order.issued_on)
+    elif kind == OrderType.DISMISSAL:
+        if employee is None:
+            raise DomainError(_l("A dismissal order names the employee: fill it in, then sign."))
+        if employee.dismissal_order is not order:
+            dismiss(employee, order)
+    order.signed_at = utcnow()
+    order.signed_by_id = getattr(user, "id", None)
+    return order
+
+
 def check_order_deletable(order: Order) -> None:
+    if order.is_signed:
+        raise DomainError(
+            _l("The order %(order)s is signed; a signed order is kept and cannot be deleted.", order=str(order))
+        )
     if order_usage(order):
         raise DomainError(_l("The order is used in staff records or regulations; it cannot be deleted."))
 

@@ -36,7 +36,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import ResultCode
 from portal.models.users import User
-from portal.services import deadlines, registration
+from portal.services import deadlines, notifications, outgoing, registration
 from portal.services import dispatch as exchange_dispatch
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal
@@ -180,6 +180,7 @@ def _move(appeal: Appeal, transition: Transition, user, comment: str = "") -> St
         comment=str(comment or "").strip(),
     )
     db.session.add(change)
+    notifications.on_step(appeal, transition.action, user)
     return change
 
 
@@ -526,19 +527,29 @@ def returned_by_center(user, appeal: Appeal, *, reason: str) -> StatusChange:
 
 
 def dispatch(
-    user, appeal: Appeal, *, outgoing_number: str, paper_copy_sent: bool = False, comment: str = ""
+    user, appeal: Appeal, *, outgoing_number: str | None = None, paper_copy_sent: bool = False, comment: str = ""
 ) -> StatusChange:
-    """signed → sent: outgoing number, the signed scan attached; the e-mail to the regional center is queued.
+    """signed → sent: the outgoing number, the signed scan attached; the e-mail to the regional center is queued.
 
-    The e-mail (the scan and both answers as DOCX) is sent by a job once the transaction
-    commits (``services.dispatch``); a paper copy may be marked now or later (``paper_copy``).
+    The number comes from the outgoing journal (``services.outgoing``), taken now; the screens
+    never type it. A caller that carries a number made elsewhere (an import of paper records)
+    passes ``outgoing_number``: it must not be on another appeal. The e-mail (the scan and both
+    answers as DOCX) is sent by a job once the transaction commits (``services.dispatch``); a
+    paper copy may be marked now or later (``paper_copy``).
     """
     t = check(user, appeal, "dispatch")
-    number = _required_text(outgoing_number, _l("State the outgoing number."), "outgoing_number")
-    if len(number) > 32:
-        raise WorkflowError(_l("The outgoing number is too long."), field="outgoing_number")
     if not any(AttachmentKind(a.kind) == AttachmentKind.SCAN for a in appeal.attachments):
         raise WorkflowError(_l("Attach the signed scan of the answer first."), field="file")
+    if (outgoing_number or "").strip():
+        number = outgoing_number.strip()  # type: ignore[union-attr]
+        if len(number) > 32:
+            raise WorkflowError(_l("The outgoing number is too long."), field="outgoing_number")
+        if outgoing.is_used(number, appeal.id):
+            raise WorkflowError(
+                _l("The outgoing number %(number)s is already used.", number=number), field="outgoing_number"
+            )
+    else:
+        number = outgoing.take_number(appeal.id)
     appeal.outgoing_number = number
     appeal.sent_at = utcnow()
     appeal.paper_copy_sent = bool(paper_copy_sent)
@@ -667,6 +678,32 @@ def perform(user, appeal: Appeal, action: str, **params):
 
 # an extension suggested on the form: this many days past the current term (or today), within the legal limit
 SUGGESTED_EXTENSION_DAYS = 15
+
+
+def unreported_co_executors(appeal: Appeal) -> list[Executor]:
+    """Co-executors of the current resolution that never reported (no answer recorded from them)."""
+    resolution = max(appeal.resolutions, key=lambda r: r.id or 0, default=None)
+    if resolution is None:
+        return []
+    return [
+        a.executor
+        for a in sorted(resolution.assignments, key=lambda a: a.position)
+        if ExecutorRole(a.executor_role) == ExecutorRole.CO_EXECUTOR and a.answered_at is None
+    ]
+
+
+def close_warning(appeal: Appeal) -> str | None:
+    """What closing should warn about: co-executors who never reported (None: nothing)."""
+    silent = unreported_co_executors(appeal)
+    if not silent:
+        return None
+    return str(
+        _l(
+            "These co-executors never reported: %(names)s. Close the appeal all the same? "
+            "Only the director can reopen it.",
+            names=", ".join(str(e) for e in silent),
+        )
+    )
 
 
 def default_result_code(appeal: Appeal) -> ResultCode | None:
