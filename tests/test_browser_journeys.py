@@ -321,6 +321,8 @@ def test_a_refused_step_in_the_browser_keeps_the_typed_answers(chromium, demo_si
 
 FOCUS_VISIBLE = """el => {
   // a select2 picker's input is off screen: its visible box carries the ring
+  // a date or time field: the browser highlights the focused part (day, month, hour) itself
+  if (['date', 'datetime-local', 'time'].includes(el.type)) { return true; }
   const picker = el.closest('.select2-container');
   if (picker) { el = picker.querySelector('.select2-choice, .select2-choices') || el; }
   const s = getComputedStyle(el);

@@ -170,7 +170,9 @@ def test_the_weekly_page_draws_its_charts(site, chromium):
         login(page, url, users[Role.DIRECTOR].username, PASSWORD)
         page.goto(weekly_url)
         axe.check("weekly page (axe)")
-    assert drawn == [True, True, True]
+    # the week against the previous one and the channels always; the executors' chart when any was answered
+    # or overdue that week
+    assert len(drawn) >= 2 and all(drawn), drawn
     assert watch.problems == [] and axe.problems == []
 
 
