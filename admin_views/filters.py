@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model import filters as base_filters
 from flask_babel import lazy_gettext as _l
@@ -29,22 +30,37 @@ def filter_args(view) -> dict:
 
 
 class LazyOptions:
-    """Filter options read from the database when the list renders, not at start-up."""
+    """Filter options read from the database when the list renders, not at start-up.
 
-    def __init__(self, load):
+    Read once per request: the filters that list the same rows (``key``) share one query,
+    and checking a filter's value reuses what the menu read.
+    """
+
+    def __init__(self, load, key=None):
         self.load = load
+        self.key = key if key is not None else id(self)
 
     def __bool__(self) -> bool:
         return True
 
     def __iter__(self):
-        return iter(self.load())
+        return iter(self.current())
+
+    def current(self) -> list:
+        """The options (read at most once per request)."""
+        if not has_request_context():
+            return self.load()
+        read = g.setdefault("_portal_filter_options", {})
+        if self.key not in read:
+            read[self.key] = self.load()
+        return read[self.key]
 
 
 def lazy_options(model, order, label=str) -> LazyOptions:
     """(id, label) of every row of ``model`` in ``order``, read when the list renders."""
     return LazyOptions(
-        lambda: [(str(o.id), label(o)) for o in db.session.execute(sa.select(model).order_by(*order)).scalars()]
+        lambda: [(str(o.id), label(o)) for o in db.session.execute(sa.select(model).order_by(*order)).scalars()],
+        key=(model, tuple(str(column) for column in order), label),
     )
 
 
