@@ -117,8 +117,6 @@ EXPORT_BATCH = 500
 MIN_ID, MAX_ID = 1, 2**63 - 1
 INVALID_VALUE_MESSAGE = _l("A value is not valid (too large, out of range or malformed); nothing was saved.")
 log = logging.getLogger(__name__)
-# (view endpoint, language) → its filter menu without the options read from the database (PortalModelView.filter_menu)
-FILTER_MENUS: dict[tuple[str, str], list] = {}
 
 
 def _finite(value) -> bool:
@@ -192,6 +190,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         from portal.labels import field_labels
 
         self.column_labels = {**field_labels(model), **(self.column_labels or {})}
+        self.filter_menus: dict[str, list] = {}  # language → the filter menu's fixed part (filter_menu)
         super().__init__(model, db, *args, **kwargs)
 
     # --- lists: keyset pages, capped counts (admin_views.paging) -------------------------------
@@ -255,8 +254,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         request (filters.LazyOptions.current); Flask-Admin would translate every label and
         option of every filter on each list page.
         """
-        key = (self.endpoint, str(get_locale()))
-        fixed = FILTER_MENUS.get(key)
+        key = str(get_locale())
+        fixed = self.filter_menus.get(key)
         if fixed is None:
             fixed = []
             for label, items in groups:
@@ -268,7 +267,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                         entry["options"] = [(k, str(v)) for k, v in options]
                     entries.append(entry)
                 fixed.append((str(label), entries))
-            FILTER_MENUS[key] = fixed
+            self.filter_menus[key] = fixed
         return OrderedDict(
             (
                 label,
