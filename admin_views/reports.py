@@ -22,7 +22,7 @@ from portal.models.reports import ReportRun
 from portal.queue import worker_count
 from portal.reports import quarterly, runs, weekly
 from portal.reports.weekly import Week
-from portal.services import audit
+from portal.services import audit, scope
 from portal.services.errors import DomainError
 
 ACTIVE = (JobState.QUEUED, JobState.STARTED)
@@ -31,8 +31,19 @@ ACTIVE = (JobState.QUEUED, JobState.STARTED)
 class ReportRequestForm(FlaskForm):
     kind = SelectField(_l("Report"), choices=[])
     week = StringField(_l("Week (ISO)"), description=_l("ISO week, for example 2026-W47"))
+    # checked by the report itself (a clear message; the other kinds ignore it)
+    channel = SelectField(_l("Appeals received via"), choices=[], validate_choice=False)
     year = IntegerField(_l("Budget year"), validators=[Optional(), NumberRange(2000, 2100)])
     quarter = StringField(_l("Quarter or year"), description=_l("For example 2026-Q1, or 2026 for the whole year"))
+
+
+def weekly_channel_choices() -> list[tuple[str, str]]:
+    """The weekly analysis's channels: the GCC's first (the default), the others, then all of them."""
+    from portal.models.enums import Channel
+
+    first = weekly.UKC_CHANNEL
+    ordered = [first] + [c for c in Channel if c != first]
+    return [(c.value, str(enum_label(c))) for c in ordered] + [(weekly.ALL_CHANNELS, str(_l("All channels")))]
 
 
 def _progress(view, context, model, name):
@@ -109,7 +120,7 @@ class ReportView(PortalModelView):
 
     # --- scope: only the kinds the user may see ---------------------------------------
     def scope_query(self, query):
-        return query.filter(ReportRun.kind.in_(runs.visible_kinds(current_user)))
+        return query.filter(runs.visible_runs_clause(current_user))
 
     # --- list: tell when no worker listens (runs whose job vanished are the worker's to fail) --
     @expose("/")
@@ -121,6 +132,8 @@ class ReportView(PortalModelView):
         kwargs.setdefault("workers", g.get("report_workers"))
         kwargs.setdefault("weekly_allowed", self._weekly_allowed())
         kwargs.setdefault("quarterly_allowed", ReportKind.QUARTERLY in runs.visible_kinds(current_user))
+        # the reports a reader sees hold only the appeals the reader may open: say so
+        kwargs.setdefault("scope_note", scope.describe(scope.scope_terms(current_user)))
         return super().render(template, **kwargs)
 
     def _weekly_allowed(self) -> bool:
@@ -131,12 +144,19 @@ class ReportView(PortalModelView):
     def create_view(self):
         form = ReportRequestForm()
         form.kind.choices = [(k.value, str(enum_label(k))) for k in runs.runnable_kinds(current_user)]
+        form.channel.choices = weekly_channel_choices()
         if request.method == "GET":
             form.kind.data = request.args.get("kind") or (form.kind.choices[0][0] if form.kind.choices else "")
             form.week.data = request.args.get("week") or str(Week.last_complete())
+            form.channel.data = request.args.get("channel") or weekly.channel_param(weekly.UKC_CHANNEL)
             form.quarter.data = request.args.get("quarter") or str(quarterly.Period.last_complete())
         if form.validate_on_submit():
-            params = {"week": form.week.data, "year": form.year.data, "quarter": form.quarter.data}
+            params = {
+                "week": form.week.data,
+                "channel": form.channel.data,
+                "year": form.year.data,
+                "quarter": form.quarter.data,
+            }
             try:
                 run = runs.request_report(form.kind.data, params, current_user)
             except DomainError as exc:
@@ -188,9 +208,11 @@ class ReportView(PortalModelView):
         if not self._weekly_allowed():
             return self.deny()
         text = request.args.get("week") or str(Week.last_complete())
+        channel_text = request.args.get("channel") or weekly.channel_param(weekly.UKC_CHANNEL)
         analysis, error = None, None
         try:
-            analysis = weekly.analyse(Week.parse(text))
+            with scope.reading_as(current_user):
+                analysis = weekly.analyse(Week.parse(text), channel=weekly.parse_channel(channel_text))
         except DomainError as exc:
             error = str(exc)
         from portal.labels import field_labels
@@ -200,6 +222,8 @@ class ReportView(PortalModelView):
             "admin/report_weekly.html",
             analysis=analysis,
             week_text=text,
+            channel_text=channel_text,
+            channel_choices=weekly_channel_choices(),
             error=error,
             labels=field_labels(Appeal),
             can_run=can(current_user, "report", "create") and ReportKind.WEEKLY in runs.runnable_kinds(current_user),
@@ -213,7 +237,8 @@ class ReportView(PortalModelView):
         text = request.args.get("quarter") or str(quarterly.Period.last_complete())
         stats, error = None, None
         try:
-            stats = quarterly.analyse(quarterly.Period.parse(text))
+            with scope.reading_as(current_user):
+                stats = quarterly.analyse(quarterly.Period.parse(text))
         except DomainError as exc:
             error = str(exc)
         return self.render(

@@ -5,9 +5,17 @@ of its Ukrainian strings are wrong here («Зберегти» for Export, «"С�
 quotes, «Будь ласка, оберіть модель» in every picker). The corrected strings live in the
 portal's own catalogue (``translations/uk/ux.po``) under the same msgids and win over the
 bundled ones for exactly the msgids listed below.
+
+The bundled compiled catalogue (``admin.mo`` of Flask-Admin 2.2.1) is also older than the
+``admin.po`` shipped beside it: messages such as «Failed to create record.» are translated in
+the ``.po`` but missing from the ``.mo``, so a refused form's flash came out in English. The
+messages the ``.mo`` lacks are read once from that ``.po``.
 """
 
 from __future__ import annotations
+
+import functools
+import os
 
 from flask_babel import get_domain
 
@@ -40,6 +48,9 @@ def install() -> None:
             return translations  # Flask-Babel caches per locale: corrected once
         ours = get_domain().get_translations()
         catalog = getattr(ours, "_catalog", {})
+        if hasattr(translations, "_catalog"):
+            for key, text in _bundled_po(str(getattr(translations, "_info", {}).get("language", "uk"))).items():
+                translations._catalog.setdefault(key, text)
         for msgid in CORRECTED_MSGIDS:
             if msgid in catalog and hasattr(translations, "_catalog"):
                 translations._catalog[msgid] = catalog[msgid]
@@ -48,3 +59,26 @@ def install() -> None:
 
     domain.get_translations = get_translations
     domain._portal_corrected = True
+
+
+@functools.cache
+def _bundled_po(language: str) -> dict:
+    """``{msgid or (msgid, n): text}`` of Flask-Admin's shipped ``admin.po`` for ``language``."""
+    from babel.messages.pofile import read_po
+    from flask_admin import translations as bundled
+
+    path = os.path.join(bundled.__path__[0], language, "LC_MESSAGES", "admin.po")
+    if not os.path.exists(path):
+        return {}
+    out: dict = {}
+    with open(path, "rb") as fh:
+        for message in read_po(fh, locale=language):
+            if not message.id or not message.string or message.fuzzy:
+                continue
+            if isinstance(message.id, tuple):
+                for n, text in enumerate(message.string):
+                    if text:
+                        out[(message.id[0], n)] = text
+            else:
+                out[message.id] = message.string
+    return out

@@ -95,12 +95,18 @@ def _finish(run, wait: bool, timeout: int) -> None:
 
 @report_group.command("weekly")
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the week just ended).")
+@click.option(
+    "--channel",
+    default=None,
+    help="Appeals received via this channel (government = the GCC 1545, the default; post, phone, …) or 'all'.",
+)
 @click.option("--wait", is_flag=True, help="Wait for the file (run the job here if no worker is running).")
 @click.option("--timeout", default=900, show_default=True, help="Seconds to wait with --wait.")
 @with_appcontext
-def report_weekly_command(week, wait, timeout):
+def report_weekly_command(week, channel, wait, timeout):
     """Weekly analysis of receipt and execution of appeals; prints the file's path."""
-    _request(ReportKind.WEEKLY, {"week": week} if week else {}, wait, timeout)
+    params = {key: value for key, value in (("week", week), ("channel", channel)) if value}
+    _request(ReportKind.WEEKLY, params, wait, timeout)
 
 
 @report_group.command("quarterly")

@@ -20,6 +20,13 @@ D = Decimal
 YEAR = date.today().year
 
 
+@pytest.fixture(autouse=True)
+def _year_is_over(monkeypatch):
+    """The screens below spend on dates of this year; as if on its last day, none of them is in the future
+    (the refusal of a future date has its own tests in test_spending_discipline.py)."""
+    monkeypatch.setattr(budget, "kyiv_today", lambda: date(YEAR, 12, 31))
+
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 

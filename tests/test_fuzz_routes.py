@@ -24,7 +24,7 @@ HOSTILE = (
     "9999-W52",
     "NaN",
     "Infinity",
-    "x'\"<>%_\\\x01\t\r\n" + "é" * 3000,
+    "x'\"<>%_\\\x01\t\r\n" + "é" * 600,  # longer than any String column (500)
 )
 QUERY_PARAMS = (
     "id",
@@ -158,6 +158,9 @@ def test_no_route_answers_5xx_to_hostile_input(world, role):
     for rule in _routes(app):
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         endpoint = rule.endpoint.split(".")[0]
+        # every hostile path value is requested; the parameter and form sweeps run once a rule,
+        # on the first of its paths that answers (the others differ from it by the path alone)
+        swept = posted = False
         for path in _paths(rule):
             if "GET" in methods:
                 try:
@@ -167,8 +170,9 @@ def test_no_route_answers_5xx_to_hostile_input(world, role):
                     continue
                 allowed = first.status_code not in (302, 403, 404, 405) or path == "/login"
                 _check(failures, first, f"GET {path}")
-                if not allowed:
+                if not allowed or swept:
                     continue
+                swept = True
                 params = list(QUERY_PARAMS) + _filter_params(app, endpoint)
                 for value in HOSTILE:
                     _request(
@@ -188,7 +192,8 @@ def test_no_route_answers_5xx_to_hostile_input(world, role):
                         f"GET {path} url={value[:12]!r}",
                         query_string={"url": value, "next": value},
                     )
-            if "POST" in methods:
+            if "POST" in methods and not posted:
+                posted = True
                 fields, form_token = _form_fields(client, path) if "GET" in methods else ([], None)
                 fields = fields or [
                     "id",

@@ -229,7 +229,7 @@ def test_the_monday_tick_makes_one_report_of_the_week_just_ended(app):
     today = datetime(2026, 11, 23).date()
     first = schedule.run_scheduled_weekly(today)
     again = schedule.run_scheduled_weekly(today)
-    assert first.params == {"week": "2026-W47", "scheduled": True} and again is None
+    assert first.params == {"week": "2026-W47", "channel": "government", "scheduled": True} and again is None
     assert first.requested_by_id is None
 
 

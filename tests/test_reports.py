@@ -44,6 +44,7 @@ from tests.factories import (
 )
 
 W47 = Week(2026, 47)
+ALL = None  # the figures below are for every channel; the channel's own tests are in test_weekly_timeliness.py
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +80,7 @@ def week_data(app):
             make_assignment(row, executor)
         return row
 
-    # received in W47, closed on time
+    # received in W47, answered (sent) on time and closed
     appeal(
         "a1",
         a,
@@ -89,6 +90,7 @@ def week_data(app):
         topic=t1,
         due_date=date(2026, 12, 16),
         status=AppealStatus.CLOSED,
+        sent_at=kyiv(18),
         closed_at=kyiv(18),
     )
     # received on Sunday 23:30 (still W47), open within term
@@ -104,43 +106,54 @@ def week_data(app):
     )
     # registered Monday 00:30 of the next week: not in W47 at all
     appeal("a3", a, registered_at=kyiv(23, 0, 30), due_date=date(2026, 12, 23))
-    # received in W46 (Sunday 23:59); closed in W47 late on its due day: on time
+    # received in W46 (Sunday 23:59); sent in W47 late on its due day: on time
     appeal(
         "a4",
         a,
         registered_at=kyiv(15, 23, 59),
         due_date=date(2026, 11, 20),
         status=AppealStatus.CLOSED,
+        sent_at=kyiv(20, 23, 30),
         closed_at=kyiv(20, 23, 30),
     )
-    # due Thursday, closed Friday 00:30 Kyiv (still Thursday in UTC): late
+    # due Thursday, sent Friday 00:30 Kyiv (still Thursday in UTC): late
     appeal(
         "a5",
         b,
         registered_at=kyiv(1, month=10),
         due_date=date(2026, 11, 19),
         status=AppealStatus.CLOSED,
+        sent_at=kyiv(20, 0, 30),
         closed_at=kyiv(20, 0, 30),
     )
     # open and overdue at the week's end
     appeal("a6", a, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 10), status=AppealStatus.IN_WORK)
     # due on Sunday and still open when the week ended: overdue
     appeal("a7", b, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 22), status=AppealStatus.ASSIGNED)
-    # closed after the week, no executor named: overdue at the week's end, "not assigned"
+    # sent after the week, no executor named: overdue at the week's end, "not assigned"
     appeal(
         "a8",
         None,
         registered_at=kyiv(1, month=10),
         due_date=date(2026, 11, 10),
         status=AppealStatus.CLOSED,
+        sent_at=kyiv(25),
         closed_at=kyiv(25),
     )
     # not considered (Art. 8): never open
     appeal("a9", None, registered_at=kyiv(1, month=10), due_date=date(2026, 10, 31), status=AppealStatus.NOT_CONSIDERED)
     # open within term
     appeal("a10", a, registered_at=kyiv(1, month=10), due_date=date(2026, 11, 30), status=AppealStatus.IN_WORK)
-    # closed on time in W46
-    appeal("a11", a, registered_at=kyiv(1), due_date=date(2026, 12, 1), status=AppealStatus.CLOSED, closed_at=kyiv(12))
+    # answered on time in W46
+    appeal(
+        "a11",
+        a,
+        registered_at=kyiv(1),
+        due_date=date(2026, 12, 1),
+        status=AppealStatus.CLOSED,
+        sent_at=kyiv(12),
+        closed_at=kyiv(12),
+    )
     db.session.commit()
     return {"a": a, "b": b}
 
@@ -177,23 +190,23 @@ def test_week_bounds_are_kyiv_midnights_in_utc():
 # --- the weekly figures --------------------------------------------------------------------------
 
 
-def test_weekly_summary_counts_received_closed_and_open(week_data):
-    s = weekly.summary(W47)
-    assert (s.received, s.closed_on_time, s.closed_late, s.open_within_term, s.open_overdue) == (2, 2, 1, 2, 3)
+def test_weekly_summary_counts_received_answered_and_open(week_data):
+    s = weekly.summary(W47, ALL)
+    assert (s.received, s.answered_on_time, s.answered_late, s.open_within_term, s.open_overdue) == (2, 2, 1, 2, 3)
 
 
 def test_weekly_summary_of_the_previous_week(week_data):
-    s = weekly.summary(W47.previous())
-    assert (s.received, s.closed_on_time, s.closed_late, s.open_within_term, s.open_overdue) == (1, 1, 0, 4, 2)
+    s = weekly.summary(W47.previous(), ALL)
+    assert (s.received, s.answered_on_time, s.answered_late, s.open_within_term, s.open_overdue) == (1, 1, 0, 4, 2)
 
 
 def test_weekly_change_against_the_previous_week(week_data):
-    changes = {label: diff for label, _now, _before, diff, _rise in weekly.analyse(W47).changes()}
+    changes = {label: diff for label, _now, _before, diff, _rise in weekly.analyse(W47, channel=ALL).changes()}
     assert list(changes.values()) == [1, 1, 1, -2, 1]
 
 
 def test_weekly_breakdown_by_channel_type_topic_and_executor(week_data):
-    analysis = weekly.analyse(W47)
+    analysis = weekly.analyse(W47, channel=ALL)
     assert sorted(n for _, n in analysis.by_channel) == [1, 1]
     assert len(analysis.by_type) == 2
     assert sorted(name.split(" ", 1)[1] for name, _ in analysis.by_topic) == ["Водопостачання", "Дороги"]
@@ -201,28 +214,28 @@ def test_weekly_breakdown_by_channel_type_topic_and_executor(week_data):
 
 
 def test_weekly_on_time_rate_per_executor(week_data):
-    rows = {r.name: r for r in weekly.analyse(W47).executors}
+    rows = {r.name: r for r in weekly.analyse(W47, channel=ALL).executors}
     a, b = rows["Водоканал"], rows["Дороги"]
-    assert (a.received, a.closed_on_time, a.closed_late, a.open_overdue, a.on_time_rate) == (1, 2, 0, 1, 100.0)
-    assert (b.received, b.closed_on_time, b.closed_late, b.open_overdue, b.on_time_rate) == (1, 0, 1, 1, 0.0)
+    assert (a.received, a.answered_on_time, a.answered_late, a.open_overdue, a.on_time_rate) == (1, 2, 0, 1, 100.0)
+    assert (b.received, b.answered_on_time, b.answered_late, b.open_overdue, b.on_time_rate) == (1, 0, 1, 1, 0.0)
     unassigned = [r for r in rows.values() if r.executor_id is None]
     assert [(r.received, r.open_overdue) for r in unassigned] == [(0, 1)]
 
 
 def test_weekly_overdue_list_is_most_overdue_first(week_data):
-    rows = weekly.analyse(W47).overdue
+    rows = weekly.analyse(W47, channel=ALL).overdue
     assert [(r["reg_number"], r["days_overdue"]) for r in rows] == [("a6", 13), ("a8", 13), ("a7", 1)]
     assert rows[0]["executor"] == "Водоканал" and rows[1]["executor"] == ""
 
 
 def test_weekly_of_an_empty_week_is_all_zero(app):
     s = weekly.summary(Week(2020, 10))
-    assert (s.received, s.closed, s.open, s.on_time_rate) == (0, 0, 0, None)
+    assert (s.received, s.answered, s.open, s.on_time_rate) == (0, 0, 0, None)
 
 
 def test_weekly_workbook_has_its_sheets_figures_and_charts(week_data, tmp_path):
     path = str(tmp_path / "w.xlsx")
-    weekly.write_xlsx(weekly.analyse(W47), path)
+    weekly.write_xlsx(weekly.analyse(W47, channel=ALL), path)
     wb = load_workbook(path)
     summary, receipt, executors, overdue = wb.worksheets
     assert [summary.cell(row=r, column=2).value for r in range(5, 10)] == [2, 2, 1, 2, 3]
@@ -300,8 +313,8 @@ def post_form(client, path, data):
 # --- the screens ---------------------------------------------------------------------------------------
 
 
-def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
-    path = tmp_path / f"{kind.value}.xlsx"
+def _finished_run(app, kind: ReportKind, tmp_path, scope_key: str = "") -> ReportRun:
+    path = tmp_path / f"{kind.value}{scope_key}.xlsx"
     path.write_bytes(b"PK fake xlsx")
     run = ReportRun(
         job_id=f"job-{kind.value}",
@@ -311,6 +324,7 @@ def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
         state=JobState.FINISHED,
         progress=100,
         file_path=str(path),
+        scope_key=scope_key,
     )
     db.session.add(run)
     db.session.commit()
@@ -319,8 +333,11 @@ def _finished_run(app, kind: ReportKind, tmp_path) -> ReportRun:
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_report_download_is_allowed_only_to_roles_that_see_its_data(client, auth, app, tmp_path, role):
-    runs = {kind: _finished_run(app, kind, tmp_path) for kind in ReportKind}
-    auth.as_role(role)
+    from portal.services import scope
+
+    user = auth.as_role(role)
+    # runs made for the reader's own scope of appeals (tests/test_report_scope.py: other scopes)
+    runs = {kind: _finished_run(app, kind, tmp_path, scope.scope_key(user)) for kind in ReportKind}
     answers = {}
     for kind, run in runs.items():
         response = client.get(f"/admin/report/download/{run.id}")
@@ -364,7 +381,7 @@ def test_report_form_queues_a_weekly_run(client, auth, app):
     run = db.session.execute(db.select(ReportRun)).scalar_one()
     assert (run.kind, run.params, run.state, run.requested_by_id) == (
         ReportKind.WEEKLY,
-        {"week": "2026-W47"},
+        {"week": "2026-W47", "channel": "government"},  # the GCC's appeals by default
         JobState.QUEUED,
         user.id,
     )
@@ -386,8 +403,10 @@ def test_report_form_refuses_a_kind_the_role_may_not_run(client, auth, app):
 
 
 def test_report_status_gives_progress_as_json(client, auth, app, tmp_path):
-    run = _finished_run(app, ReportKind.WEEKLY, tmp_path)
-    auth.as_role(Role.SIGNER)
+    from portal.services import scope
+
+    signer = auth.as_role(Role.SIGNER)
+    run = _finished_run(app, ReportKind.WEEKLY, tmp_path, scope.scope_key(signer))
     assert client.get(f"/admin/report/status/?ids={run.id}").get_json() == {
         str(run.id): {"state": "finished", "progress": 100, "message": ""}
     }
@@ -395,7 +414,7 @@ def test_report_status_gives_progress_as_json(client, auth, app, tmp_path):
 
 def test_weekly_page_shows_the_figures_in_ukrainian(client, auth, week_data):
     auth.as_role(Role.DIRECTOR)
-    html = client.get("/admin/report/weekly/?week=2026-W47").get_data(as_text=True)
+    html = client.get("/admin/report/weekly/?week=2026-W47&channel=all").get_data(as_text=True)
     assert "16.11.2026" in html and "22.11.2026" in html
     assert "Водоканал" in html and "a6" in html
     assert "Щотижневий аналіз надходження та виконання звернень" in html
@@ -410,7 +429,7 @@ def test_weekly_page_is_denied_to_roles_without_the_weekly_report(client, auth, 
 
 
 def test_cli_report_weekly_wait_prints_the_xlsx_path(runner, week_data):
-    result = runner.invoke(args=["report", "weekly", "--week", "2026-W47", "--wait"])
+    result = runner.invoke(args=["report", "weekly", "--week", "2026-W47", "--channel", "all", "--wait"])
     assert result.exit_code == 0, result.output
     path = result.output.strip().splitlines()[-1]
     assert path.endswith(".xlsx") and os.path.isfile(path)

@@ -341,6 +341,45 @@ def test_a_registered_ukc_number_always_warns_and_links(ctx):
     assert second.same_ukc_number == first
 
 
+# --- 8. privileged applicants first, in every work list and queue --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, plain_due, privileged_due",
+    [
+        ("flt0_open=1", 2, 20),
+        ("flt0_status=in_work", 2, 20),
+        ("flt0_overdue=1", -10, -2),
+        ("flt0_near_due=1", 0, 1),
+    ],
+)
+def test_every_work_list_puts_privileged_appeals_first(client, auth, query, plain_due, privileged_due):
+    from portal.i18n import kyiv_today
+
+    auth.as_role(Role.CLERK)
+    today = kyiv_today()
+    plain = make_appeal(status=S.IN_WORK, due_date=today + timedelta(days=plain_due), reg_number="P-1")
+    first = make_appeal(
+        status=S.IN_WORK, due_date=today + timedelta(days=privileged_due), is_privileged=True, reg_number="P-2"
+    )
+    db.session.commit()
+    html = client.get(f"/admin/appeal/?{query}").get_data(as_text=True)
+    assert html.index(f">{first.reg_number}<") < html.index(f">{plain.reg_number}<")
+    assert "portal-privileged" in html  # the flag is shown in the list
+
+
+def test_the_home_pages_urgent_queue_puts_privileged_appeals_first(ctx):
+    from portal.i18n import kyiv_today
+    from portal.services import dashboard
+
+    today = kyiv_today()
+    plain = make_appeal(status=S.IN_WORK, due_date=today)
+    first = make_appeal(status=S.IN_WORK, due_date=today + timedelta(days=1), is_privileged=True)
+    db.session.flush()
+    urgent = [a.id for a in dashboard.urgent_appeals(make_user(Role.DIRECTOR)) if a.id in (plain.id, first.id)]
+    assert urgent == [first.id, plain.id]
+
+
 # --- 9. forwarding by competence ---------------------------------------------------------------------------
 
 

@@ -109,3 +109,17 @@ def test_an_unexpected_failure_gets_the_500_page_in_ukrainian(client, auth, app,
     response = client.get("/admin/")
     assert response.status_code == 500
     assert "Щось пішло не так" in response.get_data(as_text=True)
+
+
+def test_a_refused_new_appeal_says_so_in_ukrainian_beside_each_field(client, auth):
+    """Flask-Admin's own flash and WTForms' own messages (a choice that is not offered, a text too long)."""
+    auth.as_role(Role.CLERK)
+    before = db.session.query(Appeal).count()
+    response = post_form(
+        client, "/admin/appeal/new/", {"channel": "nonsense", "summary": "я" * 5000, "content": "Текст"}
+    )
+    page = response.get_data(as_text=True)
+    assert "Не вдалося створити запис." in page and "Failed to create" not in page
+    assert "Недійсний варіант" in page and "не більше ніж 500 символів" in page
+    assert 'value="' + "я" * 100 in page  # what was typed comes back
+    assert db.session.query(Appeal).count() == before

@@ -82,6 +82,8 @@ class Appeal(TimestampMixin, Model):
         sa.Index("ix_appeal_registered", "registered_at", "id"),
         # weekly analysis: closed in a range, and open-at-week's-end checks
         sa.Index("ix_appeal_closed_reg_due", "closed_at", "registered_at", "due_date"),
+        # weekly analysis by the answer: forwarded in a range, or not forwarded and sent in a range (or never)
+        sa.Index("ix_appeal_forwarded_sent", "forwarded_at", "sent_at"),
         # a filtered list in its default order (newest first) is a walk along one of these
         sa.Index("ix_appeal_status_registered", "status", "registered_at", "id"),
         sa.Index("ix_appeal_channel_registered", "channel", "registered_at", "id"),

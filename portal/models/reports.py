@@ -28,6 +28,10 @@ class ReportRun(TimestampMixin, Model):
     message: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Outcome")})
     file_path: Mapped[str] = mapped_column(sa.String(500), default="", info={"label": _l("Report file")})
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # the appeals the requester may read (portal.services.scope.scope_key); "" is every appeal
+    scope_key: Mapped[str] = mapped_column(
+        sa.String(100), default="", server_default="", index=True, info={"label": _l("Scope")}
+    )
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"label": _l("Finished at")})
 
     requested_by: Mapped[User | None] = relationship(info={"label": _l("Requested by")})

@@ -27,6 +27,7 @@ from portal.extensions import db
 from portal.models.enums import JobState, ReportKind, Role
 from portal.models.reports import ReportRun
 from portal.reports import audit_export, budget, quarterly, staff, weekly, xlsx
+from portal.services import scope
 from portal.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,13 @@ def runnable_kinds(user) -> list[ReportKind]:
 
 
 def may_download(user, run: ReportRun) -> bool:
-    return can(user, "report", "download") and can_report(user, run.kind)
+    """A run is the requester's scope of the appeals: only a reader of the same scope opens it."""
+    return can(user, "report", "download") and can_report(user, run.kind) and run.scope_key == scope.scope_key(user)
+
+
+def visible_runs_clause(user):
+    """The runs ``user`` may see: of a kind the role reads, made for the same scope of appeals."""
+    return sa.and_(ReportRun.kind.in_(visible_kinds(user)), ReportRun.scope_key == scope.scope_key(user))
 
 
 # --- parameters and titles ------------------------------------------------------------------
@@ -85,6 +92,8 @@ def output_path(run: ReportRun) -> str:
     parts = [run.kind.value]
     if run.params.get("week"):
         parts.append(run.params["week"])
+    if run.params.get("channel") not in (None, weekly.channel_param(weekly.UKC_CHANNEL)):
+        parts.append(str(run.params["channel"]))  # the GCC's analysis keeps the plain name
     if run.params.get("quarter"):
         parts.append(run.params["quarter"])
     if run.params.get("year"):
@@ -130,6 +139,7 @@ def enqueue_run(kind: ReportKind, params: dict, title: str, user, job: str) -> R
         progress=0,
         message="",
         requested_by_id=getattr(user, "id", None),
+        scope_key=scope.scope_key(user),
     )
     db.session.add(run)
     db.session.commit()  # the worker must find the row
@@ -197,7 +207,9 @@ def execute_run(run_id: int) -> str | None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
-            builder(run, tmp, lambda pct: set_progress(run, pct))
+            # the worker reads what the requester may read (see portal.services.scope)
+            with scope.reading_within(scope.terms_from_key(run.scope_key)):
+                builder(run, tmp, lambda pct: set_progress(run, pct))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

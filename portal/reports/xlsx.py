@@ -58,5 +58,13 @@ def title(ws, text, subtitle: str = "") -> None:
 
     ws["A1"] = str(text)
     ws["A1"].font = Font(bold=True, size=14)
-    if subtitle:
-        ws["A2"] = subtitle
+    note = scope_note()
+    if subtitle or note:
+        ws["A2"] = " ".join(part for part in (subtitle, note) if part)
+
+
+def scope_note() -> str:
+    """Said under a report's title when it was read for a narrower scope than every appeal."""
+    from portal.services import scope
+
+    return scope.describe(scope.current_terms())

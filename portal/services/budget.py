@@ -6,7 +6,10 @@ The director disposes of funds only within the approved estimate (statute, item 
   change only through an approved amendment (довідка про зміни), which stays as history;
 - an expenditure is refused when the line's spending for the year up to the end of any
   month would exceed the plan accumulated to that month;
-- the staff list's annual pay fund fits line 2111 of the approved general-fund estimate.
+- an expenditure is recorded when it happened: never dated after today (Kyiv), so a line
+  cannot be spent in advance against a later month's plan;
+- the staff list's annual pay fund fits line 2111 of the approved general-fund estimate, and
+  the 22 % accrual on it (the single social contribution) fits line 2120.
 
 Validation functions raise :class:`DomainError`; the caller rolls back. They read the
 database with autoflush off, so the object being validated is compared with what is
@@ -16,7 +19,8 @@ stored, not with itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -25,7 +29,7 @@ from sqlalchemy.orm import InstanceState
 
 from portal.auth.permissions import can
 from portal.extensions import db
-from portal.i18n import format_money
+from portal.i18n import format_date, format_money, kyiv_today
 from portal.models.base import utcnow
 from portal.models.budget import (
     MONTH_COLUMNS,
@@ -46,6 +50,8 @@ from portal.services.errors import DomainError
 ZERO = Decimal("0")
 KOPECK = Decimal("0.01")
 SALARY_KEKV = "2111"
+ACCRUAL_KEKV = "2120"  # accruals on pay: the single social contribution
+ACCRUAL_RATE = Decimal("0.22")
 LINE_AMOUNT_FIELDS = ("annual_amount",) + MONTH_COLUMNS
 
 
@@ -250,21 +256,39 @@ def approve_estimate(estimate: BudgetEstimate, user) -> None:
             check_plan_adds_up(line)
         if estimate.fund == Fund.GENERAL:
             salary = next((ln for ln in estimate.lines if _kekv_code(ln) == SALARY_KEKV), None)
-            _check_staff_fund_against(estimate, _dec(salary.annual_amount) if salary else ZERO)
+            accrual = next((ln for ln in estimate.lines if _kekv_code(ln) == ACCRUAL_KEKV), None)
+            fund = staff_annual_fund()
+            _check_staff_fund_against(estimate, _dec(salary.annual_amount) if salary else ZERO, fund)
+            _check_accrual_against(estimate, _dec(accrual.annual_amount) if accrual else ZERO, fund)
     estimate.state = DocumentState.APPROVED
     estimate.approved_at = utcnow()
     estimate.approved_by_id = user.id
 
 
-# --- staff fund vs line 2111 -----------------------------------------------------------
-def salary_allocation(estimate: BudgetEstimate) -> Decimal:
-    """The annual sum of line 2111 of an estimate (zero without one)."""
+# --- staff fund vs lines 2111 and 2120 ------------------------------------------------------
+def line_allocation(estimate: BudgetEstimate, code: str) -> Decimal:
+    """The annual sum of an estimate's line for КЕКВ ``code`` (zero without one)."""
     value = db.session.execute(
         sa.select(BudgetLine.annual_amount)
         .join(Kekv, Kekv.id == BudgetLine.kekv_id)
-        .where(BudgetLine.estimate_id == estimate.id, Kekv.code == SALARY_KEKV)
+        .where(BudgetLine.estimate_id == estimate.id, Kekv.code == code)
     ).scalar()
     return _dec(value)
+
+
+def salary_allocation(estimate: BudgetEstimate) -> Decimal:
+    """The annual sum of line 2111 of an estimate (zero without one)."""
+    return line_allocation(estimate, SALARY_KEKV)
+
+
+def accrual_allocation(estimate: BudgetEstimate) -> Decimal:
+    """The annual sum of line 2120 of an estimate (zero without one)."""
+    return line_allocation(estimate, ACCRUAL_KEKV)
+
+
+def accrual_on(fund: Decimal) -> Decimal:
+    """The 22 % accrual on a pay fund, to the kopeck."""
+    return (fund * ACCRUAL_RATE).quantize(KOPECK, ROUND_HALF_UP)
 
 
 def binding_estimates() -> list[BudgetEstimate]:
@@ -312,10 +336,33 @@ def _check_staff_fund_against(estimate: BudgetEstimate, allocation: Decimal, fun
         )
 
 
+def _check_accrual_against(estimate: BudgetEstimate, allocation: Decimal, fund: Decimal | None = None) -> None:
+    """The 22 % accrual on the staff list's pay fund fits line 2120, as the fund itself fits 2111."""
+    if estimate.fund != Fund.GENERAL or estimate.year < _current_year():
+        return
+    if fund is None:
+        fund = staff_annual_fund()
+    accrual = accrual_on(fund)
+    if accrual > allocation:
+        raise DomainError(
+            _l(
+                "The accrual of %(rate)s on the staff list's annual pay fund (%(accrual)s on %(fund)s) exceeds "
+                "line 2120 of the general-fund estimate for %(year)s (%(line)s) by %(diff)s.",
+                rate="22 %",
+                accrual=format_money(accrual),
+                fund=format_money(fund),
+                year=estimate.year,
+                line=format_money(allocation),
+                diff=format_money(accrual - allocation),
+            )
+        )
+
+
 def check_staff_fund(fund: Decimal) -> None:
-    """A staff list with this annual pay fund fits line 2111 of every binding estimate."""
+    """A staff list with this annual pay fund fits line 2111, and its accrual line 2120, of every binding estimate."""
     for estimate in binding_estimates():
         _check_staff_fund_against(estimate, salary_allocation(estimate), fund)
+        _check_accrual_against(estimate, accrual_allocation(estimate), fund)
 
 
 # --- amendments ----------------------------------------------------------------------
@@ -376,9 +423,10 @@ def check_amendment_result(amendment: BudgetAmendment) -> None:
                 )
 
 
-def _new_salary_allocation(amendment: BudgetAmendment) -> Decimal | None:
+def _new_allocation(amendment: BudgetAmendment, code: str) -> Decimal | None:
+    """The annual sum of line ``code`` after the amendment (None when it does not touch that line)."""
     for line, months in _resulting_plans(amendment).items():
-        if _kekv_code(line) == SALARY_KEKV:
+        if _kekv_code(line) == code:
             return sum(months, ZERO)
     return None
 
@@ -425,9 +473,12 @@ def approve_amendment(amendment: BudgetAmendment, user) -> None:
             raise DomainError(_l("The amendment has no changes."))
         _check_changes(amendment)
         check_amendment_result(amendment)
-        new_salary = _new_salary_allocation(amendment)
+        new_salary = _new_allocation(amendment, SALARY_KEKV)
         if new_salary is not None:
             _check_staff_fund_against(amendment.estimate, new_salary)
+        new_accrual = _new_allocation(amendment, ACCRUAL_KEKV)
+        if new_accrual is not None:
+            _check_accrual_against(amendment.estimate, new_accrual)
         for line, months in _resulting_plans(amendment).items():
             for column, value in zip(MONTH_COLUMNS, months):
                 setattr(line, column, value)
@@ -482,8 +533,8 @@ def available(line: BudgetLine, month: int, exclude_id: int | None = None):
     return best
 
 
-def validate_expenditure(expenditure: Expenditure) -> None:
-    """Record or correct an expenditure only within the approved plan to date."""
+def validate_expenditure(expenditure: Expenditure, today: date | None = None) -> None:
+    """Record or correct an expenditure only within the approved plan to date, and never dated after today."""
     with db.session.no_autoflush:
         _, line, line_changed = reference_change(expenditure, "line", "line_id")
         if line is None:
@@ -496,6 +547,17 @@ def validate_expenditure(expenditure: Expenditure) -> None:
         changed = line_changed or any(column_change(expenditure, k)[2] for k in ("amount", "spent_on"))
         if not changed:
             return
+        today = today or kyiv_today()
+        if expenditure.spent_on > today:
+            # otherwise a whole year's line could be spent now against December's cumulative plan
+            raise DomainError(
+                _l(
+                    "Refused: the expenditure is dated %(date)s, after today (%(today)s). An expenditure is "
+                    "recorded once it has been made, never in advance.",
+                    date=format_date(expenditure.spent_on),
+                    today=format_date(today),
+                )
+            )
         estimate = line.estimate
         if not estimate.is_approved:
             raise DomainError(

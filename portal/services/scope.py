@@ -3,11 +3,22 @@
 The rule is written once (:func:`scope_terms`: which facts about an appeal let a role see
 it); each fact is spelled as SQL for lists and counts and in Python for one loaded appeal,
 side by side in ``FACTS``, so the two can only drift together.
+
+Reports read through the same rule without a clause in each of their queries: inside
+:func:`reading_within`, every ORM query of the session that touches ``appeal`` — counts,
+groupings, joins and subqueries alike — gets the scope added to its WHERE by a
+``do_orm_execute`` hook (``with_loader_criteria``). A report run records the scope of the
+user who asked for it (:func:`scope_key`), so its worker reads what that user may read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.models.appeals import Appeal, Assignment
 from portal.models.enums import Role
@@ -69,3 +80,88 @@ def can_see_appeal(user, appeal) -> bool:
     """May ``user`` see this loaded appeal (the same rule as :func:`appeal_scope_clause`)."""
     terms = scope_terms(user)
     return terms is None or any(FACTS[name][1](appeal, value) for name, value in terms)
+
+
+# --- reading a whole report within a scope --------------------------------------------------------
+
+Terms = list[tuple[str, object]]
+_reading: contextvars.ContextVar[Terms | None] = contextvars.ContextVar("scope_reading", default=None)
+
+
+def scope_key(user) -> str:
+    """The scope as a short text stored with a report run: "" is every appeal."""
+    terms = scope_terms(user) if user is not None else None
+    if terms is None:
+        return ""
+    return ",".join(f"{name}={value}" for name, value in terms)
+
+
+def terms_from_key(key: str | None) -> Terms | None:
+    """The terms written by :func:`scope_key` (None: no limit)."""
+    if not key:
+        return None
+    terms: Terms = []
+    for part in key.split(","):
+        name, _, value = part.partition("=")
+        if name not in FACTS:
+            raise ValueError(f"unknown scope fact {name!r}")
+        terms.append((name, int(value)))
+    return terms
+
+
+def _clause(terms: Terms):
+    clauses = [FACTS[name][0](value, True) for name, value in terms]
+    return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
+
+
+@contextlib.contextmanager
+def reading_within(terms: Terms | None):
+    """Every query of the block that reads appeals sees only those the terms allow (None: all)."""
+    token = _reading.set(terms)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def reading_as(user):
+    """:func:`reading_within` the scope of ``user``."""
+    return reading_within(scope_terms(user))
+
+
+def current_terms() -> Terms | None:
+    """The terms of the enclosing :func:`reading_within`, if any."""
+    return _reading.get()
+
+
+def describe(terms: Terms | None) -> str:
+    """In words, for the title of a report read within ``terms`` ("" for every appeal)."""
+    if not terms:
+        return ""
+    from flask_babel import gettext as _
+
+    from portal.extensions import db
+    from portal.models.org import Executor
+    from portal.models.reference import Direction
+    from portal.models.users import User
+
+    parts = []
+    for name, value in terms:
+        if name == "direction":
+            direction = db.session.get(Direction, value)
+            parts.append(_("the direction «%(name)s»", name=direction.name if direction else value))
+        elif name == "signer":
+            user = db.session.get(User, value)
+            parts.append(_("appeals routed to %(name)s", name=(user.full_name or user.username) if user else value))
+        elif name == "assigned_to":
+            body = db.session.get(Executor, value)
+            parts.append(_("appeals assigned to %(name)s", name=body.name if body else value))
+    return _("Only the appeals within the reader's access: %(parts)s.", parts="; ".join(parts))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _limit_to_reading_scope(state) -> None:
+    terms = _reading.get()
+    if terms is None or not state.is_select:
+        return
+    state.statement = state.statement.options(with_loader_criteria(Appeal, _clause(terms)))
