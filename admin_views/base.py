@@ -304,15 +304,15 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
             kind = getattr(row_action, "template_name", None)
             title = escape(row_action.title or "")
             if kind == "row_actions.view_row":
-                url = escape(row_urls["details"]).replace("__PK__", "{pk}")
+                url = escape(row_urls["details"])
                 icons.append(f'<a class="icon" href="{url}" title="{title}"><span class="fa fa-eye"></span></a>')
             elif kind == "row_actions.edit_row":
-                url = escape(row_urls["edit"]).replace("__PK__", "{pk}")
+                url = escape(row_urls["edit"])
                 icons.append(f'<a class="icon" href="{url}" title="{title}"><span class="fa fa-pencil"></span></a>')
             elif kind == "row_actions.delete_row":
                 icons.append(
                     f'<form class="icon" method="POST" action="{escape(row_urls["delete"])}">'
-                    '<input type="hidden" name="id" value="{pk}">'
+                    '<input type="hidden" name="id" value="__PK__">'
                     f'<input type="hidden" name="url" value="{escape(page.get("return_url") or "")}">'
                     f'<input type="hidden" name="csrf_token" value="{escape(row_urls["csrf"])}">'
                     f'<button type="submit" data-confirm="{escape(row_urls["delete_confirm"])}" '
@@ -320,17 +320,16 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 )
             else:
                 return None
-        # literal braces of the HTML doubled: only {pk} is filled in per row
-        icons_html = "".join(i.replace("{", "{{").replace("}", "}}").replace("{{pk}}", "{pk}") for i in icons)
-        head = '<td class="list-buttons-column">' + icons_html + "</td>" if self.column_display_actions else ""
+        # each row's id goes where __PK__ is, as the template's row_urls|replace did
+        head = f'<td class="list-buttons-column">{"".join(icons)}</td>' if self.column_display_actions else ""
         if page.get("actions"):
             title = escape(admin_gettext("Select record"))
-            head = f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{{pk}}" title="{title}" /></td>{head}'
+            head = f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="__PK__" title="{title}" /></td>{head}'
         columns = [(name, f'<td class="col-{escape(name)}">') for name, _ in page.get("list_columns") or ()]
         rows = []
         for row in page.get("data") or ():
             pk = self.get_pk_value(row)
-            cells = [head.format(pk=escape(quote(str(pk), safe="")))]
+            cells = [head.replace("__PK__", escape(quote(str(pk), safe="")))]
             for name, opening in columns:
                 value = compat.list_value(self, row, name)
                 cells.append(f"{opening}{escape(value)}</td>")

@@ -241,3 +241,16 @@ def test_the_kept_menu_follows_the_role_and_the_screen(client, auth):
     admin = client.get("/admin/user/").get_data(as_text=True)
     assert 'href="/admin/user/"' in admin and 'href="/admin/appeal/"' not in admin
     assert _active_menu_item(admin) == "/admin/user/"
+
+
+def test_rows_written_in_one_pass_keep_the_delete_form_and_the_checkbox(client, auth):
+    from tests.factories import make_expenditure, make_line
+
+    spent = make_expenditure(make_line())
+    db.session.commit()
+    auth.as_role(Role.ACCOUNTANT)
+    html = client.get("/admin/expenditure/").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "Папір офісний" in r)
+    assert f'<input type="checkbox" name="rowid" class="action-checkbox" value="{spent.id}"' in row
+    assert f'<input type="hidden" name="id" value="{spent.id}">' in row and 'name="csrf_token"' in row
+    assert f'href="/admin/expenditure/edit/?id={spent.id}&amp;url=' in row
