@@ -74,6 +74,8 @@ TABLES = (
     "status_change",
 )
 KEYED = frozenset(TABLES) - {"appeal_search"}  # tables with an id sequence of their own
+# SQLite settings of the writing connection during a run (put back after it): no fsync, 256 MB of page cache
+BULK_PRAGMAS = (("synchronous", "OFF"), ("cache_size", "-262144"), ("temp_store", "MEMORY"))
 
 # older appeals are almost all finished; a few stragglers are still in work, long overdue
 OLD_STATES = [(S.CLOSED, 9200), (S.RETURNED_TO_APPLICANT, 250), (S.NOT_CONSIDERED, 250), (S.IN_WORK, 5)]
@@ -160,8 +162,7 @@ def generate_appeals(
         existing = db.session.execute(sa.select(sa.func.count()).select_from(db.metadata.tables["appeal"])).scalar()
         bulk = (existing or 0) < count
         db.session.commit()
-        if writer.sqlite:
-            _bulk_pragmas(db.session.connection())
+        restore_pragmas = _bulk_pragmas(db.session.connection()) if writer.sqlite else (lambda: None)
         connection = db.session.connection()
         deferred = _defer_indexes(connection) if bulk else None
         done = 0
@@ -181,21 +182,30 @@ def generate_appeals(
         _sync_sequences()
         audit.log_event(AuditAction.INSERT, model="Appeal", detail=f"generate-data: {count} appeals, seed {seed}")
         db.session.commit()
+        restore_pragmas()
     return GenerateResult(count, seed, clock.perf_counter() - started, dict(generator.rows))
 
 
-def _bulk_pragmas(connection) -> None:
-    """SQLite: no fsync and a big page cache for this connection (only outside a transaction).
+def _bulk_pragmas(connection) -> Callable[[], None]:
+    """SQLite: no fsync and a big page cache for this connection while the run lasts.
 
-    A crash loses the unfinished run only; SQLite refuses ``synchronous`` inside a transaction,
-    so a caller's open one keeps its settings.
+    Returns what puts the connection's own settings back once the run has committed. A crash
+    loses the unfinished run only. SQLite refuses ``synchronous`` inside a transaction, so a
+    caller's open one keeps its settings (and nothing is changed).
     """
     raw = connection.connection.dbapi_connection
     if raw is None or getattr(raw, "in_transaction", True):
-        return
-    connection.exec_driver_sql("PRAGMA synchronous=OFF")
-    connection.exec_driver_sql("PRAGMA cache_size=-262144")
-    connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+        return lambda: None
+    saved = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name, _ in BULK_PRAGMAS}
+    for name, value in BULK_PRAGMAS:
+        raw.execute(f"PRAGMA {name}={value}")
+
+    def restore() -> None:
+        if not raw.in_transaction:
+            for name, value in saved.items():
+                raw.execute(f"PRAGMA {name}={value}")
+
+    return restore
 
 
 @dataclass
