@@ -37,7 +37,8 @@ def cached_menu(admin_view, caller) -> Markup:
     admin = getattr(admin_view, "admin", None)
     if not isinstance(admin, PortalAdmin) or not current_user.is_authenticated:
         return Markup(caller())
-    key = (str(current_user.role), str(get_locale()), admin_view.endpoint)
+    role = current_user.role
+    key = (getattr(role, "value", role), str(get_locale()), admin_view.endpoint)
     menu = admin.menus.get(key)
     if menu is None:
         menu = admin.menus[key] = Markup(caller())
