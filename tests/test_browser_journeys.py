@@ -309,3 +309,83 @@ def test_a_refused_step_in_the_browser_keeps_the_typed_answers(chromium, demo_si
     finally:
         context.close()
     assert not watch.problems, "\n".join(watch.problems)
+
+
+# --- keyboard only ------------------------------------------------------------------------------
+
+FOCUS_VISIBLE = """el => {
+  // a select2 picker's input is off screen: its visible box carries the ring
+  const picker = el.closest('.select2-container');
+  if (picker) { el = picker.querySelector('.select2-choice, .select2-choices') || el; }
+  const s = getComputedStyle(el);
+  const ring = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+  return ring || (s.boxShadow && s.boxShadow !== 'none');
+}"""
+ACTIVE = "() => { const e = document.activeElement; return e ? (e.name || e.id || e.className || e.tagName) : '' }"
+
+
+def _tab_to(page, predicate: str, limit: int = 60) -> str:
+    """Press Tab until the focused element satisfies ``predicate``; every stop shows where the focus is."""
+    hidden = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate_handle("() => document.activeElement")
+        if focused.evaluate("e => e === document.body"):
+            continue
+        if not focused.evaluate(FOCUS_VISIBLE):
+            hidden.append(focused.evaluate("e => e.outerHTML.slice(0, 120)"))
+        if focused.evaluate(predicate):
+            assert not hidden, f"focus not visible on: {hidden}"
+            return page.evaluate(ACTIVE)
+    raise AssertionError(f"Tab never reached {predicate}")
+
+
+def test_the_clerks_main_journey_works_from_the_keyboard_alone(chromium, demo_site):
+    url, app, names = demo_site
+    context, page, watch = _page(chromium, names)
+    try:
+        # log in: Tab to the fields, type, Enter
+        page.goto(f"{url}/login")
+        _tab_to(page, "e => e.name === 'username'")
+        page.keyboard.type("clerk1")
+        _tab_to(page, "e => e.name === 'password'")
+        page.keyboard.type(DEMO_PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url.rstrip("/").endswith("/admin")
+
+        # the registration form: the topic picker opens from the keyboard, takes a typed search,
+        # gives the choice back with Enter, and Tab leaves it (no trap)
+        page.goto(f"{url}/admin/appeal/new/")
+        _tab_to(page, "e => e.closest('#s2id_topic') !== null")
+        page.keyboard.press("Enter")
+        search = page.locator(".select2-drop-active input.select2-input")
+        search.wait_for(state="visible")
+        page.keyboard.type("водопостач", delay=20)
+        page.wait_for_selector(".select2-drop-active .select2-result-selectable")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.querySelector('#topic').value !== ''")
+        assert page.evaluate("() => document.activeElement.closest('#s2id_topic') !== null")
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.closest('#s2id_topic') === null"), (
+            "focus stays in the picker"
+        )
+        watch.step("keyboard-registration-form")
+
+        # an appeal's card: a step's form opens with Enter on its button, and its fields follow in Tab order
+        with app.app_context():
+            from portal.models import Appeal
+
+            appeal_id = db.session.execute(
+                sa.select(Appeal.id).where(Appeal.status == "registered").order_by(Appeal.id).limit(1)
+            ).scalar_one()
+            db.session.remove()
+        page.goto(f"{url}/admin/appeal/details/?id={appeal_id}")
+        _tab_to(page, "e => e.getAttribute('data-target') === '#action-route'")
+        page.keyboard.press("Enter")
+        page.locator("form[data-action='route']").wait_for(state="visible")
+        _tab_to(page, "e => e.form && e.form.dataset.action === 'route' && e.type === 'submit'")
+        watch.step("keyboard-route-form")
+    finally:
+        context.close()
+    assert not watch.problems, "\n".join(watch.problems)
