@@ -25,6 +25,16 @@ PINNED: dict[tuple[str, str], tuple[str, ...] | None] = {
     ("flask_admin.model.base.BaseModelView", "_filters"): None,
     ("flask_admin.model.base.BaseModelView", "_filter_args"): None,
     ("flask_admin.model.base.BaseModelView", "_details_columns"): None,
+    ("flask_admin.model.base.BaseModelView", "_get_list_value"): (
+        "self",
+        "context",
+        "model",
+        "name",
+        "column_formatters",
+        "column_type_formatters",
+    ),
+    ("flask_admin.model.base.BaseModelView", "_get_filter_groups"): ("self",),
+    ("flask_admin.model.base.BaseModelView", "_filter_groups"): None,
     ("flask_admin.contrib.sqla.view.ModelView", "_apply_search"): (
         "self",
         "query",
@@ -57,6 +67,15 @@ def list_args(view) -> ListArgs:
     return ListArgs(column[0] if column else None, args.sort_desc, args.search, args.filters)
 
 
+def list_value(view, model, name: str):
+    """A list cell's value as the list template shows it (the column's formatter, choices, type formatter).
+
+    Flask-Admin's public ``get_list_value`` takes the Jinja context it is called from; a
+    view writing its rows in Python has none (the portal's formatters do not use it).
+    """
+    return view._get_list_value(None, model, name, view.column_formatters, view.column_type_formatters)
+
+
 def active_filters(view) -> list[tuple[Any, str]]:
     """(filter object, raw value) of each filter in the current list URL, in URL order.
 
@@ -76,7 +95,18 @@ class ModelViewHooks:
       ``form_ajax_refs`` and the inline models' refs (``{name: loader}``), once, at start-up.
     - ``accept_filter(flt, value)``: False drops a list filter's value (with Flask-Admin's
       "invalid filter value" message) before any query or export applies it.
+    - ``filter_menu(groups)``: the data of the list's filter menu from ``groups``, the view's
+      filter groups as (label, [filter item: arg, index, operation, options, type]) with the
+      labels and options not yet translated or loaded (None: Flask-Admin's, built each time).
     """
+
+    def filter_menu(self, groups: list[tuple[Any, list[dict]]]):
+        return None
+
+    def _get_filter_groups(self):
+        groups = self._filter_groups  # type: ignore[attr-defined]
+        menu = self.filter_menu([(g.label, list(g.filters)) for g in groups.values()]) if groups else None
+        return super()._get_filter_groups() if menu is None else menu  # type: ignore[misc]
 
     def accept_filter(self, flt, value: str) -> bool:
         return True

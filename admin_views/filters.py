@@ -7,11 +7,14 @@ language and the filter's position (see ``PortalModelView.get_filter_arg``).
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model import filters as base_filters
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.i18n import KYIV
@@ -28,23 +31,71 @@ def filter_args(view) -> dict:
     return {view.get_filter_arg(i, flt): flt for i, flt in enumerate(view.get_filters() or [])}
 
 
-class LazyOptions:
-    """Filter options read from the database when the list renders, not at start-up."""
+OPTIONS_TTL = 30.0  # seconds: a change made by another process shows in the filter menus within this time
 
-    def __init__(self, load):
+
+class LazyOptions:
+    """Filter options read from the database when a list renders, not at start-up.
+
+    Kept per app for ``OPTIONS_TTL`` seconds under ``key`` (filters listing the same rows
+    share them, and checking a filter's value reuses what the menu read): every list page
+    showed every executor, topic and direction, read as ORM objects. ``model`` names the
+    table they come from; a flush in this process that adds, changes or deletes a row of it,
+    and any rollback, forget them at once (see ``_forget_changed_options``).
+    """
+
+    def __init__(self, load, key=None, model=None):
         self.load = load
+        self.key = key if key is not None else id(self)
+        self.model = model
 
     def __bool__(self) -> bool:
         return True
 
     def __iter__(self):
-        return iter(self.load())
+        return iter(self.current())
+
+    def current(self) -> list:
+        """The options (read again after ``OPTIONS_TTL`` seconds or a change of their table)."""
+        if not has_app_context():
+            return self.load()
+        kept = _kept_options()
+        now = monotonic()
+        hit = kept.get(self.key)
+        if hit is None or now - hit[0] > OPTIONS_TTL:
+            hit = kept[self.key] = (now, self.load(), self.model)
+        return hit[1]
+
+
+def _kept_options() -> dict:
+    return current_app.extensions.setdefault("portal_filter_options", {})
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _forget_changed_options(session, flush_context) -> None:
+    if not has_app_context():
+        return
+    kept = _kept_options()
+    if not kept:
+        return
+    changed = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    for key in [k for k, (_, _, model) in kept.items() if model is None or model in changed]:
+        del kept[key]
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_options_on_rollback(session, previous_transaction) -> None:
+    # a rolled-back flush may have put a row in the options that no longer exists
+    if has_app_context():
+        _kept_options().clear()
 
 
 def lazy_options(model, order, label=str) -> LazyOptions:
-    """(id, label) of every row of ``model`` in ``order``, read when the list renders."""
+    """(id, label) of every row of ``model`` in ``order``, read when a list renders (kept, see LazyOptions)."""
     return LazyOptions(
-        lambda: [(str(o.id), label(o)) for o in db.session.execute(sa.select(model).order_by(*order)).scalars()]
+        lambda: [(str(o.id), label(o)) for o in db.session.execute(sa.select(model).order_by(*order)).scalars()],
+        key=(model, tuple(str(column) for column in order), label),
+        model=model,
     )
 
 

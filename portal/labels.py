@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import g, has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 ENUM_LABELS = {
@@ -145,8 +147,20 @@ ENUM_LABELS = {
 
 
 def enum_label(member) -> str:
-    """The translated label of an enum member; its value if none is defined."""
-    return ENUM_LABELS.get(f"{type(member).__name__}.{member.value}", member.value)
+    """The translated label of an enum member; its value if none is defined.
+
+    Lazy outside a request; in a request, translated once per member and language (a list
+    page shows the same few labels on every row, and a lazy string looks its translation up
+    each time it is shown).
+    """
+    if not has_request_context():
+        return ENUM_LABELS.get(f"{type(member).__name__}.{member.value}", member.value)
+    labels = g.setdefault("_portal_enum_labels", {})
+    key = (member, get_locale())
+    label = labels.get(key)
+    if label is None:
+        label = labels[key] = str(ENUM_LABELS.get(f"{type(member).__name__}.{member.value}", member.value))
+    return label
 
 
 def enum_choices(enum_cls) -> list[tuple[str, object]]:

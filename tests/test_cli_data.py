@@ -486,6 +486,41 @@ def test_generate_data_spreads_appeals_over_five_years(runner):
     assert len(years) >= 5
 
 
+def _index_structures() -> set[tuple[str, str]]:
+    """(table, index or trigger) of the tables generate-data fills."""
+    from portal.devdata.generate import TABLES
+
+    inspector = sa.inspect(db.session.connection())
+    found = {(t, i["name"]) for t in TABLES for i in inspector.get_indexes(t)}
+    if db.session.get_bind().dialect.name == "sqlite":
+        found |= set(
+            db.session.execute(sa.text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")).all()
+        )
+    return found
+
+
+def test_a_bulk_run_builds_every_index_and_the_search_index_again(runner):
+    from portal.services import search
+
+    before = _index_structures()
+    db.session.commit()
+    result = runner.invoke(args=["generate-data", "--appeals", "400", "--seed", "5"])  # an empty register: bulk
+    assert result.exit_code == 0, result.output
+    assert _index_structures() == before
+    appeal = db.session.execute(
+        sa.select(Appeal).join(Applicant).where(Appeal.subject == "individual").order_by(Appeal.id.desc()).limit(1)
+    ).scalar_one()
+    surname = appeal.applicant.full_name.split()[0]
+    dialect = db.session.get_bind().dialect.name
+    for term in (surname, appeal.reg_number):
+        found = set(db.session.execute(search.matching_ids(term, dialect)).scalars())
+        assert appeal.id in found, term
+    # and the triggers are back: an edited applicant is found by the new name at once
+    appeal.applicant.full_name = "Ґудзь Олеся Петрівна"
+    db.session.commit()
+    assert set(db.session.execute(search.matching_ids("Ґудзь", dialect)).scalars()) == {appeal.id}
+
+
 def test_rows_can_be_added_normally_after_generate_data(runner):
     result = runner.invoke(args=["generate-data", "--appeals", "200", "--seed", "1"])
     assert result.exit_code == 0, result.output

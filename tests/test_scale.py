@@ -173,3 +173,84 @@ def test_a_short_list_is_counted_exactly_and_a_long_one_says_more_than(app, clie
     finally:
         AppealView.count_cap = 10_000
     assert "(12)" not in html and "10" in html
+
+
+# --- what a list page no longer does per request -----------------------------------------------
+
+
+def test_rows_written_in_one_pass_keep_their_links_and_cells(app, client, auth):
+    appeals = add_appeals(3, status=AppealStatus.IN_WORK)
+    auth.as_role(Role.DIRECTOR)
+    html = client.get("/admin/appeal/").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1:]
+    assert len(rows) == 3
+    for appeal in appeals:
+        row = next(r for r in rows if f">{appeal.reg_number}</a>" in r)
+        assert f'href="/admin/appeal/details/?id={appeal.id}&amp;url=' in row  # the view icon, back to the list
+        assert f'<a href="/admin/appeal/details/?id={appeal.id}">{appeal.reg_number}</a>' in row
+        assert re.findall(r'<td class="col-(\w+)">', row) == [
+            "reg_number",
+            "received_at",
+            "channel",
+            "ukc_number",
+            "applicant",
+            "is_privileged",
+            "summary",
+            "topic",
+            "status",
+            "due_date",
+            "main_executor",
+        ]
+        assert 'class="badge badge-status' in row and str(appeal.applicant.full_name) in row
+
+
+def test_a_list_with_another_row_action_is_still_drawn_by_the_template(client, auth):
+    auth.as_role(Role.ADMIN)
+    html = client.get("/admin/user/").get_data(as_text=True)
+    assert "/admin/user/password/?id=" in html and 'class="action-checkbox"' in html
+
+
+def test_a_new_executor_is_offered_by_the_filter_menu_at_once(app, client, auth):
+    auth.as_role(Role.DIRECTOR)
+    client.get("/admin/appeal/")  # the options are kept from here on
+    executor = make_executor(name="Служба нового фільтра", short_name="Нова служба")
+    db.session.commit()
+    html = client.get("/admin/appeal/").get_data(as_text=True)
+    assert "Нова служба" in html
+    executor.short_name = "Перейменована служба"
+    db.session.commit()
+    html = client.get("/admin/appeal/").get_data(as_text=True)
+    assert "Перейменована служба" in html and "Нова служба" not in html
+
+
+def _active_menu_item(html: str) -> str | None:
+    found = re.search(r'class="dropdown-item active[^"]*" href="([^"]+)"', html) or re.search(
+        r'<li class="active">\s*<a class="nav-link[^"]*" href="([^"]+)"', html
+    )
+    return found.group(1) if found else None
+
+
+def test_the_kept_menu_follows_the_role_and_the_screen(client, auth):
+    auth.as_role(Role.DIRECTOR)
+    director = client.get("/admin/appeal/").get_data(as_text=True)
+    assert 'href="/admin/appeal/"' in director
+    assert _active_menu_item(director) == "/admin/appeal/"
+    assert 'href="/admin/appeal/"' in client.get("/admin/user/").get_data(as_text=True)  # kept for the director
+    auth.logout()
+    auth.as_role(Role.ADMIN)
+    admin = client.get("/admin/user/").get_data(as_text=True)
+    assert 'href="/admin/user/"' in admin and 'href="/admin/appeal/"' not in admin
+    assert _active_menu_item(admin) == "/admin/user/"
+
+
+def test_rows_written_in_one_pass_keep_the_delete_form_and_the_checkbox(client, auth):
+    from tests.factories import make_expenditure, make_line
+
+    spent = make_expenditure(make_line())
+    db.session.commit()
+    auth.as_role(Role.ACCOUNTANT)
+    html = client.get("/admin/expenditure/").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "Папір офісний" in r)
+    assert f'<input type="checkbox" name="rowid" class="action-checkbox" value="{spent.id}"' in row
+    assert f'<input type="hidden" name="id" value="{spent.id}">' in row and 'name="csrf_token"' in row
+    assert f'href="/admin/expenditure/edit/?id={spent.id}&amp;url=' in row

@@ -1,24 +1,27 @@
-"""Bulk data for performance testing: up to a million appeals over five years.
+"""Bulk data for performance testing: up to millions of appeals over five years.
 
-Rows are written in batches (one transaction each) with ``INSERT … executemany`` at the
-driver level (``COPY`` on PostgreSQL), with explicit primary keys after the current maximum:
-memory stays bounded (one batch being built while the previous one is written) and neither
-the ORM unit of work nor per-row parameter processing is involved. Such inserts bypass the
-audit hooks, so the whole run is recorded as ONE audit entry. The same seed on the same
-database state gives the same rows (dates are relative to the start of today in Kyiv).
+Rows are built as tuples of stored values (no ORM, no per-row parameter processing) by a
+forked child process while this one writes them with the driver's ``executemany`` (``COPY`` on
+PostgreSQL), with explicit primary keys after the current maximum: memory stays bounded
+(one batch being built while the previous one is written). A run that at least doubles the
+register loads its tables without their secondary indexes and full-text triggers and builds
+them once at the end, in one transaction; a smaller run commits batch by batch. Such inserts
+bypass the audit hooks, so the whole run is recorded as ONE audit entry. The same seed on the
+same database state gives the same rows (dates are relative to the start of today in Kyiv).
 
 Each appeal gets an applicant (some applicants come back with repeated appeals), and by
 its state a resolution, assignments (the first one responsible), both answers, a proof of
-feedback, an outgoing number, a result code, and its status history.
+feedback, an outgoing number, a result code, its status history and its search document.
 """
 
 from __future__ import annotations
 
+import enum
+import multiprocessing
 import operator
-import queue
 import random
-import threading
 import time as clock
+from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,7 +36,6 @@ from portal.devdata.catalogues import catalogue
 from portal.extensions import db
 from portal.i18n import KYIV, kyiv_today
 from portal.models.appeals import RegistrationCounter
-from portal.models.base import UTCDateTime
 from portal.models.enums import (
     AnswerKind,
     AppealStatus,
@@ -72,6 +74,8 @@ TABLES = (
     "status_change",
 )
 KEYED = frozenset(TABLES) - {"appeal_search"}  # tables with an id sequence of their own
+# SQLite settings of the writing connection during a run (put back after it): no fsync, 256 MB of page cache
+BULK_PRAGMAS = (("synchronous", "OFF"), ("cache_size", "-262144"), ("temp_store", "MEMORY"))
 
 # older appeals are almost all finished; a few stragglers are still in work, long overdue
 OLD_STATES = [(S.CLOSED, 9200), (S.RETURNED_TO_APPLICANT, 250), (S.NOT_CONSIDERED, 250), (S.IN_WORK, 5)]
@@ -133,75 +137,191 @@ class _Context:
 def generate_appeals(
     count: int, *, seed: int = 1, batch_size: int = 5_000, progress: Callable[[int, int, float], None] | None = None
 ) -> GenerateResult:
-    """Insert ``count`` appeals with their related rows; one audit entry for the whole run."""
+    """Insert ``count`` appeals with their related rows; one audit entry for the whole run.
+
+    A run that at least doubles the register is a bulk load: one transaction that drops the
+    secondary indexes and the full-text triggers of the tables it fills, inserts every row, and
+    builds the indexes and the full-text index once at the end (a sort, instead of a B-tree
+    insertion per row and index) — a crash or an error leaves the database as it was. A smaller
+    run inserts into the indexed tables and commits each batch.
+    """
     started = clock.perf_counter()
     with audit.acting_as(GENERATE_ACTOR):
         context = _prepare()
-        generator = _Generator(context, seed, count)
-        done = 0
         writer = _Writer(db.session.get_bind().dialect)
-        raw = db.session.connection().connection.dbapi_connection
-        if writer.sqlite and raw is not None and not getattr(raw, "in_transaction", True):
-            # a bulk load: no fsync per batch (a crash loses the unfinished run only) and a page
-            # cache big enough for the indexes' hot pages; both end with this connection (SQLite
-            # refuses the first inside a transaction: a caller's open one keeps its settings)
-            db.session.execute(sa.text("PRAGMA synchronous=OFF"))
-            db.session.execute(sa.text("PRAGMA cache_size=-262144"))
-        for batch in _ahead(generator.batches(batch_size)):
+        generator = _Generator(
+            context,
+            seed,
+            count,
+            next_id={t: _max_id(t) + 1 for t in KEYED},
+            numbers=dict(
+                db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all()
+            ),
+            stored=writer.stored,
+        )
+        existing = db.session.execute(sa.select(sa.func.count()).select_from(db.metadata.tables["appeal"])).scalar()
+        bulk = (existing or 0) < count
+        db.session.commit()
+        restore_pragmas = _bulk_pragmas(db.session.connection()) if writer.sqlite else (lambda: None)
+        connection = db.session.connection()
+        deferred = _defer_indexes(connection) if bulk else None
+        done = 0
+        for batch in _ahead(generator, batch_size):
             connection = db.session.connection()
             for table in TABLES:
                 writer.insert(connection, table, batch[table])
             done += len(batch["appeal"])
-            db.session.commit()
+            if deferred is None:
+                db.session.commit()
             if progress is not None:
                 progress(done, count, clock.perf_counter() - started)
+        if deferred is not None:
+            _restore_indexes(db.session.connection(), deferred, generator.first_appeal_id)
         for year, last in generator.last_numbers.items():
             demo.bump_registration_counter(year, last)
         _sync_sequences()
         audit.log_event(AuditAction.INSERT, model="Appeal", detail=f"generate-data: {count} appeals, seed {seed}")
         db.session.commit()
+        restore_pragmas()
     return GenerateResult(count, seed, clock.perf_counter() - started, dict(generator.rows))
 
 
-def _ahead(batches, depth: int = 1):
-    """Build the next batches in a thread while the current one is written.
+def _bulk_pragmas(connection) -> Callable[[], None]:
+    """SQLite: no fsync and a big page cache for this connection while the run lasts.
 
-    The database driver releases the GIL while it executes, so building rows (pure Python)
-    and inserting them overlap on a second core. At most ``depth`` batches wait in memory;
-    the rows are the same as without the thread (one generator, consumed in order).
+    Returns what puts the connection's own settings back once the run has committed. A crash
+    loses the unfinished run only. SQLite refuses ``synchronous`` inside a transaction, so a
+    caller's open one keeps its settings (and nothing is changed).
     """
-    pending: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
+    raw = connection.connection.dbapi_connection
+    if raw is None or getattr(raw, "in_transaction", True):
+        return lambda: None
+    saved = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name, _ in BULK_PRAGMAS}
+    for name, value in BULK_PRAGMAS:
+        raw.execute(f"PRAGMA {name}={value}")
 
-    def produce():
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        pending.put(batch, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            pending.put(done)
-        except BaseException as exc:  # handed over to the consumer, raised there
-            pending.put(exc)
+    def restore() -> None:
+        if not raw.in_transaction:
+            for name, value in saved.items():
+                raw.execute(f"PRAGMA {name}={value}")
 
-    thread = threading.Thread(target=produce, name="generate-data", daemon=True)
-    thread.start()
+    return restore
+
+
+@dataclass
+class _Deferred:
+    """What a bulk load dropped, to build again at its end: (name, CREATE statement)."""
+
+    indexes: list[tuple[str, str]]
+    triggers: list[tuple[str, str]]
+
+
+def _defer_indexes(connection) -> _Deferred:
+    """Drop the secondary (non-unique) indexes and the triggers of the generated tables, in this transaction."""
+    tables = list(TABLES)
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")  # pysqlite would run DROP INDEX in autocommit
+        rows = connection.execute(
+            sa.text(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
+                "AND tbl_name IN :tables ORDER BY type, name"
+            ).bindparams(sa.bindparam("tables", expanding=True)),
+            {"tables": tables},
+        ).all()
+        deferred = _Deferred(
+            indexes=[(n, s) for t, n, s in rows if t == "index" and not s.upper().startswith("CREATE UNIQUE")],
+            triggers=[(n, s) for t, n, s in rows if t == "trigger"],
+        )
+    elif connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            sa.text(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(:tables) AND t.relnamespace = current_schema()::regnamespace "
+                "AND NOT x.indisprimary AND NOT x.indisunique ORDER BY i.relname"
+            ),
+            {"tables": tables},
+        ).all()
+        deferred = _Deferred(indexes=[(n, s) for n, s in rows], triggers=[])
+    else:
+        return _Deferred([], [])
+    quote = connection.dialect.identifier_preparer.quote
+    for name, _ in deferred.triggers:
+        connection.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
+    for name, _ in deferred.indexes:
+        connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    return deferred
+
+
+def _restore_indexes(connection, deferred: _Deferred, first_appeal_id: int) -> None:
+    """Build the dropped indexes over the loaded rows, index the new search documents, re-create the triggers."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, statement in deferred.indexes:
+        connection.exec_driver_sql(statement)
+    if deferred.triggers:
+        search.index_documents_from(connection, first_appeal_id)
+    for _, statement in deferred.triggers:
+        connection.exec_driver_sql(statement)
+
+
+def _max_id(table: str) -> int:
+    t = db.metadata.tables[table]
+    return db.session.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.id), 0))).scalar_one()
+
+
+def _ahead(generator: _Generator, size: int):
+    """The generator's batches, built in a child process while this one writes them (two cores).
+
+    Building rows is pure Python and a thread would share one interpreter lock with the
+    driver's per-row work, so the rows are built by a forked copy of the generator and come
+    back pickled through a pipe; the pipe holds about one batch, so at most one waits while
+    the next is built. The rows are the same as in-process: one generator, consumed in
+    order, whose counts and last numbers are handed back at the end. Without ``fork`` the
+    batches are built in-process.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from generator.batches(size)
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(generator, size, sender), name="generate-data", daemon=True)
+    child.start()
+    sender.close()
     try:
         while True:
-            item = pending.get()
-            if item is done:
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:
+                raise RuntimeError("generate-data: the row builder stopped without finishing") from None
+            if kind == "batch":
+                yield payload
+            elif kind == "done":
+                generator.rows, generator.last_numbers = payload
                 return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+            else:
+                raise RuntimeError(f"generate-data: the row builder failed: {payload}")
     finally:
-        stop.set()
-        thread.join(timeout=5)
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+
+
+def _produce(generator: _Generator, size: int, sender) -> None:
+    """In the child: build and send every batch, then the generator's counts (never touches the database)."""
+    try:
+        for batch in generator.batches(size):
+            sender.send(("batch", batch))
+        sender.send(("done", (generator.rows, generator.last_numbers)))
+    except BrokenPipeError:  # the parent stopped reading (an error while writing)
+        pass
+    except BaseException as exc:
+        sender.send(("error", f"{exc.__class__.__name__}: {exc}"))
+    finally:
+        sender.close()
 
 
 # --- what the generator needs in the database ------------------------------------------------------
@@ -322,14 +442,129 @@ def _kyiv_date(naive_utc: datetime) -> date:
 
 # --- writing ---------------------------------------------------------------------------------------
 
+# the appeal's columns the generator decides at registration, then those its history decides
+APPEAL_HEAD = (
+    "id",
+    "reg_number",
+    "reg_seq",
+    "registered_at",
+    "received_at",
+    "created_at",
+    "channel",
+    "ukc_number",
+    "regional_number",
+    "applicant_id",
+    "appeal_type",
+    "subject",
+    "sign",
+    "topic_id",
+    "direction_id",
+    "summary",
+    "content",
+    "signed_by_applicant",
+    "status",
+    "is_privileged",
+    "term_days",
+    "due_date",
+    "repeat_of_id",
+    "reopen_count",
+    "created_by_id",
+)
+APPEAL_OUTCOME = (
+    "signer_id",
+    "rework_count",
+    "decision_reason",
+    "forwarded_to",
+    "forwarded_at",
+    "applicant_notified_on",
+    "outgoing_number",
+    "sent_at",
+    "delivery_status",
+    "paper_copy_sent",
+    "result_code_id",
+    "closed_at",
+    "main_executor_id",
+    "updated_at",
+)
+APPEAL_CLOSED_AT = APPEAL_OUTCOME.index("closed_at")
+# the columns the generator fills, in the order of its row tuples (the rest take their defaults)
+COLUMNS = {
+    "applicant": (
+        "id",
+        "full_name",
+        "address",
+        "phone",
+        "phone2",
+        "email",
+        "sex",
+        "social_status_id",
+        "privilege_category_id",
+        "created_at",
+        "updated_at",
+    ),
+    "appeal": APPEAL_HEAD + APPEAL_OUTCOME,
+    "appeal_search": ("appeal_id", "terms"),
+    "resolution": ("id", "appeal_id", "signer_id", "text", "resolved_on", "deadline", "created_at", "updated_at"),
+    "assignment": (
+        "id",
+        "appeal_id",
+        "resolution_id",
+        "executor_id",
+        "position",
+        "executor_role",
+        "status",
+        "due_date",
+        "accepted_at",
+        "answered_at",
+        "created_at",
+        "updated_at",
+    ),
+    "answer": (
+        "id",
+        "appeal_id",
+        "assignment_id",
+        "kind",
+        "body",
+        "drafted_by_id",
+        "signed_by_id",
+        "signed_at",
+        "outgoing_number",
+        "created_at",
+        "updated_at",
+    ),
+    "feedback_proof": (
+        "id",
+        "appeal_id",
+        "method",
+        "contacted_at",
+        "result",
+        "attachment_id",
+        "created_at",
+        "updated_at",
+    ),
+    "status_change": ("id", "appeal_id", "from_status", "to_status", "at", "user_id", "comment"),
+}
+
+
+def _same(value):
+    return value
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """How the generator writes a datetime (naive UTC, what ``UTCDateTime`` stores) and a date."""
+
+    moment: Callable
+    day: Callable
+
 
 class _Writer:
-    """INSERT … executemany at the driver level (COPY on PostgreSQL), values in their stored form.
+    """INSERT … executemany at the driver level (COPY on PostgreSQL) of rows already in their stored form.
 
     SQLAlchemy's per-row parameter processing costs more than the insert itself at this
-    volume, so the few conversions the column types would do are done here: the generator
-    works in naive UTC datetimes (what ``UTCDateTime`` stores), written in SQLAlchemy's text
-    format on SQLite; dates as ISO text on SQLite; enums as their values.
+    volume, so the generator writes tuples of stored values: enums as their values, on SQLite
+    datetimes in SQLAlchemy's text format (microseconds always present) and dates as ISO
+    text; psycopg takes naive datetimes and dates as they are.
     """
 
     def __init__(self, dialect):
@@ -337,128 +572,239 @@ class _Writer:
         self.sqlite = dialect.name == "sqlite"
         self.placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
-        self.statements: dict[tuple[str, tuple[str, ...]], str] = {}
+        if self.sqlite:
+            self.stored = _Stored(operator.methodcaller("isoformat", " ", "microseconds"), date.isoformat)
+        else:
+            self.stored = _Stored(_same, _same)
+        self.statements: dict[str, tuple[str, tuple]] = {}
 
-    def insert(self, connection, name: str, rows: list[dict]) -> None:
+    def insert(self, connection, name: str, rows: list[tuple]) -> None:
         if not rows:
             return
-        table = db.metadata.tables[name]
-        given = tuple(rows[0])
-        defaults = self._defaults(table, given)
-        keys = given + tuple(defaults)
-        sql = self.statements.get((name, keys))
-        if sql is None:
-            quote = self.dialect.identifier_preparer.quote
-            columns = ", ".join(quote(k) for k in keys)
-            if self.copy:
-                sql = f"COPY {quote(name)} ({columns}) FROM STDIN"
-            else:
-                sql = f"INSERT INTO {quote(name)} ({columns}) VALUES ({', '.join([self.placeholder] * len(keys))})"
-            self.statements[name, keys] = sql
-        converters = [(i, self._converter(table.c[k].type)) for i, k in enumerate(keys)]
-        converters = [(i, f) for i, f in converters if f is not None]
-        getter = operator.itemgetter(*given)
-        tail = list(defaults.values())
-        params = []
-        for row in rows:
-            values = list(getter(row)) + tail
-            for i, convert in converters:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            params.append(tuple(values))
+        sql, tail = self.statements.get(name) or self._statement(name)
+        if tail:
+            rows = [row + tail for row in rows]
         if self.copy:
             # PostgreSQL: COPY is several times faster than any INSERT, in the same transaction
             with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for record in params:
+                for record in rows:
                     copy.write_row(record)
         else:
-            connection.exec_driver_sql(sql, params)
+            connection.exec_driver_sql(sql, rows)
 
-    @staticmethod
-    def _defaults(table: sa.Table, given: tuple[str, ...]) -> dict:
-        """Python-side column defaults the rows leave out (a driver-level INSERT skips them)."""
+    def _statement(self, name: str) -> tuple[str, tuple]:
+        table = db.metadata.tables[name]
+        defaults = self._defaults(table, COLUMNS[name])
+        keys = COLUMNS[name] + tuple(defaults)
+        quote = self.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(k) for k in keys)
+        if self.copy:
+            sql = f"COPY {quote(name)} ({columns}) FROM STDIN"
+        else:
+            sql = f"INSERT INTO {quote(name)} ({columns}) VALUES ({', '.join([self.placeholder] * len(keys))})"
+        self.statements[name] = sql, tuple(defaults.values())
+        return self.statements[name]
+
+    def _defaults(self, table: sa.Table, given: tuple[str, ...]) -> dict:
+        """Stored values of the column defaults of the columns the rows do not give."""
         values = {}
         for column in table.columns:
             default = column.default
             if column.key in given or not isinstance(default, ColumnDefault) or column.primary_key:
                 continue
             if default.is_scalar:
-                values[column.key] = default.arg
+                value = default.arg
             elif default.is_callable:
                 value = default.arg(None)  # SQLAlchemy wraps zero-argument callables to take a context
-                if isinstance(value, datetime) and value.tzinfo is not None:
+            else:
+                continue
+            if isinstance(value, enum.Enum):
+                value = value.value
+            elif isinstance(value, datetime):
+                if value.tzinfo is not None:
                     value = value.astimezone(UTC).replace(tzinfo=None)
-                values[column.key] = value
+                value = self.stored.moment(value)
+            elif isinstance(value, date):
+                value = self.stored.day(value)
+            values[column.key] = value
         return values
-
-    def _converter(self, type_):
-        if not self.sqlite:  # psycopg takes naive datetimes and dates as they are
-            return (lambda v: v.value) if isinstance(type_, sa.Enum) else None
-        # SQLite: the text formats of SQLAlchemy's types (microseconds always present); a
-        # str-based enum member is bound as its value already
-        if isinstance(type_, UTCDateTime):
-            return lambda v: v.isoformat(" ", "microseconds")
-        if isinstance(type_, sa.Date):
-            return date.isoformat
-        return None
 
 
 # --- the generator --------------------------------------------------------------------------------
 
+ONE_DAY = timedelta(days=1)
+CHANNEL_VALUES = [c.value for c in CHANNELS[0]]
+TYPE_VALUES = [t.value for t in TYPES[0]]
+GOVERNMENT = Channel.GOVERNMENT.value
+HOUSE_LETTERS = ("", "", "", "", "А", "Б")
+MAIL_DOMAINS = ("gmail.com", "ukr.net", "i.ua", "meta.ua")
+DECIDED = frozenset((S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED))
+SIGNING_OR_LATER = frozenset((S.ON_SIGNING, S.SIGNED, S.SENT, S.CLOSED))
+# who records each step of the history: the clerk, the signer or the executor's user
+CLERK, SIGNER, EXECUTOR = 0, 1, 2
+ACTOR = {S.ASSIGNED: SIGNER, S.SIGNED: SIGNER, S.IN_WORK: EXECUTOR, S.ANSWER_DRAFTED: EXECUTOR, S.ON_SIGNING: EXECUTOR}
+REWORK_COMMENT = "Повернуто на доопрацювання."
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One way to a final state, worked out once: its states, where each step falls, who records it."""
+
+    states: tuple[AppealStatus, ...]
+    fractions: tuple[float, ...]  # of the span from registration, for the steps after the first
+    even: bool  # the steps are spread evenly over a short span (decisions, forwarding, rework)
+    changes: tuple[tuple[str | None, str, int, str], ...]  # (from, to, actor, comment) of each step
+    first_in_work: int | None  # the step where the work began (a reworked answer has a second one)
+
+    @classmethod
+    def of(cls, status: AppealStatus, rework: bool, via_forward: bool) -> _Path:
+        states = tuple(demo.path_to(status, rework, via_forward))
+        steps = len(states) - 1
+        even = rework or via_forward or status in DECIDED
+        if steps == 0:
+            fractions: tuple[float, ...] = ()
+        elif even:
+            fractions = tuple((i + 1) / steps for i in range(steps))
+        else:
+            fractions = tuple(STEP_AT[s] / STEP_AT[states[-1]] for s in states[1:])
+        changes: list[tuple[str | None, str, int, str]] = []
+        previous: AppealStatus | None = None
+        for state in states:
+            reworked = previous is S.ON_SIGNING and state is S.IN_WORK
+            changes.append(
+                (
+                    previous.value if previous is not None else None,
+                    state.value,
+                    SIGNER if reworked else ACTOR.get(state, CLERK),
+                    REWORK_COMMENT if reworked else "",
+                )
+            )
+            previous = state
+        first_in_work = states.index(S.IN_WORK) if S.IN_WORK in states else None
+        return cls(states, fractions, even, tuple(changes), first_in_work)
+
 
 class _Generator:
-    def __init__(self, context: _Context, seed: int, count: int):
+    """Rows of ``count`` appeals as tuples in the order of ``COLUMNS``, in batches; one seeded random stream."""
+
+    def __init__(
+        self, context: _Context, seed: int, count: int, *, next_id: dict[str, int], numbers: dict, stored: _Stored
+    ):
         self.c = context
         self.rng = random.Random(seed)
+        self.random = self.rng.random
         self.count = count
         self.today = kyiv_today()
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.next_id = {t: self._max_id(t) + 1 for t in KEYED}
-        self.numbers = dict(
-            db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all()
-        )
+        self.next_id = dict(next_id)
+        self.first_appeal_id = next_id["appeal"]
+        self.numbers = dict(numbers)
         self.last_numbers: dict[int, int] = {}
-        # closed appeals an applicant may come back about (a repeated appeal), oldest first
-        self.recent: list[tuple[int, int, int, bool, str, datetime, dict | None]] = []
+        # closed appeals an applicant may come back about (a repeated appeal), oldest first:
+        # (appeal id, applicant id, topic index, privileged, name, closed at (stored), person)
+        self.recent: list[tuple] = []
         self.outgoing = 0
-        self.topic_indexes = range(len(context.topics))
         self.topic_cum_weights = list(accumulate(context.topic_weights))
-
-    @staticmethod
-    def _max_id(table: str) -> int:
-        t = db.metadata.tables[table]
-        return db.session.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.id), 0))).scalar_one()
+        self.moment = stored.moment
+        self.day = stored.day
+        self.midnights: dict[date, datetime] = {}  # a Kyiv day → its midnight as naive UTC
+        self.paths: dict[tuple, _Path] = {}
+        self.requests = catalogue("requests")
+        self.resolution_texts = catalogue("resolution_texts")
+        self.actions = catalogue("actions")
+        self.feedback_results = catalogue("feedback_results")
+        self.forward_bodies = catalogue("forward_bodies")
+        self.return_reason = catalogue("return_reasons")[1]
+        self.not_considered_reasons = catalogue("not_considered_reasons")
+        self.surnames = catalogue("surnames")
+        self.male_names = catalogue("male_names")
+        self.female_names = catalogue("female_names")
+        self.streets = catalogue("streets")
+        self.mobile_codes = catalogue("mobile_codes")
+        self.routes = catalogue("routes")
+        self.scenarios = catalogue("scenarios")
 
     def _id(self, table: str) -> int:
         value = self.next_id[table]
         self.next_id[table] = value + 1
-        self.rows[table] += 1
         return value
+
+    def pick(self, seq):
+        """One element of ``seq``, uniformly."""
+        return seq[int(self.random() * len(seq))]
+
+    # people and places as in the demo (``demo.person`` …), drawn with ``pick`` and ``random`` only
+    def person(self) -> tuple[str, Sex]:
+        surname = self.pick(self.surnames)
+        father = self.pick(self.male_names)
+        if self.random() < 0.5:
+            return f"{surname[0]} {self.pick(self.male_names)[0]} {father[1]}", Sex.MALE
+        return f"{surname[1]} {self.pick(self.female_names)} {father[2]}", Sex.FEMALE
+
+    def street_address(self) -> tuple[str, str]:
+        street = self.pick(self.streets)
+        return street, f"{street}, буд. {1 + int(self.random() * 160)}{self.pick(HOUSE_LETTERS)}"
+
+    def home_address(self) -> str:
+        house = self.street_address()[1]
+        if self.random() < 0.8:
+            return f"{demo.CITY}, {house}, кв. {1 + int(self.random() * 220)}"
+        return f"{demo.CITY}, {house}"
+
+    def mobile_phone(self) -> str:
+        return f"+38{self.pick(self.mobile_codes)}{int(self.random() * 10_000_000):07d}"
+
+    def email_for(self, full_name: str) -> str:
+        parts = full_name.split()
+        return (
+            f"{demo.latin(parts[1])[:1]}.{demo.latin(parts[0])}{1 + int(self.random() * 99)}@{self.pick(MAIL_DOMAINS)}"
+        )
+
+    def texts(self, topic_code: str, topic_name: str) -> tuple[str, str]:
+        """(summary, content) of an appeal on a subtopic, its placeholders filled in."""
+        street, address = self.street_address()
+        options = self.scenarios.get(topic_code)
+        if options:
+            summary, detail = self.pick(options)
+        else:
+            summary, detail = topic_name, f"Звертаюся з питання: {topic_name.lower()}."
+        summary = summary.format(address=address, street=street, route=self.pick(self.routes))[:500]
+        detail = detail.format(address=address, street=street, route=self.pick(self.routes))
+        return summary, f"{detail} {self.pick(self.requests)}"
+
+    def _midnight(self, day: date) -> datetime:
+        """Midnight of a Kyiv day as naive UTC, by the day's offset at noon (DST switches at night)."""
+        midnight = self.midnights.get(day)
+        if midnight is None:
+            noon = datetime.combine(day, time(12), tzinfo=KYIV).astimezone(UTC).replace(tzinfo=None)
+            midnight = self.midnights[day] = noon - timedelta(hours=12)
+        return midnight
 
     # the plan: registration ages (oldest first) and final states
     def ages(self):
         """(age in days, state, term): the old bulk spread evenly, then the recent weeks by quota."""
-        rng = self.rng
+        rnd = self.random
         span = YEARS * 365
         recent = min(self.count, max(24, round(self.count * RECENT_DAYS / span)))
         old = self.count - recent
         states, cum_weights = OLD_STATES_CUM
+        total = cum_weights[-1]
         for i in range(old):
-            age = span - (span - RECENT_DAYS) * (i + rng.random()) / old
-            yield age, rng.choices(states, cum_weights=cum_weights)[0], 15 if rng.random() < 0.2 else 30
+            age = span - (span - RECENT_DAYS) * (i + rnd()) / old
+            yield age, states[bisect(cum_weights, rnd() * total)], 15 if rnd() < 0.2 else 30
         counts = {status: max(1, round(share * recent)) for status, share, _ in demo.STATE_PLAN if share is not None}
         counts[S.CLOSED] = max(0, recent - sum(counts.values()))
         plan = []
         for status, _, (low, high) in demo.STATE_PLAN:
             for _ in range(counts[status]):
-                term = 15 if rng.random() < 0.2 else 30
+                term = 15 if rnd() < 0.2 else 30
                 high_ = min(high, RECENT_DAYS)
-                age = rng.uniform(min(low, high_), high_)
-                if status is S.IN_WORK and rng.random() < 0.25:
-                    age = term + rng.uniform(1, 8)  # overdue
+                age = self.rng.uniform(min(low, high_), high_)
+                if status is S.IN_WORK and rnd() < 0.25:
+                    age = term + self.rng.uniform(1, 8)  # overdue
                 plan.append((age, status, term))
         if len(plan) > recent:  # only for a handful of appeals, where rounding overshoots
-            plan = rng.sample(plan, recent)
+            plan = self.rng.sample(plan, recent)
         plan.sort(key=lambda p: -p[0])
         yield from plan
 
@@ -467,23 +813,27 @@ class _Generator:
         for age, status, term in self.ages():
             self.appeal(tables, age, status, term)
             if len(tables["appeal"]) >= size:
+                self._count(tables)
                 yield tables
                 tables = {t: [] for t in TABLES}
         if tables["appeal"]:
+            self._count(tables)
             yield tables
+
+    def _count(self, tables: dict[str, list]) -> None:
+        for table, rows in tables.items():
+            self.rows[table] += len(rows)
 
     # one appeal and its rows
     def appeal(self, out: dict[str, list], age: float, status: AppealStatus, term: int) -> None:
-        rng = self.rng
+        rnd = self.random
         c = self.c
+        moment = self.moment
         day = self.today - timedelta(days=int(age) + 1)
         while day.weekday() >= 5:
-            day -= timedelta(days=1)
-        registered = (
-            datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59)), tzinfo=KYIV)
-            .astimezone(UTC)
-            .replace(tzinfo=None)
-        )
+            day -= ONE_DAY
+        registered = self._midnight(day) + timedelta(seconds=8 * 3600 + int(rnd() * 36_000))  # 8:00–18:00
+        registered_at = moment(registered)
         year = day.year
         seq = self.numbers.get(year, 0) + 1
         self.numbers[year] = seq
@@ -491,25 +841,22 @@ class _Generator:
         appeal_id = self._id("appeal")
 
         subject = AppealSubject.INDIVIDUAL
-        if status is S.NOT_CONSIDERED and rng.random() < 0.6:
+        if status is S.NOT_CONSIDERED and rnd() < 0.6:
             subject = AppealSubject.ANONYMOUS
-        elif rng.random() < 0.04:
+        elif rnd() < 0.04:
             subject = AppealSubject.COLLECTIVE
         repeat_of = None
         applicant_id: int | None
-        earlier = rng.choice(self.recent[: len(self.recent) // 2 + 1]) if self.recent and rng.random() < 0.05 else None
-        if subject is AppealSubject.INDIVIDUAL and earlier is not None and earlier[5] < registered:
+        earlier = self.pick(self.recent[: len(self.recent) // 2 + 1]) if self.recent and rnd() < 0.05 else None
+        if subject is AppealSubject.INDIVIDUAL and earlier is not None and earlier[5] < registered_at:
             repeat_of, applicant_id, topic_index, privileged, name, _, person = earlier
         else:
-            topic_index = rng.choices(self.topic_indexes, cum_weights=self.topic_cum_weights)[0]
-            applicant_id, privileged, name = self.applicant(out, subject, registered)
-            person = out["applicant"][-1] if applicant_id is not None else None
+            topic_index = bisect(self.topic_cum_weights, rnd() * self.topic_cum_weights[-1])
+            applicant_id, privileged, name, person = self.applicant(out, subject, registered_at)
         topic_id, topic_code, topic_name, direction_id = c.topics[topic_index]
-        street, address = demo.street_address(rng)
-        summary, detail = demo.scenario_for(topic_code, topic_name, rng)
-        summary = demo.fill(summary, rng, address, street)[:500]
-        content = demo.fill(detail, rng, address, street) + " " + rng.choice(catalogue("requests"))
-        channel = rng.choices(CHANNELS[0], cum_weights=CHANNELS[1])[0]
+        summary, content = self.texts(topic_code, topic_name)
+        channel = CHANNEL_VALUES[bisect(CHANNELS[1], rnd() * CHANNELS[1][-1])]
+        appeal_type = TYPE_VALUES[bisect(TYPES[1], rnd() * TYPES[1][-1])]
         due = day + timedelta(days=term)
         if subject is AppealSubject.COLLECTIVE:
             prefix = "КО"
@@ -517,277 +864,307 @@ class _Generator:
             prefix = "БП"
         else:
             prefix = name[:1].upper() or registration.FALLBACK_PREFIX
-        row = {
-            "id": appeal_id,
-            "reg_number": registration.format_reg_number(prefix, seq, year),
-            "reg_seq": seq,
-            "registered_at": registered,
-            "received_at": registered,
-            "channel": channel,
-            "ukc_number": f"{20_000_000 + appeal_id}" if channel is Channel.GOVERNMENT else "",
-            "regional_number": f"КЦ-{appeal_id}/{year % 100:02d}" if channel is Channel.GOVERNMENT else "",
-            "applicant_id": applicant_id,
-            "appeal_type": rng.choices(TYPES[0], cum_weights=TYPES[1])[0],
-            "subject": subject,
-            "sign": ReceiptSign.REPEATED if repeat_of else ReceiptSign.PRIMARY,
-            "topic_id": topic_id,
-            "direction_id": direction_id,
-            "summary": summary,
-            "content": content,
-            "signed_by_applicant": status is not S.RETURNED_TO_APPLICANT,
-            "status": status,
-            "is_privileged": privileged,
-            "term_days": term,
-            "due_date": due,
-            "repeat_of_id": repeat_of,
-            "signer_id": None,
-            "rework_count": 0,
-            "decision_reason": "",
-            "forwarded_to": "",
-            "forwarded_at": None,
-            "reopen_count": 0,
-            "applicant_notified_on": None,
-            "outgoing_number": "",
-            "sent_at": None,
-            "delivery_status": None,
-            "paper_copy_sent": False,
-            "result_code_id": None,
-            "closed_at": None,
-            "created_by_id": rng.choice(c.clerks),
-            "main_executor_id": None,
-            "created_at": registered,
-            "updated_at": registered,
-        }
-        self.history(out, row, status, age)
-        out["appeal"].append(row)
-        self.rows["appeal_search"] += 1
+        reg_number = registration.format_reg_number(prefix, seq, year)
+        government = channel == GOVERNMENT
+        ukc_number = f"{20_000_000 + appeal_id}" if government else ""
+        regional_number = f"КЦ-{appeal_id}/{year % 100:02d}" if government else ""
+        clerk = self.pick(c.clerks)
+        outcome = self.history(
+            out,
+            appeal_id,
+            registered,
+            status,
+            age,
+            term,
+            due,
+            topic_id,
+            direction_id,
+            clerk,
+            reg_number,
+            summary,
+            subject,
+        )
+        out["appeal"].append(
+            (
+                appeal_id,
+                reg_number,
+                seq,
+                registered_at,
+                registered_at,
+                registered_at,
+                channel,
+                ukc_number,
+                regional_number,
+                applicant_id,
+                appeal_type,
+                subject.value,
+                (ReceiptSign.REPEATED if repeat_of else ReceiptSign.PRIMARY).value,
+                topic_id,
+                direction_id,
+                summary,
+                content,
+                status is not S.RETURNED_TO_APPLICANT,
+                status.value,
+                privileged,
+                term,
+                self.day(due),
+                repeat_of,
+                0,
+                clerk,
+            )
+            + outcome
+        )
         out["appeal_search"].append(
-            {
-                "appeal_id": appeal_id,
-                "terms": search.document(
-                    reg_number=row["reg_number"],
-                    ukc_number=row["ukc_number"],
-                    regional_number=row["regional_number"],
+            (
+                appeal_id,
+                search.document(
+                    reg_number=reg_number,
+                    ukc_number=ukc_number,
+                    regional_number=regional_number,
                     summary=summary,
                     content=content,
-                    full_name=person["full_name"] if person else "",
-                    address=person["address"] if person else "",
-                    phones=(person["phone"],) if person else (),
-                    email=person["email"] if person else "",
+                    full_name=person[0] if person else "",
+                    address=person[1] if person else "",
+                    phones=(person[2],) if person else (),
+                    email=person[3] if person else "",
                 ),
-            }
+            )
         )
         if status is S.CLOSED and applicant_id is not None and subject is AppealSubject.INDIVIDUAL:
-            self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, row["closed_at"], person))
+            closed_at = outcome[APPEAL_CLOSED_AT]
+            self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, closed_at, person))
             if len(self.recent) > 20_000:
                 del self.recent[:5_000]
 
-    def applicant(self, out, subject, registered) -> tuple[int | None, bool, str]:
-        rng = self.rng
+    def applicant(self, out, subject, registered_at: str) -> tuple[int | None, bool, str, tuple | None]:
+        """A new applicant's row: (id, privileged, name, (name, address, phone, e-mail)) — nobody for anonymous."""
+        rnd = self.random
         c = self.c
         if subject is AppealSubject.ANONYMOUS:
-            return None, False, ""
+            return None, False, "", None
         applicant_id = self._id("applicant")
-        privilege = None
+        privilege = status = None
         if subject is AppealSubject.COLLECTIVE:
-            name = f"Мешканці будинку {demo.street_address(rng)[1]}"
+            name = f"Мешканці будинку {self.street_address()[1]}"
             sex = Sex.UNKNOWN
-            status = None
         else:
-            name, sex = demo.person(rng)
-            privilege = rng.choice(c.privileges) if c.privileges and rng.random() < 0.15 else None
-            status = rng.choice(c.social_statuses) if c.social_statuses and rng.random() < 0.85 else None
+            name, sex = self.person()
+            privilege = self.pick(c.privileges) if c.privileges and rnd() < 0.15 else None
+            status = self.pick(c.social_statuses) if c.social_statuses and rnd() < 0.85 else None
+        address = self.home_address()
+        phone = self.mobile_phone()
+        email = self.email_for(name) if sex is not Sex.UNKNOWN and rnd() < 0.3 else ""
         out["applicant"].append(
-            {
-                "id": applicant_id,
-                "full_name": name,
-                "address": demo.home_address(rng),
-                "phone": demo.mobile_phone(rng),
-                "phone2": "",
-                "email": demo.email_for(name, rng) if sex is not Sex.UNKNOWN and rng.random() < 0.3 else "",
-                "sex": sex,
-                "social_status_id": status,
-                "privilege_category_id": privilege,
-                "created_at": registered,
-                "updated_at": registered,
-            }
+            (applicant_id, name, address, phone, "", email, sex.value, status, privilege, registered_at, registered_at)
         )
-        return applicant_id, privilege is not None, name
+        return applicant_id, privilege is not None, name, (name, address, phone, email)
 
-    def history(self, out, row: dict, status: AppealStatus, age: float) -> None:
-        """The path to ``status`` with its moments, and the rows each step leaves behind."""
-        rng = self.rng
+    def history(
+        self,
+        out,
+        appeal_id: int,
+        registered: datetime,
+        status: AppealStatus,
+        age: float,
+        term: int,
+        due: date,
+        topic_id: int,
+        direction_id: int | None,
+        clerk: int | None,
+        reg_number: str,
+        summary: str,
+        subject: AppealSubject,
+    ) -> tuple:
+        """The path to ``status`` with its moments and the rows each step leaves behind.
+
+        Returns the appeal's columns its history decides (``APPEAL_OUTCOME``, stored values).
+        """
+        rnd = self.random
         c = self.c
-        registered = row["registered_at"]
+        moment = self.moment
+        day = self.day
         available = max(0.02, age - 0.01)
-        via_forward = status is S.CLOSED and rng.random() < 0.03
-        rework = status in (S.ON_SIGNING, S.SIGNED, S.SENT, S.CLOSED) and not via_forward and rng.random() < 0.08
-        path = demo.path_to(status, rework, via_forward)
-        if len(path) == 1:
+        via_forward = status is S.CLOSED and rnd() < 0.03
+        rework = status in SIGNING_OR_LATER and not via_forward and rnd() < 0.08
+        key = (status, rework, via_forward)
+        path = self.paths.get(key)
+        if path is None:
+            path = self.paths[key] = _Path.of(status, rework, via_forward)
+        states = path.states
+        if not path.fractions:
             moments = [registered]
         else:
             if status is S.CLOSED and not via_forward:
-                span = (
-                    row["term_days"] * rng.uniform(0.4, 0.95)
-                    if rng.random() < 0.88
-                    else row["term_days"] + rng.uniform(1, 6)
-                )
-            elif status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED) or via_forward:
-                span = rng.uniform(0.5, 4.5)
+                span = term * (0.4 + 0.55 * rnd()) if rnd() < 0.88 else term + 1 + 5 * rnd()
+            elif path.even:
+                span = 0.5 + 4 * rnd()
             else:
-                span = available * rng.uniform(0.55, 0.95)
+                span = available * (0.55 + 0.4 * rnd())
             span = min(span, available)
-            steps = len(path) - 1
-            if rework or via_forward or status in (S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED):
-                fractions = [(i + 1) / steps for i in range(steps)]
-            else:
-                last = STEP_AT[path[-1]]
-                fractions = [STEP_AT[s] / last for s in path[1:]]
-            moments = [registered] + [registered + timedelta(days=span * f) for f in fractions]
-        at = dict(zip(path, moments))
-        first_in_work = moments[path.index(S.IN_WORK)] if S.IN_WORK in path else None
-        signer = c.signers.get(row["direction_id"]) or c.signers.get(None)
-        clerk = row["created_by_id"]
-        if S.ON_RESOLUTION in path:
-            row["signer_id"] = signer
-        row["rework_count"] = max(0, path.count(S.IN_WORK) - 1)
-        row["updated_at"] = moments[-1]
+            moments = [registered] + [registered + timedelta(days=span * f) for f in path.fractions]
+        stored = [moment(m) for m in moments]
+        at = dict(zip(states, moments))
+        at_stored = dict(zip(states, stored))
+        signer = c.signers.get(direction_id) or c.signers.get(None)
+        updated_at = stored[-1]
+        signer_id = signer if S.ON_RESOLUTION in at else None
+        rework_count = max(0, states.count(S.IN_WORK) - 1)
 
-        main_assignment = executor_user = None
-        if S.ASSIGNED in path:
-            assigned_at = at[S.ASSIGNED]
-            resolved_on = _kyiv_date(assigned_at)
-            deadline = max(resolved_on, row["due_date"] - timedelta(days=rng.choice((0, 0, 1, 2))))
+        main_executor = executor_user = main_assignment = None
+        deadline = None
+        if S.ASSIGNED in at:
+            assigned_at = at_stored[S.ASSIGNED]
+            resolved_on = _kyiv_date(at[S.ASSIGNED])
+            deadline = day(max(resolved_on, due - timedelta(days=self.pick((0, 0, 1, 2)))))
             resolution_id = self._id("resolution")
             out["resolution"].append(
-                {
-                    "id": resolution_id,
-                    "appeal_id": row["id"],
-                    "signer_id": signer,
-                    "text": rng.choice(catalogue("resolution_texts")),
-                    "resolved_on": resolved_on,
-                    "deadline": deadline,
-                    "created_at": assigned_at,
-                    "updated_at": assigned_at,
-                }
-            )
-            candidates = c.executors_by_topic.get(row["topic_id"]) or c.executor_ids
-            main = rng.choice(candidates)
-            row["main_executor_id"] = main
-            executor_user = c.executor_users.get(main)
-            named = [(main, ExecutorRole.RESPONSIBLE)]
-            if len(candidates) > 1 and rng.random() < 0.25:
-                other = rng.choice(candidates)
-                if other != main:
-                    named.append((other, ExecutorRole.CO_EXECUTOR))
-            for position, (executor_id, role) in enumerate(named, start=1):
-                assignment = {
-                    "id": self._id("assignment"),
-                    "appeal_id": row["id"],
-                    "resolution_id": resolution_id,
-                    "executor_id": executor_id,
-                    "position": position,
-                    "executor_role": role,
-                    "status": AssignmentStatus.NEW,
-                    "due_date": deadline,
-                    "accepted_at": None,
-                    "answered_at": None,
-                    "created_at": assigned_at,
-                    "updated_at": at.get(S.ANSWER_DRAFTED, assigned_at),
-                }
-                if role is ExecutorRole.RESPONSIBLE:
-                    main_assignment = assignment
-                    if first_in_work is not None:
-                        assignment["status"] = AssignmentStatus.ACCEPTED
-                        assignment["accepted_at"] = first_in_work
-                    if S.ANSWER_DRAFTED in path:
-                        assignment["status"] = AssignmentStatus.ANSWERED
-                        assignment["answered_at"] = at[S.ANSWER_DRAFTED]
-                out["assignment"].append(assignment)
-
-        if S.ANSWER_DRAFTED in path:
-            drafted = at[S.ANSWER_DRAFTED]
-            signed_at = at.get(S.SIGNED)
-            action = rng.choice(catalogue("actions")["positive" if rng.random() < 0.5 else "explained"])
-            assert main_assignment is not None  # a drafted answer follows the responsible executor's assignment
-            for kind, text in (
-                (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {row['reg_number']} повідомляємо: {action}."),
-                (AnswerKind.TO_APPLICANT, f"Щодо «{row['summary']}» повідомляємо: {action}."),
-            ):
-                out["answer"].append(
-                    {
-                        "id": self._id("answer"),
-                        "appeal_id": row["id"],
-                        "assignment_id": main_assignment["id"],
-                        "kind": kind,
-                        "body": text,
-                        "drafted_by_id": executor_user,
-                        "signed_by_id": signer if signed_at else None,
-                        "signed_at": signed_at,
-                        "outgoing_number": "",
-                        "created_at": drafted,
-                        "updated_at": signed_at or drafted,
-                    }
+                (
+                    resolution_id,
+                    appeal_id,
+                    signer,
+                    self.pick(self.resolution_texts),
+                    day(resolved_on),
+                    deadline,
+                    assigned_at,
+                    assigned_at,
                 )
-            contacted = drafted - (drafted - first_in_work) / 4
-            out["feedback_proof"].append(
-                {
-                    "id": self._id("feedback_proof"),
-                    "appeal_id": row["id"],
-                    "method": FeedbackMethod.PHONE if rng.random() < 0.75 else FeedbackMethod.EMAIL,
-                    "contacted_at": contacted,
-                    "result": rng.choice(catalogue("feedback_results")),
-                    "attachment_id": None,
-                    "created_at": drafted,
-                    "updated_at": drafted,
-                }
             )
+            candidates = c.executors_by_topic.get(topic_id) or c.executor_ids
+            main_executor = self.pick(candidates)
+            executor_user = c.executor_users.get(main_executor)
+            in_work = stored[path.first_in_work] if path.first_in_work is not None else None
+            drafted = at_stored.get(S.ANSWER_DRAFTED)
+            main_assignment = self._id("assignment")
+            if drafted is not None:
+                state = AssignmentStatus.ANSWERED
+            elif in_work is not None:
+                state = AssignmentStatus.ACCEPTED
+            else:
+                state = AssignmentStatus.NEW
+            assignments = out["assignment"]
+            assignments.append(
+                (
+                    main_assignment,
+                    appeal_id,
+                    resolution_id,
+                    main_executor,
+                    1,
+                    ExecutorRole.RESPONSIBLE.value,
+                    state.value,
+                    deadline,
+                    in_work,
+                    drafted,
+                    assigned_at,
+                    drafted or assigned_at,
+                )
+            )
+            if len(candidates) > 1 and rnd() < 0.25:
+                other = self.pick(candidates)
+                if other != main_executor:
+                    assignments.append(
+                        (
+                            self._id("assignment"),
+                            appeal_id,
+                            resolution_id,
+                            other,
+                            2,
+                            ExecutorRole.CO_EXECUTOR.value,
+                            AssignmentStatus.NEW.value,
+                            deadline,
+                            None,
+                            None,
+                            assigned_at,
+                            drafted or assigned_at,
+                        )
+                    )
 
-        if status is S.RETURNED_TO_APPLICANT:
-            row["decision_reason"] = catalogue("return_reasons")[1]
-            row["applicant_notified_on"] = _kyiv_date(moments[-1])
-        elif status is S.CANCELLED:
-            row["decision_reason"] = "Помилкова реєстрація: звернення зареєстровано двічі."
-        elif status is S.NOT_CONSIDERED:
-            row["decision_reason"] = catalogue("not_considered_reasons")[
-                0 if row["subject"] is AppealSubject.ANONYMOUS else 1
-            ]
-        if S.FORWARDED in path:
-            row["forwarded_to"] = rng.choice(catalogue("forward_bodies"))
-            row["forwarded_at"] = at[S.FORWARDED]
-            row["applicant_notified_on"] = _kyiv_date(at[S.FORWARDED])
-        if S.SENT in path:
+        outgoing_number = ""
+        sent_at = delivery_status = None
+        if S.SENT in at:
             self.outgoing += 1
-            number = f"Г-{self.outgoing}/05-{at[S.SENT].year % 100:02d}"
-            row.update(
-                outgoing_number=number, sent_at=at[S.SENT], delivery_status=DeliveryStatus.SENT, paper_copy_sent=True
-            )
-            for answer in out["answer"][-2:]:
-                answer["outgoing_number"] = number
-        if status is S.CLOSED:
-            code = "forwarded" if via_forward else rng.choices(RESULTS[0], cum_weights=RESULTS[1])[0]
-            row["result_code_id"] = c.results.get(code)
-            row["closed_at"] = at[S.CLOSED]
+            outgoing_number = f"Г-{self.outgoing}/05-{at[S.SENT].year % 100:02d}"
+            sent_at = at_stored[S.SENT]
+            delivery_status = DeliveryStatus.SENT.value
 
-        actor = {
-            S.ASSIGNED: signer,
-            S.SIGNED: signer,
-            S.IN_WORK: executor_user,
-            S.ANSWER_DRAFTED: executor_user,
-            S.ON_SIGNING: executor_user,
-        }
-        previous = None
-        for state, moment in zip(path, moments):
-            reworked = previous is S.ON_SIGNING and state is S.IN_WORK
-            out["status_change"].append(
-                {
-                    "id": self._id("status_change"),
-                    "appeal_id": row["id"],
-                    "from_status": previous,
-                    "to_status": state,
-                    "at": moment,
-                    "user_id": signer if reworked else actor.get(state, clerk),
-                    "comment": "Повернуто на доопрацювання." if reworked else "",
-                }
+        if S.ANSWER_DRAFTED in at:
+            drafted_moment = at[S.ANSWER_DRAFTED]
+            drafted = at_stored[S.ANSWER_DRAFTED]
+            signed_at = at_stored.get(S.SIGNED)
+            action = self.pick(self.actions["positive" if rnd() < 0.5 else "explained"])
+            answers = out["answer"]
+            for kind, text in (
+                (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {reg_number} повідомляємо: {action}."),
+                (AnswerKind.TO_APPLICANT, f"Щодо «{summary}» повідомляємо: {action}."),
+            ):
+                answers.append(
+                    (
+                        self._id("answer"),
+                        appeal_id,
+                        main_assignment,
+                        kind.value,
+                        text,
+                        executor_user,
+                        signer if signed_at else None,
+                        signed_at,
+                        outgoing_number,
+                        drafted,
+                        signed_at or drafted,
+                    )
+                )
+            assert path.first_in_work is not None  # an answer is drafted after the work began
+            contacted = drafted_moment - (drafted_moment - moments[path.first_in_work]) / 4
+            out["feedback_proof"].append(
+                (
+                    self._id("feedback_proof"),
+                    appeal_id,
+                    (FeedbackMethod.PHONE if rnd() < 0.75 else FeedbackMethod.EMAIL).value,
+                    moment(contacted),
+                    self.pick(self.feedback_results),
+                    None,
+                    drafted,
+                    drafted,
+                )
             )
-            previous = state
+
+        decision_reason = forwarded_to = ""
+        forwarded_at = notified_on = None
+        if status is S.RETURNED_TO_APPLICANT:
+            decision_reason = self.return_reason
+            notified_on = day(_kyiv_date(moments[-1]))
+        elif status is S.CANCELLED:
+            decision_reason = "Помилкова реєстрація: звернення зареєстровано двічі."
+        elif status is S.NOT_CONSIDERED:
+            decision_reason = self.not_considered_reasons[0 if subject is AppealSubject.ANONYMOUS else 1]
+        if S.FORWARDED in at:
+            forwarded_to = self.pick(self.forward_bodies)
+            forwarded_at = at_stored[S.FORWARDED]
+            notified_on = day(_kyiv_date(at[S.FORWARDED]))
+        result_code_id = closed_at = None
+        if status is S.CLOSED:
+            code = "forwarded" if via_forward else RESULTS[0][bisect(RESULTS[1], rnd() * RESULTS[1][-1])]
+            result_code_id = c.results.get(code)
+            closed_at = at_stored[S.CLOSED]
+
+        users = (clerk, signer, executor_user)
+        next_id = self.next_id["status_change"]
+        out["status_change"].extend(
+            (next_id + i, appeal_id, previous, state, stored[i], users[actor], comment)
+            for i, (previous, state, actor, comment) in enumerate(path.changes)
+        )
+        self.next_id["status_change"] = next_id + len(path.changes)
+        return (
+            signer_id,
+            rework_count,
+            decision_reason,
+            forwarded_to,
+            forwarded_at,
+            notified_on,
+            outgoing_number,
+            sent_at,
+            delivery_status,
+            sent_at is not None,
+            result_code_id,
+            closed_at,
+            main_executor,
+            updated_at,
+        )
