@@ -136,17 +136,21 @@ def status_badge(status) -> Markup:
 
 
 def due_cell(appeal: Appeal) -> Markup:
+    """The due date; an earlier control date (a weekend or holiday due date) as a short mark beside it."""
     state = deadlines.deadline_state(appeal.due_date, appeal.status)
-    text = format_date(appeal.due_date)
+    text = escape(format_date(appeal.due_date))
     control = deadlines.control_date(appeal.due_date)
     if control is not None and control != appeal.due_date and appeal.is_open:
-        text = f"{text} ({_l('control')} {format_date(control)})"
+        # short, so that the list fits an office screen; the whole date is in the title
+        whole = escape(_l("Control date: %(date)s", date=format_date(control)))
+        short = escape(_l("c. %(date)s", date=control.strftime("%d.%m")))
+        text = Markup(f'{text} <small class="portal-control" title="{whole}">{short}</small>')
     if state == "overdue":
-        return Markup(f'<span class="portal-overdue" title="{escape(_l("Overdue"))}">{escape(text)}</span>')
+        return Markup(f'<span class="portal-overdue" title="{escape(_l("Overdue"))}">{text}</span>')
     if state == "near_due":
         title = escape(_l("Due within 3 days"))
-        return Markup(f'<span class="portal-near-due" title="{title}">{escape(text)}</span>')
-    return escape(text)
+        return Markup(f'<span class="portal-near-due" title="{title}">{text}</span>')
+    return Markup(text)
 
 
 def _fmt_reg_number(view, context, model, name):
