@@ -301,6 +301,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
             return None
         actions = page.get("list_row_actions") or []
         icons = []
+        edit_icon = None  # left out of the rows of records that can no longer change (frozen_reason)
         for row_action in actions if self.column_display_actions else ():
             kind = getattr(row_action, "template_name", None)
             title = escape(row_action.title or "")
@@ -309,7 +310,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 icons.append(f'<a class="icon" href="{url}" title="{title}"><span class="fa fa-eye"></span></a>')
             elif kind == "row_actions.edit_row":
                 url = escape(row_urls["edit"])
-                icons.append(f'<a class="icon" href="{url}" title="{title}"><span class="fa fa-pencil"></span></a>')
+                edit_icon = f'<a class="icon" href="{url}" title="{title}"><span class="fa fa-pencil"></span></a>'
+                icons.append(edit_icon)
             elif kind == "row_actions.delete_row":
                 icons.append(
                     f'<form class="icon" method="POST" action="{escape(row_urls["delete"])}">'
@@ -321,16 +323,24 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 )
             else:
                 return None
+
         # each row's id goes where __PK__ is, as the template's row_urls|replace did
-        head = f'<td class="list-buttons-column">{"".join(icons)}</td>' if self.column_display_actions else ""
-        if page.get("actions"):
-            title = escape(admin_gettext("Select record"))
-            head = f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="__PK__" title="{title}" /></td>{head}'
+        def first_cells(icons: list[str]) -> str:
+            head = f'<td class="list-buttons-column">{"".join(icons)}</td>' if self.column_display_actions else ""
+            if page.get("actions"):
+                title = escape(admin_gettext("Select record"))
+                box = f'<input type="checkbox" name="rowid" class="action-checkbox" value="__PK__" title="{title}" />'
+                head = f"<td>{box}</td>{head}"
+            return head
+
+        head = first_cells(icons)
+        frozen_head = first_cells([icon for icon in icons if icon is not edit_icon]) if edit_icon else head
         columns = [(name, f'<td class="col-{escape(name)}">') for name, _ in page.get("list_columns") or ()]
         rows = []
         for row in page.get("data") or ():
             pk = self.get_pk_value(row)
-            cells = [head.replace("__PK__", escape(quote(str(pk), safe="")))]
+            first = frozen_head if edit_icon and self.frozen_reason(row) is not None else head
+            cells = [first.replace("__PK__", escape(quote(str(pk), safe="")))]
             for name, opening in columns:
                 value = compat.list_value(self, row, name)
                 cells.append(f"{opening}{escape(value)}</td>")

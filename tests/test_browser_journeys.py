@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from portal.extensions import db
+from portal.i18n import kyiv_today
 from tests.browser_support import (
     ARTIFACTS,
     VIEWPORT,
@@ -396,4 +397,90 @@ def test_the_clerks_main_journey_works_from_the_keyboard_alone(chromium, demo_si
         watch.step("keyboard-route-form")
     finally:
         context.close()
+    assert not watch.problems, "\n".join(watch.problems)
+
+
+# --- the director appoints by an order; the accountant is refused beyond the plan -----------------
+
+
+def test_the_director_appoints_by_order_and_the_accountant_cannot_spend_beyond_the_plan(chromium, demo_site):
+    from portal.models import BudgetLine, Employee, StaffPosition
+    from portal.services import staff
+
+    url, app, names = demo_site
+    with app.app_context():
+        # a post with a free rate, and how the picker names it (its title and unit)
+        position = next(
+            p for p in db.session.execute(sa.select(StaffPosition).order_by(StaffPosition.id)).scalars()
+            if staff.free_posts(p) > 0
+        )  # fmt: skip
+        position_id, position_title, free = position.id, position.title, staff.free_posts(position)
+        unit_name = position.unit.name
+        line = (
+            db.session.execute(
+                sa.select(BudgetLine).join(BudgetLine.estimate).where(sa.text("budget_estimate.state = 'approved'"))
+            )
+            .scalars()
+            .first()
+        )
+        kekv_code = line.kekv.code
+        db.session.remove()
+    context, page, watch = _page(chromium, names | {"Бондар Ірина Василівна"})
+    page.on("dialog", lambda dialog: dialog.accept())  # signing asks first
+    try:
+        _login(page, url, "director")
+        page.goto(f"{url}/admin/employee/new/")
+        page.fill("input[name=full_name]", "Бондар Ірина Василівна")
+        with page.expect_navigation():
+            page.click("form.admin-form input[type=submit], form.admin-form button[type=submit]")
+        watch.step("staff-01-employee-saved")
+        assert page.locator(".alert-success").count() >= 1, page.inner_text(".alert, form")[:800]
+        # the order names the employee and the post; signing it makes the appointment
+        page.goto(f"{url}/admin/order/new/")
+        page.fill("input[name=number]", "77-к")
+        page.fill("input[name=title]", "Про призначення Бондар І. В.")
+        page.fill("input[name=issued_on]", kyiv_today().strftime("%d.%m.%Y"))  # typed as the office writes it
+        page.keyboard.press("Escape")
+        page.select_option("select[name=order_type]", "appointment")
+        _select2_pick(page, "employee", "Бондар")
+        page.click("#s2id_position a.select2-choice")
+        page.locator(".select2-drop-active input.select2-input").last.press_sequentially(position_title, delay=20)
+        page.locator(".select2-drop-active .select2-result-selectable", has_text=unit_name).last.click()
+        page.wait_for_function("() => document.querySelector('#position').value !== ''")
+        page.fill("input[name=rate]", str(free))
+        watch.step("staff-02-order-form")
+        with page.expect_navigation():
+            page.click("form.admin-form input[type=submit], form.admin-form button[type=submit]")
+        page.goto(f"{url}/admin/order/?search=77-к")
+        with page.expect_navigation():
+            page.click("text=77-к")
+        if "/details/" not in page.url:
+            page.goto(page.url.replace("/edit/", "/details/"))
+        with page.expect_navigation():
+            page.click("#order-sign")
+        assert page.locator(".alert-success").count() >= 1, page.inner_text("body")[:500]
+        watch.step("staff-03-order-signed")
+        _logout(page)
+
+        # the accountant records an expenditure beyond the month's plan: refused, with what was typed kept
+        _login(page, url, "accountant")
+        page.goto(f"{url}/admin/expenditure/new/")
+        _select2_pick(page, "line", kekv_code)
+        page.fill("input[name=amount]", "99999999")
+        page.fill("input[name=description]", "Закупівля понад план")
+        with page.expect_navigation():
+            page.click("form.admin-form input[type=submit], form.admin-form button[type=submit]")
+        refused = page.inner_text("body")
+        kept = page.input_value("input[name=description]")
+        watch.step("budget-01-expenditure-refused")
+    finally:
+        context.close()
+    with app.app_context():
+        employee = db.session.execute(
+            sa.select(Employee).where(Employee.full_name == "Бондар Ірина Василівна")
+        ).scalar_one()
+        assert employee.position_id == position_id
+        db.session.remove()
+    assert "перевищує затверджений кошторис" in refused, refused[:800]
+    assert kept == "Закупівля понад план"  # what was typed is still there
     assert not watch.problems, "\n".join(watch.problems)

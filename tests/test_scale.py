@@ -191,8 +191,7 @@ def test_rows_written_in_one_pass_keep_their_links_and_cells(app, client, auth):
         assert re.findall(r'<td class="col-(\w+)">', row) == [
             "reg_number",
             "received_at",
-            "channel",
-            "ukc_number",
+            "ukc_number",  # the channel is a column the user may choose; hidden by default
             "applicant",
             "is_privileged",
             "summary",
