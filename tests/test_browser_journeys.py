@@ -439,7 +439,7 @@ def test_the_director_appoints_by_order_and_the_accountant_cannot_spend_beyond_t
         page.goto(f"{url}/admin/order/new/")
         page.fill("input[name=number]", "77-к")
         page.fill("input[name=title]", "Про призначення Бондар І. В.")
-        page.fill("input[name=issued_on]", kyiv_today().strftime("%d.%m.%Y"))  # typed as the office writes it
+        page.fill("input[name=issued_on]", kyiv_today().strftime("%d.%m.%Y"))  # дд.мм.рррр, as the office writes
         page.keyboard.press("Escape")
         page.select_option("select[name=order_type]", "appointment")
         _select2_pick(page, "employee", "Бондар")
@@ -451,13 +451,15 @@ def test_the_director_appoints_by_order_and_the_accountant_cannot_spend_beyond_t
         watch.step("staff-02-order-form")
         with page.expect_navigation():
             page.click("form.admin-form input[type=submit], form.admin-form button[type=submit]")
-        page.goto(f"{url}/admin/order/?search=77-к")
+        assert page.locator(".alert-success").count() >= 1, page.inner_text(".alert, form")[:800]
+        with app.app_context():
+            from portal.models import Order
+
+            order_id = db.session.execute(sa.select(Order.id).where(Order.number == "77-к")).scalar_one()
+            db.session.remove()
+        page.goto(f"{url}/admin/order/details/?id={order_id}")
         with page.expect_navigation():
-            page.click("text=77-к")
-        if "/details/" not in page.url:
-            page.goto(page.url.replace("/edit/", "/details/"))
-        with page.expect_navigation():
-            page.click("#order-sign")
+            page.click("#order-sign button[type=submit]")
         assert page.locator(".alert-success").count() >= 1, page.inner_text("body")[:500]
         watch.step("staff-03-order-signed")
         _logout(page)
@@ -466,6 +468,8 @@ def test_the_director_appoints_by_order_and_the_accountant_cannot_spend_beyond_t
         _login(page, url, "accountant")
         page.goto(f"{url}/admin/expenditure/new/")
         _select2_pick(page, "line", kekv_code)
+        page.fill("input[name=spent_on]", kyiv_today().strftime("%d.%m.%Y"))
+        page.keyboard.press("Escape")
         page.fill("input[name=amount]", "99999999")
         page.fill("input[name=description]", "Закупівля понад план")
         with page.expect_navigation():

@@ -7,7 +7,9 @@
   var lang = (document.documentElement.getAttribute('lang') || 'uk').slice(0, 2);
   if (lang !== 'uk') { return; }
 
-  if (!moment.localeData('uk') || moment.localeData('uk')._months === undefined) {
+  // moment answers an unknown locale with its global one (English): ask for Ukrainian by name
+  var known = moment.localeData('uk');
+  if (!known || known._abbr !== 'uk') {
     var define = moment.defineLocale || moment.locale || moment.lang;
     define.call(moment, 'uk', {
       months: 'січень_лютий_березень_квітень_травень_червень_липень_серпень_вересень_жовтень_листопад_грудень'.split('_'),
@@ -32,8 +34,12 @@
     };
   }
 
-  // Flask-Admin calls $el.daterangepicker({...format: 'YYYY-MM-DD'}): show the Ukrainian format instead
-  if ($.fn.daterangepicker) {
+  // Flask-Admin calls $el.daterangepicker({...format: 'YYYY-MM-DD'}): show the Ukrainian format instead.
+  // A form page loads the picker after this file (Flask-Admin's form_js), a list page before it: the
+  // wrapper goes on now if the picker is there, else when the page is ready — before form.js, whose
+  // own ready handler is registered later, applies the pickers.
+  function wrapPicker() {
+    if (!$.fn.daterangepicker || $.fn.daterangepicker.portalWrapped) { return; }
     var original = $.fn.daterangepicker;
     $.fn.daterangepicker = function (options, callback) {
       options = $.extend({}, options || {});
@@ -52,6 +58,20 @@
       return original.call(this, options, callback);
     };
     $.fn.daterangepicker.prototype = original.prototype;
+    $.fn.daterangepicker.portalWrapped = true;
+  }
+  wrapPicker();
+  $(wrapPicker);
+
+  // the calendar's month and year lists are redrawn at every turn of a month: name them each time
+  function nameCalendarLists() {
+    $('.daterangepicker select.monthselect:not([aria-label])').attr('aria-label', 'Місяць');
+    $('.daterangepicker select.yearselect:not([aria-label])').attr('aria-label', 'Рік');
+  }
+  if (window.MutationObserver) {
+    $(function () {
+      new MutationObserver(nameCalendarLists).observe(document.body, { childList: true, subtree: true });
+    });
   }
 
   // before a form leaves, the shown dates go back to the format the server reads
