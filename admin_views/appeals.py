@@ -135,12 +135,13 @@ def status_badge(status) -> Markup:
     return Markup(f'<span class="badge badge-status badge-{css}">{escape(enum_label(status))}</span>')
 
 
-def due_cell(appeal: Appeal) -> Markup:
-    """The due date; an earlier control date (a weekend or holiday due date) as a short mark beside it."""
+def due_cell(appeal: Appeal, *, control_mark: bool = True) -> Markup:
+    """The due date; an earlier control date (a weekend or holiday due date) as a short mark beside it
+    (``control_mark=False``: the card, which names the control date in full beside it)."""
     state = deadlines.deadline_state(appeal.due_date, appeal.status)
     text = escape(format_date(appeal.due_date))
     control = deadlines.control_date(appeal.due_date)
-    if control is not None and control != appeal.due_date and appeal.is_open:
+    if control_mark and control is not None and control != appeal.due_date and appeal.is_open:
         # short, so that the list fits an office screen; the whole date is in the title
         whole = escape(_l("Control date: %(date)s", date=format_date(control)))
         short = escape(_l("c. %(date)s", date=control.strftime("%d.%m")))
@@ -577,7 +578,7 @@ class AppealView(PortalModelView):
         status = AppealStatus(appeal.status)
         return {
             "status_badge": status_badge(appeal.status),
-            "due_cell": due_cell(appeal),
+            "due_cell": due_cell(appeal, control_mark=False),
             "deadline_state": deadlines.deadline_state(appeal.due_date, appeal.status),
             "days_left": deadlines.days_left(appeal.due_date),
             "latest_due": deadlines.latest_due_date(deadlines.receipt_date(appeal)),

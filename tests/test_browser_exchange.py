@@ -12,7 +12,7 @@ from portal import queue as job_queue
 from portal.extensions import db
 from portal.i18n import default_locale
 from portal.models.enums import Role
-from portal.models.exchange import IntakeMessage, IntakeSource
+from portal.models.exchange import IntakeMessage, IntakeSource, IntakeState
 from portal.services import intake, workflow
 from tests.browser_support import browser_page, chromium_missing_reason, live_server, login, screenshot
 from tests.factories import PASSWORD, make_appeal, make_user
@@ -49,10 +49,19 @@ def test_clerk_sees_the_inbox_a_draft_and_the_delivery_state_on_the_card(app, ch
         page.goto(f"{url}/admin/intake/details/?id={draft_id}")
         draft = page.inner_text("body")
         screenshot(page, "intake-draft.png")
+        # the clerk checks the fields read from the e-mail and registers the appeal with one button
+        with page.expect_navigation():
+            page.click("form button[type=submit]:has-text('Зареєструвати')")
+        registered = page.inner_text("body")
+        screenshot(page, "intake-registered.png")
         page.goto(f"{url}/admin/appeal/details/?id={appeal.id}")
         card = page.inner_text("body")
         screenshot(page, "appeal-delivery.png")
     assert "Вхідні звернення" in inbox and "Непридатне" in inbox and "Дублікат" in inbox and "Чернетка" in inbox
     assert "Чернетка реєстрації" in draft and "Зареєструвати" in draft
+    assert "Звернення" in registered and "2611-004301" in registered  # the card of the new appeal, with its УКЦ No.
+    assert db.session.execute(sa.select(IntakeMessage.state).where(IntakeMessage.id == draft_id)).scalar_one() == (
+        IntakeState.REGISTERED
+    )
     assert "Доставка до обласного контактного центру" in card and "Надіслати ще раз" in card
     assert "Документи відповідей (DOCX)" in card
