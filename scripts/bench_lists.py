@@ -86,13 +86,12 @@ def fill_audit_log(count: int, batch: int = 20_000) -> None:
     """Synthetic history (field changes on appeals by the clerks) so the audit log is big."""
     import random
 
-    from portal.devdata.generate import _Writer
     from portal.extensions import db
+    from portal.models.audit import AuditLog
     from portal.models.enums import AuditAction
 
     rng = random.Random(7)
-    connection_dialect = db.session.get_bind().dialect
-    writer = _Writer(connection_dialect)
+    insert = AuditLog.__table__.insert()  # executemany through SQLAlchemy: the entries are dicts
     top = db.session.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM appeal")).scalar() or 1
     start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=5 * 365)
     step = timedelta(days=5 * 365) / count
@@ -117,7 +116,7 @@ def fill_audit_log(count: int, batch: int = 20_000) -> None:
             }
         )
         if len(rows) == batch or i == count - 1:
-            writer.insert(db.session.connection(), "audit_log", rows)
+            db.session.execute(insert, rows)
             db.session.commit()
             rows = []
 
