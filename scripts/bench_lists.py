@@ -93,7 +93,7 @@ def fill_audit_log(count: int, batch: int = 20_000) -> None:
     rng = random.Random(7)
     insert = AuditLog.__table__.insert()  # executemany through SQLAlchemy: the entries are dicts
     top = db.session.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM appeal")).scalar() or 1
-    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=5 * 365)
+    start = datetime.now(UTC) - timedelta(days=5 * 365)
     step = timedelta(days=5 * 365) / count
     actions = [AuditAction.UPDATE] * 6 + [AuditAction.INSERT, AuditAction.LOGIN, AuditAction.VIEW_PERSONAL_DATA]
     rows = []
