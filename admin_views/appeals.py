@@ -10,7 +10,7 @@ import io
 import os
 
 import sqlalchemy as sa
-from flask import abort, flash, g, has_request_context, redirect, request, send_file
+from flask import abort, flash, g, has_request_context, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
@@ -219,6 +219,50 @@ def _is_work_list(args) -> bool:
 
 
 # --- the view -----------------------------------------------------------------------------------
+
+
+def flash_registration(appeal: Appeal, result) -> None:
+    """Tell the clerk what registering ``appeal`` found (the form and the e-mail draft alike)."""
+    flash(
+        _l("Registered as %(number)s, due %(date)s.", number=appeal.reg_number, date=format_date(appeal.due_date)),
+        "success",
+    )
+    if result.repeat_of is not None and appeal.sign == ReceiptSign.DUPLICATE:
+        flash(
+            _l(
+                "The same applicant's appeal on this question is still under consideration (%(number)s): "
+                "joined to it as a duplicate (same term, executors and answer).",
+                number=result.repeat_of.reg_number,
+            ),
+            "warning",
+        )
+    elif result.repeat_of is not None:
+        flash(
+            _l(
+                "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
+                number=result.repeat_of.reg_number,
+            ),
+            "warning",
+        )
+    if result.missing:
+        flash(
+            _l(
+                "The appeal lacks: %(items)s. Return it to the applicant with an explanation (Art. 5).",
+                items=", ".join(str(m) for m in registration.describe_missing(result.missing)),
+            ),
+            "warning",
+        )
+    if result.not_considered_reason:
+        flash(str(result.not_considered_reason), "warning")
+    if result.same_ukc_number is not None:
+        flash(
+            Markup('{} <a href="{}">{}</a>').format(
+                _l("This GCC (1545) number is already registered:"),
+                url_for("appeal.details_view", id=result.same_ukc_number.id),
+                result.same_ukc_number.reg_number,
+            ),
+            "warning",
+        )
 
 
 class AppealView(PortalModelView):
@@ -479,48 +523,8 @@ class AppealView(PortalModelView):
 
     def after_model_change(self, form, model, is_created):
         result = g.pop("appeal_registration", None)
-        if not is_created or result is None:
-            return
-        flash(
-            _l("Registered as %(number)s, due %(date)s.", number=model.reg_number, date=format_date(model.due_date)),
-            "success",
-        )
-        if result.repeat_of is not None and model.sign == ReceiptSign.DUPLICATE:
-            flash(
-                _l(
-                    "The same applicant's appeal on this question is still under consideration (%(number)s): "
-                    "joined to it as a duplicate (same term, executors and answer).",
-                    number=result.repeat_of.reg_number,
-                ),
-                "warning",
-            )
-        elif result.repeat_of is not None:
-            flash(
-                _l(
-                    "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
-                    number=result.repeat_of.reg_number,
-                ),
-                "warning",
-            )
-        if result.missing:
-            flash(
-                _l(
-                    "The appeal lacks: %(items)s. Return it to the applicant with an explanation (Art. 5).",
-                    items=", ".join(str(m) for m in registration.describe_missing(result.missing)),
-                ),
-                "warning",
-            )
-        if result.not_considered_reason:
-            flash(str(result.not_considered_reason), "warning")
-        if result.same_ukc_number is not None:
-            flash(
-                Markup('{} <a href="{}">{}</a>').format(
-                    _l("This GCC (1545) number is already registered:"),
-                    self.get_url(".details_view", id=result.same_ukc_number.id),
-                    result.same_ukc_number.reg_number,
-                ),
-                "warning",
-            )
+        if is_created and result is not None:
+            flash_registration(model, result)
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)

@@ -19,6 +19,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict
 
+from admin_views.appeals import flash_registration
 from admin_views.base import PortalModelView
 from admin_views.filters import EnumFilter
 from admin_views.forms.fields import form_errors
@@ -26,12 +27,12 @@ from admin_views.forms.intake import TemplateForm, register_form
 from portal import documents
 from portal.auth.permissions import can
 from portal.extensions import db
-from portal.i18n import format_date, kyiv_today
+from portal.i18n import kyiv_today
 from portal.labels import enum_label
 from portal.models.appeals import Appeal
 from portal.models.enums import AnswerKind, AuditAction, DeliveryStatus
 from portal.models.exchange import DocumentTemplate, IntakeMessage, IntakeSource, IntakeState
-from portal.services import audit, dispatch, intake, registration, ukc_batch
+from portal.services import audit, dispatch, intake, ukc_batch
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
@@ -241,27 +242,7 @@ class IntakeView(PortalModelView):
             flash(str(exc), "error")
             return redirect(self.get_url(".details_view", id=message.id))
         appeal = outcome.registration.appeal
-        flash(
-            _l("Registered as %(number)s, due %(date)s.", number=appeal.reg_number, date=format_date(appeal.due_date)),
-            "success",
-        )
-        result = outcome.registration
-        if result.repeat_of is not None:
-            flash(
-                _l(
-                    "The same applicant wrote on this topic within a year (%(number)s): marked as repeated.",
-                    number=result.repeat_of.reg_number,
-                ),
-                "warning",
-            )
-        if result.missing:
-            flash(
-                _l(
-                    "The appeal lacks: %(items)s. Return it to the applicant with an explanation (Art. 5).",
-                    items=", ".join(str(m) for m in registration.describe_missing(result.missing)),
-                ),
-                "warning",
-            )
+        flash_registration(appeal, outcome.registration)
         if outcome.skipped:
             flash(_l("Files of a type that cannot be kept were left out: %(names)s.", names=", ".join(outcome.skipped)),
                   "warning")  # fmt: skip
