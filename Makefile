@@ -42,7 +42,7 @@ test: venv translations
 # DB=postgres reads PORTAL_BENCH_DATABASE_URL. The generated SQLite data is kept in instance-bench/.
 APPEALS ?= 1000000
 DB ?= sqlite
-bench: venv
+bench: venv translations
 	APPEALS=$(APPEALS) DB=$(DB) $(PY) scripts/bench.py
 
 clean:
