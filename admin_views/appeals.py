@@ -90,9 +90,9 @@ def list_filters():
     """The appeals list's filters (built per view: their options load lazily)."""
     return [
         EnumFilter(Appeal.status, _l("Status"), AppealStatus, "status"),
-        FlagFilter(_l("Open (not finished)"), lambda: deadlines.open_clause(by_exclusion=True), "open"),
-        FlagFilter(_l("Overdue"), lambda: deadlines.overdue_clause(by_exclusion=True), "overdue"),
-        FlagFilter(_l("Due within 3 days"), lambda: deadlines.near_due_clause(by_exclusion=True), "near_due"),
+        FlagFilter(_l("Open (not finished)"), deadlines.open_clause, "open"),
+        FlagFilter(_l("Overdue"), deadlines.overdue_clause, "overdue"),
+        FlagFilter(_l("Due within 3 days"), deadlines.near_due_clause, "near_due"),
         FlagFilter(
             _l("Not delivered to the regional center"),
             lambda: Appeal.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]),

@@ -1,11 +1,14 @@
 """Time one list page in-process and, on request, profile it: what a list request spends its time on.
 
     .venv/bin/python scripts/profile_list.py /abs/path/portal.sqlite [/admin/appeal/] [--repeat 10] [--profile]
+        [--role director] [--sql]
 
-Logs in as a director (created on first use) through the real form with Flask's test client,
+Logs in as ``--role`` (a director by default; the user ``profile.<role>`` is created on first
+use, an executor's bound to the first executor body) through the real form with Flask's test client,
 warms up with three requests, then prints the median wall and CPU time of ``--repeat`` requests,
 the page's bytes and the load average (the machine may be shared: CPU time is the steadier
-figure). ``--profile`` adds cProfile over another ``--repeat`` requests, sorted by cumulative
+figure). ``--sql`` prints each SQL statement of one more request with its time.
+``--profile`` adds cProfile over another ``--repeat`` requests, sorted by cumulative
 and by own time. No HTTP server, no network: rendering and SQL only. Not a test.
 """
 
@@ -24,7 +27,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PASSWORD = "Profile-Passw0rd-2026"
-USERNAME = "profile.director"
 
 
 def main() -> None:
@@ -33,6 +35,8 @@ def main() -> None:
     parser.add_argument("url", nargs="?", default="/admin/appeal/")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--role", default="director")
+    parser.add_argument("--sql", action="store_true")
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -40,7 +44,7 @@ def main() -> None:
 
     from portal import create_app
     from portal.extensions import db
-    from portal.models import User
+    from portal.models import Executor, User
     from portal.models.enums import Role
     from portal.services import audit
     from portal.services.users import create_user
@@ -59,13 +63,23 @@ def main() -> None:
         }
     )
     try:
+        username = f"profile.{args.role}"
         with app.app_context(), audit.acting_as(audit.Actor(None, "profile", "", "")):
-            if db.session.execute(sa.select(User).filter_by(username=USERNAME)).scalar_one_or_none() is None:
-                create_user(username=USERNAME, role=Role.DIRECTOR, password=PASSWORD, full_name="Профіль Директор")
+            if db.session.execute(sa.select(User).filter_by(username=username)).scalar_one_or_none() is None:
+                executor_id = None
+                if args.role == "executor":
+                    executor_id = db.session.execute(sa.select(sa.func.min(Executor.id))).scalar_one()
+                create_user(
+                    username=username,
+                    role=Role(args.role),
+                    password=PASSWORD,
+                    full_name=f"Профіль {args.role}",
+                    executor_id=executor_id,
+                )
                 db.session.commit()
         client = app.test_client()
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True))
-        login = {"username": USERNAME, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+        login = {"username": username, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
         assert client.post("/login", data=login).status_code == 302, "login failed"
         for _ in range(3):
             response = client.get(args.url)
@@ -83,6 +97,8 @@ def main() -> None:
             f"CPU median {statistics.median(cpu):.1f} ms, {args.repeat} requests, {size:,} bytes, "
             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         )
+        if args.sql:
+            _print_statements(app, client, args.url)
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -94,6 +110,35 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(30)
     finally:
         redis.shutdown()
+
+
+def _print_statements(app, client, url: str) -> None:
+    """Each SQL statement of one request of ``url``, with its wall time in ms."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    timings: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["profile_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        spent = (time.perf_counter() - conn.info.pop("profile_started")) * 1000
+        timings.append((spent, f"{statement} {parameters!r}"))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        client.get(url).get_data()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    print(f"{len(timings)} statements, {sum(t for t, _ in timings):.1f} ms in all")
+    for spent, statement in timings:
+        print(f"{spent:9.2f} ms  {' '.join(statement.split())[:400]}")
 
 
 if __name__ == "__main__":

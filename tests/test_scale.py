@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Appeal
-from portal.models.enums import AppealStatus, AuditAction, Role
+from portal.models.enums import OPEN_STATUSES, AppealStatus, AuditAction, ExecutorRole, Role
 from portal.services import audit
 from tests.factories import make_appeal, make_applicant, make_assignment, make_executor, make_topic
 
@@ -112,6 +112,134 @@ def test_no_list_query_reads_the_whole_appeal_or_audit_table(app, client, auth, 
     assert selects
     for statement, parameters in selects:
         assert not full_scans(statement, parameters), statement
+
+
+# --- the home page of every role and the "overdue" list: only open appeals are read ------------
+
+HOME_ROLES = [Role.DIRECTOR, Role.CLERK, Role.SIGNER, Role.EXECUTOR, Role.ACCOUNTANT, Role.AUDITOR]
+OPEN_LISTS = ["/admin/appeal/?flt0_overdue=1", "/admin/appeal/?flt0_near_due=1", "/admin/appeal/?flt0_open=1"]
+
+
+def _pg_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _pg_nodes(child)
+
+
+def wide_reads(statement: str, parameters) -> list[str]:
+    """The parts of ``statement``'s plan that read appeals other than by their state or id.
+
+    Open appeals are a small share of the register, so a home page or a work list that starts
+    from the state (an index whose constraint includes ``status``) reads a bounded number of
+    rows, and so does a due date from today on (a term runs at most 45 days, so only the last
+    weeks' appeals have one); a past range of due dates, a flag or an executor alone reads
+    years of closed appeals, and so does a list of all the appeal ids an executor body was ever
+    assigned (checked on SQLite, whose plans follow the indexes; PostgreSQL picks a semi-join
+    by the tables' statistics, and on a test's few rows it reads the body's assignments whole).
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            reads = [line for line in plan if re.match(r"^(SCAN|SEARCH) appeal\b", line)]
+            # the state, alone or after an executor, direction or signer; or one row by its id
+            wide = [line for line in reads if not re.search(r"\((\w+=\? AND )?(rowid|status)=|\(due_date>\?", line)]
+            # a body's assignments are probed per appeal, never read whole (a body has years of them)
+            probes = [line for line in plan if re.match(r"^(SCAN|SEARCH) assignment\b", line)]
+            return wide + [line for line in probes if "appeal_id=" not in line]
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        (plan,) = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).one()
+        conn.rollback()
+        wide = []
+        for node in _pg_nodes(plan[0]["Plan"]):
+            on_appeal = node.get("Relation Name") == "appeal" or str(node.get("Index Name", "")).startswith(
+                ("ix_appeal_", "pk_appeal")
+            )
+            if not on_appeal or node["Node Type"] == "Bitmap Heap Scan":  # its Bitmap Index Scan is checked
+                continue
+            cond = node.get("Index Cond", "")
+            # "(status)::text = ANY (…)", "id = 5", "(due_date >= '…'::date)"
+            if not re.search(r"\b(status|id)\b\S* = |^\(\(due_date >= ", cond):
+                wide.append(f"{node['Node Type']} {node.get('Index Name', '')} {cond}")
+        return wide
+
+
+def _appeal_selects(spy) -> list[tuple[str, object]]:
+    return [
+        (s, p) for s, p in spy.statements if s.lstrip().upper().startswith("SELECT") and re.search(r"\bappeal\b", s)
+    ]
+
+
+def _home_world() -> dict:
+    """Open appeals of every work state, some overdue, privileged, reworked, shared with a co-executor."""
+    from portal.i18n import kyiv_today
+    from tests.factories import make_direction
+
+    direction, body, other = make_direction(), make_executor(), make_executor()
+    today = kyiv_today()
+    open_states = [s for s in AppealStatus if s in OPEN_STATUSES]
+    for i, status in enumerate(open_states * 2 + [AppealStatus.SENT, AppealStatus.CLOSED]):
+        appeal = make_appeal(
+            status=status,
+            direction=direction,
+            main_executor=body,
+            due_date=today + timedelta(days=(-3, 1, 20)[i % 3]),
+            is_privileged=i % 2 == 0,
+            rework_count=i % 2,
+        )
+        make_assignment(appeal, body)
+        make_assignment(appeal, other, executor_role=ExecutorRole.CO_EXECUTOR, position=2)
+    db.session.commit()
+    return {"direction": direction, "executor": body}
+
+
+def _login_home_user(auth, role: Role, world: dict):
+    extra = {"direction": world["direction"]} if role == Role.SIGNER else {}
+    if role == Role.EXECUTOR:
+        extra = {"executor": world["executor"]}
+    return auth.as_role(role, **extra)
+
+
+@pytest.mark.parametrize("role", HOME_ROLES)
+def test_the_home_page_reads_only_open_appeals(client, auth, role):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    with Spy() as spy:
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    selects = _appeal_selects(spy)
+    assert bool(selects) == (role != Role.ACCOUNTANT)  # the accountant's home has no appeals
+    for statement, parameters in selects:
+        assert not full_scans(statement, parameters), statement
+        assert not wide_reads(statement, parameters), statement
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.EXECUTOR])
+@pytest.mark.parametrize("url", OPEN_LISTS)
+def test_the_overdue_and_other_work_lists_read_only_open_appeals(client, auth, role, url):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    with Spy() as spy:
+        response = client.get(url)
+    assert response.status_code == 200 and LIST_ROW.search(response.get_data(as_text=True))
+    selects = _appeal_selects(spy)
+    assert selects
+    for statement, parameters in selects:
+        assert not full_scans(statement, parameters), statement
+        assert not wide_reads(statement, parameters), statement
+
+
+@pytest.mark.parametrize("role", HOME_ROLES)
+def test_the_home_page_runs_the_same_few_statements_however_many_appeals(client, auth, role):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    client.get("/admin/")  # after a commit: the kept menu, the calendar, the user reloaded
+    few = _statements_for(client, "/admin/")
+    _home_world()
+    add_appeals(12, status=AppealStatus.IN_WORK)
+    client.get("/admin/")
+    many = _statements_for(client, "/admin/")
+    assert few == many
+    assert many <= 16
 
 
 def _statements_for(client, url: str) -> int:

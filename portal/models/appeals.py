@@ -100,6 +100,14 @@ class Appeal(TimestampMixin, Model):
         sa.Index("ix_appeal_main_executor_registered", "main_executor_id", "registered_at", "id"),
         # the list sorted by due date, with the id as the keyset tie-breaker
         sa.Index("ix_appeal_due_id", "due_date", "id"),
+        # home page: open appeals counted by state, privilege and term in one pass over this index alone
+        sa.Index("ix_appeal_status_privileged", "status", "is_privileged", "due_date"),
+        # an executor's queues from the home page ("to accept", "in work": their own in one state), listed and
+        # counted without reading every appeal the body ever had
+        sa.Index("ix_appeal_main_executor_status", "main_executor_id", "status"),
+        # a signer's scope (their direction, or routed to them) over open appeals: home page, work lists
+        sa.Index("ix_appeal_direction_status_due", "direction_id", "status", "due_date"),
+        sa.Index("ix_appeal_signer_status_due", "signer_id", "status", "due_date"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_number: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"label": _l("Registration No.")})
@@ -136,9 +144,7 @@ class Appeal(TimestampMixin, Model):
         enum_column(ReceiptSign), default=ReceiptSign.PRIMARY, info={"label": _l("Receipt sign")}
     )
     topic_id: Mapped[int | None] = mapped_column(sa.ForeignKey("topic.id"), index=True, info={"label": _l("Topic")})
-    direction_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("direction.id"), index=True, info={"label": _l("Direction")}
-    )
+    direction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("direction.id"), info={"label": _l("Direction")})
     summary: Mapped[str] = mapped_column(sa.String(500), info={"label": _l("Summary")})  # короткий зміст
     content: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Content")})
     signed_by_applicant: Mapped[bool] = mapped_column(
@@ -153,7 +159,7 @@ class Appeal(TimestampMixin, Model):
     term_days: Mapped[int] = mapped_column(default=30, info={"label": _l("Term, days")})
     due_date: Mapped[date] = mapped_column(sa.Date, index=True, info={"label": _l("Due date")})
     repeat_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeal.id"), info={"label": _l("Repeat of")})
-    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True, info={"label": _l("Signer")})
+    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Signer")})
     rework_count: Mapped[int] = mapped_column(default=0, info={"label": _l("Reworks")})
     decision_reason: Mapped[str] = mapped_column(
         sa.Text, default="", info={"label": _l("Reason of the decision")}

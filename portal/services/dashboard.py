@@ -1,7 +1,10 @@
 """What waits for a user on the home page: work queues by role, overdue and near-due appeals.
 
 Every count is taken within the user's row scope and only over open appeals, so that it
-stays an index range scan on a table with a million closed ones.
+stays an index range scan on a table with a million closed ones. The scope is phrased as for
+a list (``counting=False``: each open appeal probes the executor body's assignments), not as
+for a count over the whole register: a body may have a hundred thousand assignments, of
+which a few hundred are open.
 """
 
 from __future__ import annotations
@@ -39,28 +42,76 @@ class Queue:
 
 
 def _count(user, *conds) -> int:
-    query = scope_appeals(sa.select(sa.func.count()).select_from(Appeal).where(*conds), user, counting=True)
+    query = scope_appeals(sa.select(sa.func.count()).select_from(Appeal).where(*conds), user)
     return db.session.execute(query).scalar_one()
 
 
-def _status_queue(user, key, label, status: AppealStatus, **extra_filters) -> Queue:
-    return Queue(key, label, _count(user, Appeal.status == status), {"flt0_status": status.value, **extra_filters})
+class OpenCounts:
+    """The open appeals in a user's scope, per state: how many, and how many of them meet each named condition.
+
+    One statement (:func:`open_counts`) instead of a count per card and queue: a pass over the
+    open appeals of the scope, each condition a ``count(*) FILTER (WHERE …)`` column.
+    """
+
+    def __init__(self, rows: dict[AppealStatus, dict[str, int]]):
+        self.rows = rows
+
+    def get(self, name: str = "all", *statuses: AppealStatus) -> int:
+        """How many open appeals (of these states; any open state if none given) meet the condition ``name``."""
+        return sum(row[name] for status, row in self.rows.items() if not statuses or status in statuses)
 
 
-def _role_queues(user) -> list[Queue]:
+def open_counts(user, conditions: dict[str, object]) -> OpenCounts:
+    """Count the open appeals in ``user``'s scope by state, and those meeting each of ``conditions`` (name → WHERE)."""
+    columns = [sa.func.count().label("all")]
+    columns += [sa.func.count().filter(clause).label(name) for name, clause in conditions.items()]
+    query = sa.select(Appeal.status, *columns).where(deadlines.open_clause()).group_by(Appeal.status)
+    rows = db.session.execute(scope_appeals(query, user)).mappings()
+    return OpenCounts({AppealStatus(row["status"]): dict(row) for row in rows})
+
+
+def _conditions(user, today: date) -> dict[str, object]:
+    """The conditions of the home page's cards and, for an executor, of their own queues."""
+    conditions = {
+        "overdue": deadlines.overdue_clause(today),
+        "near_due": deadlines.near_due_clause(today),
+        "privileged": Appeal.is_privileged.is_(True),
+    }
+    if Role(user.role) == Role.EXECUTOR and user.executor_id is not None:
+        conditions |= {
+            "mine": Appeal.main_executor_id == user.executor_id,
+            "mine_reworked": sa.and_(Appeal.main_executor_id == user.executor_id, Appeal.rework_count > 0),
+            "co_execution": sa.exists(
+                sa.select(sa.literal_column("1")).where(
+                    Assignment.appeal_id == Appeal.id,
+                    Assignment.executor_id == user.executor_id,
+                    Assignment.executor_role != ExecutorRole.RESPONSIBLE,
+                )
+            ),
+        }
+    return conditions
+
+
+def _status_queue(user, counts: OpenCounts, key, label, status: AppealStatus, **extra_filters) -> Queue:
+    # an open state is counted already; a finished one (sent, forwarded: to close) on its own
+    n = counts.get("all", status) if status in OPEN_STATUSES else _count(user, Appeal.status == status)
+    return Queue(key, label, n, {"flt0_status": status.value, **extra_filters})
+
+
+def _role_queues(user, counts: OpenCounts) -> list[Queue]:
     role = Role(user.role)
     queues: list[Queue] = []
     if role in (Role.CLERK, Role.DIRECTOR):
         queues += [
-            _status_queue(user, "to_route", _l("Registered: to route to a signer"), AppealStatus.REGISTERED),
-            _status_queue(user, "to_dispatch", _l("Signed: to dispatch"), AppealStatus.SIGNED),
-            _status_queue(user, "to_close", _l("Sent: to close with a result"), AppealStatus.SENT),
-            _status_queue(user, "forwarded_to_close", _l("Forwarded: to close"), AppealStatus.FORWARDED),
+            _status_queue(user, counts, "to_route", _l("Registered: to route to a signer"), AppealStatus.REGISTERED),
+            _status_queue(user, counts, "to_dispatch", _l("Signed: to dispatch"), AppealStatus.SIGNED),
+            _status_queue(user, counts, "to_close", _l("Sent: to close with a result"), AppealStatus.SENT),
+            _status_queue(user, counts, "forwarded_to_close", _l("Forwarded: to close"), AppealStatus.FORWARDED),
         ]
     if role in (Role.SIGNER, Role.DIRECTOR):
         queues += [
-            _status_queue(user, "to_resolve", _l("Waiting for your resolution"), AppealStatus.ON_RESOLUTION),
-            _status_queue(user, "to_sign", _l("Answers waiting for your signature"), AppealStatus.ON_SIGNING),
+            _status_queue(user, counts, "to_resolve", _l("Waiting for your resolution"), AppealStatus.ON_RESOLUTION),
+            _status_queue(user, counts, "to_sign", _l("Answers waiting for your signature"), AppealStatus.ON_SIGNING),
         ]
     if role == Role.EXECUTOR and user.executor_id is not None:
         mine = {"flt1_main_executor": str(user.executor_id)}
@@ -68,39 +119,26 @@ def _role_queues(user) -> list[Queue]:
             Queue(
                 "to_accept",
                 _l("New assignments to accept"),
-                _count(user, Appeal.status == AppealStatus.ASSIGNED, Appeal.main_executor_id == user.executor_id),
+                counts.get("mine", AppealStatus.ASSIGNED),
                 {"flt0_status": AppealStatus.ASSIGNED.value, **mine},
             ),
             Queue(
                 "in_work",
                 _l("In work: answers to draft"),
-                _count(user, Appeal.status == AppealStatus.IN_WORK, Appeal.main_executor_id == user.executor_id),
+                counts.get("mine", AppealStatus.IN_WORK),
                 {"flt0_status": AppealStatus.IN_WORK.value, **mine},
             ),
             Queue(
                 "reworks",
                 _l("Returned for rework"),
-                _count(
-                    user,
-                    Appeal.status == AppealStatus.IN_WORK,
-                    Appeal.rework_count > 0,
-                    Appeal.main_executor_id == user.executor_id,
-                ),
+                counts.get("mine_reworked", AppealStatus.IN_WORK),
                 {"flt0_status": AppealStatus.IN_WORK.value, "flt2_reworked": "1", **mine},
                 urgent=True,
             ),
             Queue(
                 "co_execution",
                 _l("Open appeals where your body is a co-executor or informed"),
-                _count(
-                    user,
-                    deadlines.open_clause(),
-                    sa.exists().where(
-                        Assignment.appeal_id == Appeal.id,
-                        Assignment.executor_id == user.executor_id,
-                        Assignment.executor_role != ExecutorRole.RESPONSIBLE,
-                    ),
-                ),
+                counts.get("co_execution"),
                 {"flt0_open": "1", "flt1_co_executor": str(user.executor_id)},
             ),
         ]
@@ -120,7 +158,7 @@ def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
         .order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
         .limit(limit)
     )
-    return list(db.session.execute(scope_appeals(query, user, counting=True)).scalars())
+    return list(db.session.execute(scope_appeals(query, user)).scalars())
 
 
 def budget_month(today: date | None = None) -> dict:
@@ -175,20 +213,14 @@ def for_user(user) -> dict:
     if not can(user, "appeal", "list"):
         return board
     today = kyiv_today()
-    open_statuses = [s for s in AppealStatus if s in OPEN_STATUSES]
-    by_status_query = scope_appeals(
-        sa.select(Appeal.status, sa.func.count()).where(deadlines.open_clause()).group_by(Appeal.status),
-        user,
-        counting=True,
-    )
-    by_status = {AppealStatus(s): n for s, n in db.session.execute(by_status_query)}
+    counts = open_counts(user, _conditions(user, today))
     board["appeals"] = {
         "today": today,
-        "queues": _role_queues(user),
-        "by_status": [(s, by_status.get(s, 0)) for s in open_statuses],
-        "overdue": _count(user, deadlines.overdue_clause(today)),
-        "near_due": _count(user, deadlines.near_due_clause(today)),
-        "privileged_open": _count(user, deadlines.open_clause(), Appeal.is_privileged.is_(True)),
+        "queues": _role_queues(user, counts),
+        "by_status": [(s, counts.get("all", s)) for s in AppealStatus if s in OPEN_STATUSES],
+        "overdue": counts.get("overdue"),
+        "near_due": counts.get("near_due"),
+        "privileged_open": counts.get("privileged"),
         "urgent": urgent_appeals(user),
     }
     return board

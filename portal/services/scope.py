@@ -43,7 +43,12 @@ def _assigned_to_sql(executor_id, counting: bool):
     # (EXISTS); a count is cheaper driven from the body's assignments (IN)
     if counting:
         return Appeal.id.in_(sa.select(Assignment.appeal_id).where(Assignment.executor_id == executor_id))
-    return sa.exists().where(Assignment.appeal_id == Appeal.id, Assignment.executor_id == executor_id)
+    # SELECT 1, not SELECT *: SQLite then answers the probe from ix_assignment_executor_appeal alone
+    return sa.exists(
+        sa.select(sa.literal_column("1")).where(
+            Assignment.appeal_id == Appeal.id, Assignment.executor_id == executor_id
+        )
+    )
 
 
 # fact → (SQL clause (value, counting), Python test (appeal, value))
