@@ -165,6 +165,28 @@ def matching_ids(term: str, dialect_name: str):
     return sa.select(AppealSearch.appeal_id).where(*clauses)
 
 
+# the FTS5 table as SQLAlchemy sees it: its rowid is the appeal's id
+FTS = sa.table("appeal_fts", sa.column("rowid", sa.Integer))
+
+
+def words_only(term: str) -> bool:
+    """True when a search text is words alone (no digit, no e-mail): only the full-text index can match it."""
+    return bool(query_tokens(term)) and "@" not in term and not any(ch.isdigit() for ch in term)
+
+
+def joined_search(query, term: str):
+    """SQLite: ``query`` joined to the full-text index's matches of ``term``, read in the index's own order.
+
+    FTS5 gives its matches by rowid (the appeal's id) lazily: ordered by ``FTS.c.rowid`` and
+    limited, a page reads as many matches as it shows, where ``id IN (matches)`` first reads
+    every match (16,000 for a common surname at a million appeals) and sorts them.
+    """
+    expression = " AND ".join(f'"{t}"*' for t in query_tokens(term))
+    return query.join(FTS, FTS.c.rowid == Appeal.id).filter(
+        sa.text("appeal_fts MATCH :fts_query").bindparams(fts_query=expression)
+    )
+
+
 def search_clause(term: str):
     """WHERE on ``appeal`` for the search box (``sa.false()`` when the text has no searchable token)."""
     ids = matching_ids(term, db.session.get_bind().dialect.name)
