@@ -479,12 +479,16 @@ class AppealView(PortalModelView):
 
     def search_query(self, query, term):
         if self._joined_search(term):
-            return search.joined_search(query, term)
+            return search.joined_search(query, term, db.session.get_bind().dialect.name)
         return query.filter(registration.search_clause(term))
 
     def _joined_search(self, term: str | None) -> bool:
-        """A search by words alone on SQLite reads the full-text index in its own order (see ``seek_key``)."""
-        return bool(term) and db.session.get_bind().dialect.name == "sqlite" and search.words_only(term or "")
+        """A search by words alone reads the full-text index in its own order (see ``seek_key``)."""
+        return (
+            bool(term)
+            and db.session.get_bind().dialect.name in ("sqlite", "postgresql")
+            and search.words_only(term or "")
+        )
 
     def seek_key(self):
         """With a search by words and no sort chosen: the newest registered first, in the full-text index's order.
@@ -492,7 +496,9 @@ class AppealView(PortalModelView):
         Appeal ids follow registration (every appeal gets its id when it is registered), so the
         index's rowid order is the register's; a page then reads only the matches it shows.
         """
-        return search.FTS.c.rowid if self._joined_search(request.args.get("search")) else None
+        if not self._joined_search(request.args.get("search")):
+            return None
+        return search.search_key(db.session.get_bind().dialect.name)
 
     def list_count_cap(self) -> int | None:
         return self.search_count_cap if (request.args.get("search") or "").strip() else self.count_cap
