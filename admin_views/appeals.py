@@ -65,7 +65,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
 from portal.redirects import safe_next
-from portal.services import attachments, audit, deadlines, notifications, preferences, registration, workflow
+from portal.services import attachments, audit, deadlines, notifications, preferences, registration, search, workflow
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
@@ -275,6 +275,7 @@ class AppealView(PortalModelView):
     # list
     simple_list_pager = True
     count_cap = 10_000
+    search_count_cap = 1_000  # a search by name counts its matches up to here ("more than 1 000")
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",
@@ -477,7 +478,30 @@ class AppealView(PortalModelView):
         return str(_l("Reg. No., GCC No., regional No. or applicant's name"))
 
     def search_query(self, query, term):
+        if self._joined_search(term):
+            return search.joined_search(query, term, db.session.get_bind().dialect.name)
         return query.filter(registration.search_clause(term))
+
+    def _joined_search(self, term: str | None) -> bool:
+        """A search by words alone reads the full-text index in its own order (see ``seek_key``)."""
+        return (
+            bool(term)
+            and db.session.get_bind().dialect.name in ("sqlite", "postgresql")
+            and search.words_only(term or "")
+        )
+
+    def seek_key(self):
+        """With a search by words and no sort chosen: the newest registered first, in the full-text index's order.
+
+        Appeal ids follow registration (every appeal gets its id when it is registered), so the
+        index's rowid order is the register's; a page then reads only the matches it shows.
+        """
+        if not self._joined_search(request.args.get("search")):
+            return None
+        return search.search_key(db.session.get_bind().dialect.name)
+
+    def list_count_cap(self) -> int | None:
+        return self.search_count_cap if (request.args.get("search") or "").strip() else self.count_cap
 
     # --- registration and edits -------------------------------------------------------------
     def get_create_form(self):

@@ -1,14 +1,13 @@
 """Time one list page in-process and, on request, profile it: what a list request spends its time on.
 
     .venv/bin/python scripts/profile_list.py /abs/path/portal.sqlite [/admin/appeal/] [--repeat 10] [--profile]
-        [--role director] [--sql]
+        [--sql] [--role executor]
 
 Logs in as ``--role`` (a director by default; the user ``profile.<role>`` is created on first
 use, an executor's bound to the first executor body) through the real form with Flask's test client,
 warms up with three requests, then prints the median wall and CPU time of ``--repeat`` requests,
 the page's bytes and the load average (the machine may be shared: CPU time is the steadier
-figure). ``--sql`` prints each SQL statement of one more request with its time.
-``--profile`` adds cProfile over another ``--repeat`` requests, sorted by cumulative
+figure). ``--profile`` adds cProfile over another ``--repeat`` requests, sorted by cumulative
 and by own time. No HTTP server, no network: rendering and SQL only. Not a test.
 """
 
@@ -35,8 +34,8 @@ def main() -> None:
     parser.add_argument("url", nargs="?", default="/admin/appeal/")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--role", default="director")
-    parser.add_argument("--sql", action="store_true")
+    parser.add_argument("--role", default="director", help="log in as a user of this role")
+    parser.add_argument("--sql", action="store_true", help="print each statement of one more request with its time")
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -98,7 +97,9 @@ def main() -> None:
             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         )
         if args.sql:
-            _print_statements(app, client, args.url)
+            with app.app_context():
+                engine = db.engine
+            print_statements(engine, lambda: client.get(args.url).get_data())
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -112,33 +113,29 @@ def main() -> None:
         redis.shutdown()
 
 
-def _print_statements(app, client, url: str) -> None:
-    """Each SQL statement of one request of ``url``, with its wall time in ms."""
+def print_statements(engine, request) -> None:
+    """Run ``request`` once and print every SQL statement it sent, with its time, slowest first."""
     import sqlalchemy as sa
 
-    from portal.extensions import db
-
-    timings: list[tuple[float, str]] = []
+    seen: list[tuple[float, str]] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
         conn.info["profile_started"] = time.perf_counter()
 
     def after(conn, cursor, statement, parameters, context, executemany):
-        spent = (time.perf_counter() - conn.info.pop("profile_started")) * 1000
-        timings.append((spent, f"{statement} {parameters!r}"))
+        took = (time.perf_counter() - conn.info.pop("profile_started")) * 1000
+        seen.append((took, f"{' '.join(statement.split())[:600]}  {str(parameters)[:200]}"))
 
-    with app.app_context():
-        engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", before)
     sa.event.listen(engine, "after_cursor_execute", after)
     try:
-        client.get(url).get_data()
+        request()
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
         sa.event.remove(engine, "after_cursor_execute", after)
-    print(f"{len(timings)} statements, {sum(t for t, _ in timings):.1f} ms in all")
-    for spent, statement in timings:
-        print(f"{spent:9.2f} ms  {' '.join(statement.split())[:400]}")
+    print(f"{len(seen)} statements, {sum(t for t, _ in seen):.1f} ms in the driver:")
+    for took, text in sorted(seen, reverse=True):
+        print(f"  {took:8.2f} ms  {text}")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,14 @@ composite ones (the same queries keep their index), so that a signer's scope ove
 appeals reads only the open ones of the direction instead of all it ever had.
 
 Revision ID: h_home_indexes
-Revises: s12a_notifications
+Revises: m11_search_tsv
 Create Date: 2026-12-01 07:30:00
 """
 
 from alembic import op
 
 revision = "h_home_indexes"
-down_revision = "s12a_notifications"
+down_revision = "m11_search_tsv"
 branch_labels = None
 depends_on = None
 
