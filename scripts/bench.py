@@ -4,7 +4,8 @@
     .venv/bin/python scripts/bench.py --appeals 1000000 [--db postgres]
 
 1. Data: SQLite in ``instance-bench/sqlite-<N>-seed<S>.sqlite`` (built once with ``init-db`` and
-   ``generate-data``, plus as many synthetic audit entries as appeals, then reused); PostgreSQL at
+   ``generate-data``, plus as many synthetic audit entries as appeals, then reused, its schema
+   brought up to the migrations with ``init-db``); PostgreSQL at
    ``PORTAL_BENCH_DATABASE_URL``, filled up to N appeals when it has fewer.
 2. Two servers on 127.0.0.1: the portal (waitress, one process, the real app with an embedded
    Redis) and stock Flask-Admin (``scripts/stock_admin.py``: automapped ModelViews over the same
@@ -79,6 +80,7 @@ def prepare_sqlite(appeals: int, seed: int, folder: str) -> str:
     url = f"sqlite:///{path}"
     if os.path.exists(path):
         print(f"data: {path} (cached)")
+        flask(env_for(url, folder), "init-db")  # the migrations since it was generated (new indexes)
     else:
         part = path + ".part"
         for suffix in ("", "-wal", "-shm"):
