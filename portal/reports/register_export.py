@@ -214,15 +214,18 @@ def cell_makers() -> Callable[[Any], Callable]:
 
 def after(order: Sequence[tuple[Any, bool]], key: Sequence) -> Any:
     """Rows that come after ``key`` (the order columns' values of the last row read) in ``order``."""
-    # the values as the driver gave them (stored text of a SQLite timestamp, …), compared as stored
-    values = [sa.bindparam(None, value, type_=sa.String) for value in key]
+    # the values as the driver gave them (SQLite's stored text of a timestamp, PostgreSQL's datetime),
+    # handed back to it as they are, against the columns as stored: no conversion on either side
+    raw = sa.types.NullType()
+    columns = [sa.type_coerce(column, raw) for column, _desc in order]
+    values = [sa.bindparam(None, value, type_=raw) for value in key]
     if len({desc for _column, desc in order}) == 1:  # one direction: a row value, read as an index range
-        left, right = sa.tuple_(*(column for column, _ in order)), sa.tuple_(*values)
+        left, right = sa.tuple_(*columns), sa.tuple_(*values)
         return left < right if order[0][1] else left > right
     clauses = []
-    for i, (column, desc) in enumerate(order):
-        equal = [order[j][0] == values[j] for j in range(i)]
-        clauses.append(sa.and_(*equal, column < values[i] if desc else column > values[i]))
+    for i, (_column, desc) in enumerate(order):
+        equal = [columns[j] == values[j] for j in range(i)]
+        clauses.append(sa.and_(*equal, columns[i] < values[i] if desc else columns[i] > values[i]))
     return sa.or_(*clauses)
 
 

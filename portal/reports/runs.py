@@ -123,8 +123,8 @@ def may_request(user, kind: ReportKind) -> bool:
     """May ``user`` start a run of ``kind``? An export goes with exporting the list it exports."""
     if kind == ReportKind.AUDIT_EXPORT:
         return can(user, "audit_log", "export")
-    if kind == ReportKind.REGISTER_EXPORT:
-        return can(user, "appeal", "export") and can_report(user, kind)
+    if kind == ReportKind.REGISTER_EXPORT:  # a run of its own: only a role that runs reports (not the auditor)
+        return can(user, "appeal", "export") and can(user, "report", "create") and can_report(user, kind)
     return can(user, "report", "create") and can_report(user, kind)
 
 
