@@ -34,9 +34,11 @@ def read_only_url(url: str) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="the CSV file to write (read-only mode)")
+    parser.add_argument("--out", help="the CSV file to write (--read-only; otherwise the run's file in REPORTS_DIR)")
     parser.add_argument("--read-only", action="store_true")
     args = parser.parse_args(argv)
+    if args.read_only and not args.out:
+        parser.error("--read-only needs --out")
     started_cpu = time.process_time()
     if args.read_only:
         os.environ["PORTAL_DATABASE_URL"] = read_only_url(os.environ["PORTAL_DATABASE_URL"])

@@ -98,6 +98,11 @@ def register(app):
     return {"appeals": rows, "body": body, "other_body": other_body, "direction": direction}
 
 
+def _file_rows(path: str) -> list[list[str]]:
+    with open(path, "rb") as written:
+        return _csv_rows(written.read())
+
+
 def _csv_rows(data: bytes) -> list[list[str]]:
     text = data.decode("utf-8")
     assert text.startswith("\ufeff")
@@ -148,7 +153,7 @@ def test_the_job_writes_the_list_exports_bytes(app, client, auth, register, quer
 def test_the_file_has_every_column_with_ukrainian_texts_and_neutralised_formulas(app, client, auth, register):
     auth.as_role(Role.DIRECTOR)
     _request_full_export(client, "sort=0")
-    rows = _csv_rows(open(export_register(_latest_run().id), "rb").read())
+    rows = _file_rows(export_register(_latest_run().id))
     header, first = rows[0], rows[1]
     assert len(header) == len(register_export.COLUMNS) and header[0] == "Реєстр. №"
     cells = dict(zip(header, first, strict=True))
@@ -183,7 +188,7 @@ def test_an_executor_scope_run_holds_only_the_bodys_appeals(app, register):
     # an executor may not export the register: the run is made for the body's scope directly
     run = runs.enqueue_run(ReportKind.REGISTER_EXPORT, params, title, executor, register_export.JOB)
     assert run.scope_key == scope.scope_key(executor) == f"assigned_to={register['other_body'].id}"
-    rows = _csv_rows(open(export_register(run.id), "rb").read())
+    rows = _file_rows(export_register(run.id))
     assert [row[0] for row in rows[1:]] == ["П-000003/26"]
 
 
@@ -194,7 +199,7 @@ def test_a_signers_run_holds_only_the_signers_appeals_and_others_cannot_open_it(
     assert _request_full_export(client, "").status_code == 302
     run = _latest_run()
     assert run.scope_key == scope.scope_key(signer) and run.requested_by_id == signer.id
-    rows = _csv_rows(open(export_register(run.id), "rb").read())
+    rows = _file_rows(export_register(run.id))
     assert [row[0] for row in rows[1:]] == ["П-000001/26"]  # the one appeal of the signer's direction
     auth.logout()
     auth.as_role(Role.CLERK)  # another scope (every appeal): the file is not theirs to open
@@ -273,7 +278,7 @@ def test_progress_is_recorded_on_the_run_as_batches_are_written(app, register, m
     run = runs.request_report(ReportKind.REGISTER_EXPORT, {}, director)
     path = runs.execute_run(run.id)
     assert seen == [40, 80, 99]  # 2, 4 and 5 of 5 rows; the run ends at 100
-    assert len(_csv_rows(open(path, "rb").read())) == 6
+    assert len(_file_rows(path)) == 6
 
 
 # --- a real worker ---------------------------------------------------------------------------------
@@ -292,4 +297,4 @@ def test_a_real_worker_makes_the_file(app):
     run = db.session.get(ReportRun, run.id)
     assert (run.state, run.progress) == (JobState.FINISHED, 100), run.message
     assert run.file_path.endswith(".csv")
-    assert [row[0] for row in _csv_rows(open(run.file_path, "rb").read())[1:]] == ["Р-2/26"]
+    assert [row[0] for row in _file_rows(run.file_path)[1:]] == ["Р-2/26"]
