@@ -451,6 +451,7 @@ def run_cases(args, facts, portal, portal_port, stock_port, url) -> list[tuple]:
     )
     case("audit log, by user", "/admin/audit_log/?flt0_user=clerk1", role="auditor")
     case("weekly report", "/admin/report/weekly/")
+    case("quarterly report", "/admin/report/quarterly/")
     rows.append(("portal process peak memory, MB", 200, peak_memory_mb(portal.pid), None, 0))
     # the register's full CSV export: its job's function in a process of its own (scripts/bench_export.py)
     export = full_export(url, args.folder)

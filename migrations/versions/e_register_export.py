@@ -1,7 +1,7 @@
 """the appeals register's full export: a report run kind
 
 Revision ID: e_register_export
-Revises: s12a_notifications
+Revises: m11_search_tsv
 Create Date: 2026-12-01 07:30:00
 
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-01 07:30:00
 from alembic import op
 
 revision = "e_register_export"
-down_revision = "s12a_notifications"
+down_revision = "m11_search_tsv"
 branch_labels = None
 depends_on = None
 
