@@ -127,7 +127,7 @@ LIST_URLS = [
     "flt0_open=1",  # a work list: privileged first, then the earliest term
     "sort=0&desc=1",  # by registration number, descending
     "sort=0",
-    "search=" + urllib.parse.quote("П-000002"),
+    "search=" + urllib.parse.quote("П-000002/26"),
     "search=" + urllib.parse.quote("петренко"),  # words alone: the list joins the full-text index
     "flt0_main_executor={body}&flt1_registered=2026-03-01+to+2026-12-31",
 ]
