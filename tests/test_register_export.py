@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import urllib.parse
 from datetime import UTC, date, datetime
 
@@ -266,7 +267,9 @@ def test_the_background_export_is_audited_listed_in_reports_and_downloaded(app, 
     assert f"/admin/report/download/{run.id}" in listing and "> CSV</a>" in listing
     download = client.get(f"/admin/report/download/{run.id}")
     assert download.status_code == 200 and download.mimetype == "text/csv"
-    assert ".csv" in download.headers["Content-Disposition"]
+    assert re.fullmatch(
+        r"attachment; filename=zvernennia-\d{4}-\d\d-\d\d-\d{4}\.csv", download.headers["Content-Disposition"]
+    )
     assert [row[0] for row in _csv_rows(download.get_data())[1:]] == ["П-000003/26", "П-000004/26"]
     download.close()
 

@@ -18,6 +18,7 @@ an import of the screen from here would point upward.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import enum
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.i18n import format_date, format_datetime, to_kyiv
@@ -47,7 +49,8 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import Direction, ResultCode, Topic
 from portal.services.errors import DomainError
-from portal.services.export import BOM, CSV_DELIMITER, safe_text
+from portal.services.export import BOM, CSV_DELIMITER, export_filename, safe_text
+from portal.sqlite import MMAP_SIZE
 
 KIND = ReportKind.REGISTER_EXPORT
 JOB = "jobs.register_export.export_register"
@@ -76,6 +79,11 @@ def normalise_params(params: dict) -> tuple[dict, str]:
         "desc": bool(params.get("desc")),
     }
     return normal, f"{enum_label(KIND)} {format_datetime(utcnow())}"
+
+
+def download_name(run) -> str:
+    """The file's name, like the list's own export's ("zvernennia-2026-12-01-0930.csv"), at the time of the request."""
+    return export_filename(_l("Appeals"), EXTENSION, run.created_at)[0]
 
 
 def build(run, path: str, progress) -> None:
@@ -233,8 +241,8 @@ def _read_through_page_cache() -> None:
     """SQLite: read without the memory map (``portal.sqlite``) on the connection of the next batch.
 
     A million rows read through the map leave every page of the tables read resident in this
-    process (~400 MB at a million appeals); through SQLite's own page cache, memory stays at
-    its size. Set before each batch: a commit between batches may hand back another connection.
+    process (~300 MB more at a million appeals); through SQLite's own page cache, memory stays
+    at its size. Set before each batch: a commit between batches may hand back another connection.
     """
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(sa.text("PRAGMA mmap_size=0"))
@@ -242,8 +250,6 @@ def _read_through_page_cache() -> None:
 
 def _restore_memory_map() -> None:
     if db.session.get_bind().dialect.name == "sqlite":
-        from portal.sqlite import MMAP_SIZE
-
         db.session.execute(sa.text(f"PRAGMA mmap_size={MMAP_SIZE}"))
 
 
@@ -274,23 +280,26 @@ def write_csv(list_query: ListQuery, path: str, progress=lambda percent: None) -
 
     total = max(1, count_rows(list_query.where))
     written, shown, key = 0, -1, None
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write(BOM)
-        writer = csv.writer(out, delimiter=CSV_DELIMITER)
-        writer.writerow([safe_text(str(header)) for _, header in list_query.columns])
-        while True:
-            _read_through_page_cache()
-            batch = db.session.execute(query if key is None else query.where(after(order, key))).all()
-            if not batch:
-                break
-            writer.writerows([[cell(value) for cell, value in zip(cells, row)] for row in batch])
-            written += len(batch)
-            key = tuple(batch[-1][width:])
-            percent = min(99, written * 100 // total)
-            if percent != shown:
-                progress(percent)
-                shown = percent
-            if len(batch) < BATCH:
-                break
-    _restore_memory_map()
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.write(BOM)
+            writer = csv.writer(out, delimiter=CSV_DELIMITER)
+            writer.writerow([safe_text(str(header)) for _, header in list_query.columns])
+            while True:
+                _read_through_page_cache()
+                batch = db.session.execute(query if key is None else query.where(after(order, key))).all()
+                if not batch:
+                    break
+                writer.writerows([[cell(value) for cell, value in zip(cells, row)] for row in batch])
+                written += len(batch)
+                key = tuple(batch[-1][width:])
+                percent = min(99, written * 100 // total)
+                if percent != shown:
+                    progress(percent)
+                    shown = percent
+                if len(batch) < BATCH:
+                    break
+    finally:
+        with contextlib.suppress(SQLAlchemyError):  # never in the way of the error that ended the export
+            _restore_memory_map()
     return written

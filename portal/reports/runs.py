@@ -38,7 +38,7 @@ ACTIVE_STATES = (JobState.QUEUED, JobState.STARTED)
 XLSX_MIMETYPE = xlsx.MIMETYPE
 
 # kind → its module: KIND, JOB, normalise_params(params) -> (params, title), build(run, path, progress)
-# and, for a file other than XLSX, EXTENSION and MIMETYPE
+# and, for a file other than XLSX, EXTENSION and MIMETYPE (and download_name(run), optionally)
 REPORTS = {module.KIND: module for module in (weekly, quarterly, budget, staff, audit_export, register_export)}
 # kind → builder; a table of its own so that tests can put a failing builder in
 BUILDERS = {kind: module.build for kind, module in REPORTS.items()}
@@ -113,6 +113,9 @@ def mimetype(run: ReportRun) -> str:
 
 
 def download_name(run: ReportRun) -> str:
+    module = REPORTS.get(ReportKind(run.kind))
+    if hasattr(module, "download_name"):  # a kind naming its file itself (the register export)
+        return module.download_name(run)
     return os.path.basename(output_path(run)).rsplit("-run", 1)[0] + "." + file_extension(run)
 
 
