@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import enum
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -253,6 +254,32 @@ def _restore_memory_map() -> None:
         db.session.execute(sa.text(f"PRAGMA mmap_size={MMAP_SIZE}"))
 
 
+def csv_text(width: int) -> Callable[[list[list[str]]], str]:
+    """Rows of ``width`` texts → the text ``csv.writer`` (";") writes for them, a row with nothing to quote
+    only joined: the csv module's own loop over the cells took a quarter of the export's time."""
+    separators = width - 1
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
+
+    def quoted(row: list[str]) -> str:  # a cell holds the delimiter, a quote or a line break
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    def text(rows: list[list[str]]) -> str:
+        out = []
+        for row in rows:
+            line = CSV_DELIMITER.join(row)
+            if line.count(CSV_DELIMITER) == separators and '"' not in line and "\n" not in line and "\r" not in line:
+                out.append(line + "\r\n")  # csv.writer's line end
+            else:
+                out.append(quoted(row))
+        return "".join(out)
+
+    return text
+
+
 def count_rows(where) -> int:
     query = sa.select(sa.func.count()).select_from(Appeal)
     return db.session.execute(query if where is None else query.where(where)).scalar_one()
@@ -278,6 +305,7 @@ def write_csv(list_query: ListQuery, path: str, progress=lambda percent: None) -
     # a literal: SQLite plans "LIMIT ?" as if the limit were unknown (see admin_views.paging)
     query = query.limit(sa.literal_column(str(BATCH)))
 
+    lines = csv_text(width)
     total = max(1, count_rows(list_query.where))
     written, shown, key = 0, -1, None
     try:
@@ -290,7 +318,7 @@ def write_csv(list_query: ListQuery, path: str, progress=lambda percent: None) -
                 batch = db.session.execute(query if key is None else query.where(after(order, key))).all()
                 if not batch:
                     break
-                writer.writerows([[cell(value) for cell, value in zip(cells, row)] for row in batch])
+                out.write(lines([[cell(value) for cell, value in zip(cells, row)] for row in batch]))
                 written += len(batch)
                 key = tuple(batch[-1][width:])
                 percent = min(99, written * 100 // total)
