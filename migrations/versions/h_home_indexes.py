@@ -5,14 +5,14 @@ composite ones (the same queries keep their index), so that a signer's scope ove
 appeals reads only the open ones of the direction instead of all it ever had.
 
 Revision ID: h_home_indexes
-Revises: m11_search_tsv
+Revises: e_register_export
 Create Date: 2026-12-01 07:30:00
 """
 
 from alembic import op
 
 revision = "h_home_indexes"
-down_revision = "m11_search_tsv"
+down_revision = "e_register_export"
 branch_labels = None
 depends_on = None
 
