@@ -48,7 +48,7 @@ def seed_demo_command(seed, appeals):
 
 @click.command("generate-data")
 @click.option(
-    "--appeals", "count", type=click.IntRange(1, 5_000_000), required=True, help="Number of appeals to generate."
+    "--appeals", "count", type=click.IntRange(1, 100_000_000), required=True, help="Number of appeals to generate."
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(
