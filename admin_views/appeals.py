@@ -65,7 +65,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
 from portal.redirects import safe_next
-from portal.services import attachments, audit, deadlines, notifications, preferences, registration, workflow
+from portal.services import attachments, audit, deadlines, notifications, preferences, registration, search, workflow
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
@@ -129,6 +129,29 @@ def list_filters():
 # several times more, and a list page writes hundreds of cells
 
 
+# fixed texts of the cells, translated once per request (a lazy string looks its translation up
+# each time it is shown, hundreds of times a page); the ones with %(…)s are formatted per cell
+CELL_TEXTS = {
+    "overdue": _l("Overdue"),
+    "near_due": _l("Due within 3 days"),
+    "control": _l("Control date: %(date)s"),
+    "control_short": _l("c. %(date)s"),
+    "art5_title": _l("Days left to return it to the applicant (Art. 5)"),
+    "art5": _l("Art. 5: %(days)s d."),
+    "privileged": _l("Privileged applicant"),
+}
+
+
+def cell_texts() -> dict[str, str]:
+    """``CELL_TEXTS`` in this request's language, HTML-escaped."""
+    texts = g.get("_appeal_cell_texts") if has_request_context() else None
+    if texts is None:
+        texts = {key: str(escape(str(text))) for key, text in CELL_TEXTS.items()}
+        if has_request_context():
+            g._appeal_cell_texts = texts
+    return texts
+
+
 def status_badge(status) -> Markup:
     status = AppealStatus(status)
     css = STATUS_BADGES.get(status, "secondary")
@@ -139,18 +162,18 @@ def due_cell(appeal: Appeal, *, control_mark: bool = True) -> Markup:
     """The due date; an earlier control date (a weekend or holiday due date) as a short mark beside it
     (``control_mark=False``: the card, which names the control date in full beside it)."""
     state = deadlines.deadline_state(appeal.due_date, appeal.status)
+    texts = cell_texts()
     text = escape(format_date(appeal.due_date))
     control = deadlines.control_date(appeal.due_date)
     if control_mark and control is not None and control != appeal.due_date and appeal.is_open:
         # short, so that the list fits an office screen; the whole date is in the title
-        whole = escape(_l("Control date: %(date)s", date=format_date(control)))
-        short = escape(_l("c. %(date)s", date=control.strftime("%d.%m")))
+        whole = texts["control"] % {"date": format_date(control)}
+        short = texts["control_short"] % {"date": control.strftime("%d.%m")}
         text = Markup(f'{text} <small class="portal-control" title="{whole}">{short}</small>')
     if state == "overdue":
-        return Markup(f'<span class="portal-overdue" title="{escape(_l("Overdue"))}">{text}</span>')
+        return Markup(f'<span class="portal-overdue" title="{texts["overdue"]}">{text}</span>')
     if state == "near_due":
-        title = escape(_l("Due within 3 days"))
-        return Markup(f'<span class="portal-near-due" title="{title}">{text}</span>')
+        return Markup(f'<span class="portal-near-due" title="{texts["near_due"]}">{text}</span>')
     return Markup(text)
 
 
@@ -164,9 +187,9 @@ def _fmt_status(view, context, model, name):
     if left is None:
         return badge
     css = "danger" if left < 0 else "warning"
-    return badge + Markup(' <span class="badge badge-{}" title="{}">{}</span>').format(
-        css, _l("Days left to return it to the applicant (Art. 5)"), _l("Art. 5: %(days)s d.", days=left)
-    )
+    texts = cell_texts()
+    days = texts["art5"] % {"days": left}
+    return badge + Markup(f' <span class="badge badge-{css}" title="{texts["art5_title"]}">{days}</span>')
 
 
 def art5_days_left(appeal: Appeal) -> int | None:
@@ -183,9 +206,8 @@ def _fmt_due(view, context, model, name):
 def _fmt_privileged(view, context, model, name):
     if not model.is_privileged:
         return ""
-    return Markup('<span class="fa fa-star portal-privileged" role="img" title="{0}" aria-label="{0}"></span>').format(
-        _l("Privileged applicant")
-    )
+    title = cell_texts()["privileged"]
+    return Markup(f'<span class="fa fa-star portal-privileged" role="img" title="{title}" aria-label="{title}"></span>')
 
 
 def _fmt_cut(view, context, model, name):
@@ -275,6 +297,7 @@ class AppealView(PortalModelView):
     # list
     simple_list_pager = True
     count_cap = 10_000
+    search_count_cap = 1_000  # a search by name counts its matches up to here ("more than 1 000")
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
         "reg_number",
@@ -477,7 +500,30 @@ class AppealView(PortalModelView):
         return str(_l("Reg. No., GCC No., regional No. or applicant's name"))
 
     def search_query(self, query, term):
+        if self._joined_search(term):
+            return search.joined_search(query, term, db.session.get_bind().dialect.name)
         return query.filter(registration.search_clause(term))
+
+    def _joined_search(self, term: str | None) -> bool:
+        """A search by words alone reads the full-text index in its own order (see ``seek_key``)."""
+        return (
+            bool(term)
+            and db.session.get_bind().dialect.name in ("sqlite", "postgresql")
+            and search.words_only(term or "")
+        )
+
+    def seek_key(self):
+        """With a search by words and no sort chosen: the newest registered first, in the full-text index's order.
+
+        Appeal ids follow registration (every appeal gets its id when it is registered), so the
+        index's rowid order is the register's; a page then reads only the matches it shows.
+        """
+        if not self._joined_search(request.args.get("search")):
+            return None
+        return search.search_key(db.session.get_bind().dialect.name)
+
+    def list_count_cap(self) -> int | None:
+        return self.search_count_cap if (request.args.get("search") or "").strip() else self.count_cap
 
     # --- registration and edits -------------------------------------------------------------
     def get_create_form(self):

@@ -209,20 +209,25 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
             g.list_pager = paging.pager_links(seek, data, page or 0, size)
         return count, data
 
+    def list_count_cap(self) -> int | None:
+        """How many rows this request's list counts at most (``count_cap``; a view may lower it for a search)."""
+        return self.count_cap
+
     def paginate(self, query, page, page_size):
         seek = g.get("list_seek")
         if seek is None:
             return None
         page_size = self.page_size if page_size is None else page_size
-        if self.count_cap and page_size and self.simple_list_pager:
-            g.list_count = paging.capped_count(query, self.model.id, self.count_cap)
+        cap = self.list_count_cap()
+        if cap and page_size and self.simple_list_pager:
+            g.list_count = paging.capped_count(query, self.model.id, cap)
         return seek.apply(query, page, page_size)
 
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs.setdefault("seek_pager", g.get("list_pager"))
             kwargs.setdefault("capped_count", g.get("list_count"))
-            kwargs.setdefault("count_cap", self.count_cap)
+            kwargs.setdefault("count_cap", self.list_count_cap())
             # row action links built once per page; the template puts each row's id in
             return_url = kwargs.get("return_url")
             row_urls = {

@@ -36,6 +36,7 @@ class Seek:
     after: tuple | None = None
     before: tuple | None = None
     last: bool = False  # an empty ``before``: the last page
+    key: Any = None  # what the rows are ordered and compared by instead of ``pk`` (a search index's rowid)
 
     @property
     def single(self) -> bool:
@@ -45,15 +46,19 @@ class Seek:
     def reversed(self) -> bool:
         return self.before is not None or self.last
 
+    @property
+    def _pk(self):
+        return self.pk if self.key is None else self.key
+
     def _key(self, values: tuple):
         if self.single:
-            return self.pk, values[-1]
+            return self._pk, values[-1]
         return sa.tuple_(self.column, self.pk), sa.tuple_(
             sa.bindparam(None, values[0], type_=self.column.type), sa.bindparam(None, values[1], type_=self.pk.type)
         )
 
     def _order(self, desc: bool):
-        columns = [self.pk] if self.single else [self.column, self.pk]
+        columns = [self._pk] if self.single else [self.column, self.pk]
         return [c.desc() if desc else c.asc() for c in columns]
 
     def apply(self, query, page: int, page_size: int | None):
@@ -143,14 +148,19 @@ def plan(view, sort_column: str | None, sort_desc) -> Seek | None:
     pk = getattr(view.model, "id", None)
     if not isinstance(pk, InstrumentedAttribute):
         return None
-    name, desc = (sort_column, bool(sort_desc)) if sort_column else _default_sort(view)
-    attr = _sort_attribute(view, name) if isinstance(name, str) else name
-    if not isinstance(attr, InstrumentedAttribute) or not isinstance(attr.property, ColumnProperty):
-        return None
-    columns = attr.property.columns
-    if len(columns) != 1 or columns[0].nullable or columns[0].table is not pk.property.columns[0].table:
-        return None
-    seek = Seek(column=attr, pk=pk, desc=desc)
+    # a view may read an unsorted list in another key's order (the appeals' full-text search: newest first)
+    key = None if sort_column else getattr(view, "seek_key", lambda: None)()
+    if key is not None:
+        seek = Seek(column=pk, pk=pk, desc=True, key=key)
+    else:
+        name, desc = (sort_column, bool(sort_desc)) if sort_column else _default_sort(view)
+        attr = _sort_attribute(view, name) if isinstance(name, str) else name
+        if not isinstance(attr, InstrumentedAttribute) or not isinstance(attr.property, ColumnProperty):
+            return None
+        columns = attr.property.columns
+        if len(columns) != 1 or columns[0].nullable or columns[0].table is not pk.property.columns[0].table:
+            return None
+        seek = Seek(column=attr, pk=pk, desc=desc)
     after, before = request.args.get("after"), request.args.get("before")
     try:
         if after:

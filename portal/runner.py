@@ -94,8 +94,10 @@ def make_app():
     """Create the app once here: a configuration mistake stops the start with its message."""
     try:
         from portal import create_app
+        from portal.warmup import warm_up
 
         app = create_app()
+        warm_up(app)
     except RuntimeError as exc:
         raise StartupError(f"Configuration error: {exc}") from None
     url = app.config.get("REDIS_URL") or ""

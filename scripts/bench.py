@@ -443,6 +443,7 @@ def run_cases(args, facts, portal, portal_port, stock_port, url) -> list[tuple]:
     )
     case("audit log, by user", "/admin/audit_log/?flt0_user=clerk1", role="auditor")
     case("weekly report", "/admin/report/weekly/")
+    case("quarterly report", "/admin/report/quarterly/")
     # the register's CSV export (capped at EXPORT_MAX_ROWS) streamed by the web process
     started = time.perf_counter()
     status, body, _ = director.get("/admin/appeal/export/csv/")

@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("url", nargs="?", default="/admin/appeal/")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="print each statement of one more request with its time")
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -83,6 +84,10 @@ def main() -> None:
             f"CPU median {statistics.median(cpu):.1f} ms, {args.repeat} requests, {size:,} bytes, "
             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         )
+        if args.sql:
+            with app.app_context():
+                engine = db.engine
+            print_statements(engine, lambda: client.get(args.url).get_data())
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -94,6 +99,31 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(30)
     finally:
         redis.shutdown()
+
+
+def print_statements(engine, request) -> None:
+    """Run ``request`` once and print every SQL statement it sent, with its time, slowest first."""
+    import sqlalchemy as sa
+
+    seen: list[tuple[float, str]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["profile_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        took = (time.perf_counter() - conn.info.pop("profile_started")) * 1000
+        seen.append((took, f"{' '.join(statement.split())[:600]}  {str(parameters)[:200]}"))
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        request()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    print(f"{len(seen)} statements, {sum(t for t, _ in seen):.1f} ms in the driver:")
+    for took, text in sorted(seen, reverse=True):
+        print(f"  {took:8.2f} ms  {text}")
 
 
 if __name__ == "__main__":

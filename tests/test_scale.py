@@ -175,6 +175,50 @@ def test_a_short_list_is_counted_exactly_and_a_long_one_says_more_than(app, clie
     assert "(12)" not in html and "10" in html
 
 
+def test_a_search_by_name_walks_its_matches_newest_registered_first_and_counts_to_its_own_cap(app, client, auth):
+    appeals = add_appeals(45)  # every applicant of the factory is a Петренко
+    auth.as_role(Role.DIRECTOR)
+    from admin_views.appeals import AppealView
+
+    AppealView.search_count_cap = 10
+    try:
+        seen, url = [], "/admin/appeal/?search=%D0%BF%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE&page_size=20"
+        for _ in range(5):
+            html = client.get(url).get_data(as_text=True)
+            seen += _ids(html)
+            assert "більше 10 " in html or "more than 10 " in html
+            nxt = re.search(r'href="([^"]*after=[^"]*)"[^>]*title="[^"]*"\s*>›', html)
+            if not nxt:
+                break
+            url = nxt.group(1).replace("&amp;", "&")
+        assert seen == [a.id for a in sorted(appeals, key=lambda a: (a.registered_at, a.id), reverse=True)]
+    finally:
+        AppealView.search_count_cap = 1_000
+    html = client.get("/admin/appeal/?search=%D0%9F%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE").get_data(as_text=True)
+    assert "(45)" in html  # below the cap: exact
+
+
+def test_a_search_page_by_name_reads_only_the_matches_it_shows(app, client, auth):
+    """The page is read in the search index's own order: SQLite sorts nothing; PostgreSQL orders by
+    the document's key and checks the stored vector (never computing it again per row)."""
+    add_appeals(6)
+    auth.as_role(Role.DIRECTOR)
+    with Spy() as spy:
+        assert client.get("/admin/appeal/?search=%D0%9F%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE").status_code == 200
+    if db.engine.dialect.name == "postgresql":
+        pages = [s for s, _ in spy.statements if "appeal_search.tsv @@" in s and " LIMIT 50" in s]
+        assert pages and all("ORDER BY appeal_search.appeal_id DESC" in s for s in pages)
+        assert not any("to_tsvector" in s for s, _ in spy.statements)
+        return
+    pages = [(s, p) for s, p in spy.statements if "appeal_fts MATCH" in s and "ORDER BY" in s]
+    assert pages
+    with db.engine.connect() as conn:
+        for statement, parameters in pages:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            assert not any("TEMP B-TREE" in line for line in plan), plan
+            assert plan[0].startswith("SCAN appeal_fts"), plan
+
+
 # --- what a list page no longer does per request -----------------------------------------------
 
 

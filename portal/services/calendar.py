@@ -83,6 +83,7 @@ def forget() -> None:
     """Drop the calendars cached for this request (after the calendar changed)."""
     if has_app_context():
         g.pop("_work_calendars", None)
+        g.pop("_control_dates", None)
 
 
 def is_working_day(day: date) -> bool:
@@ -93,6 +94,13 @@ def control_date(due: date | None) -> date | None:
     """The last working day on or before ``due`` (``due`` itself when it is a working day)."""
     if due is None:
         return None
+    known = g.setdefault("_control_dates", {}) if has_app_context() else {}
+    if due not in known:
+        known[due] = _control_date(due)
+    return known[due]
+
+
+def _control_date(due: date) -> date:
     cal = _calendar_for(due)
     day = due
     for _ in range(MAX_DAYS_OFF_IN_A_ROW):

@@ -6,6 +6,7 @@ import re
 
 _APOSTROPHES = re.compile(r"[’ʼ`‘´]")
 _SPACES = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # a run of characters for which str.isalnum() is False
 
 
 def normalise_name(name: str | None) -> str:
@@ -65,8 +66,7 @@ def normalise_email(email: str | None) -> str:
 
 def normalise_address(address: str | None) -> str:
     """Lower case, letters and digits only: "м. Дніпро, вул. Шевченка, 1" ≈ "м Дніпро вул Шевченка 1"."""
-    text = normalise_name(address)
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    return " ".join(_NOT_ALNUM.sub(" ", normalise_name(address)).split())
 
 
 PLACEHOLDERS = frozenset({"немає", "нема", "відсутня", "відсутній", "н д", "none"})
