@@ -569,6 +569,36 @@ def test_a_bulk_run_builds_every_index_and_the_search_index_again(runner):
     assert set(db.session.execute(search.matching_ids("Ґудзь", dialect)).scalars()) == {appeal.id}
 
 
+def test_a_failed_bulk_run_leaves_the_database_as_it_was(runner, monkeypatch):
+    """A row builder that fails in its second chunk: nothing written, indexes and settings back."""
+    from portal.devdata import generate
+
+    before = _index_structures()
+    db.session.commit()
+    build = generate._Generator.appeal
+    calls = {"n": 0}
+
+    def failing(self, *args):
+        calls["n"] += 1
+        if calls["n"] > generate.CHUNK + 10:
+            raise ValueError("broken on purpose")
+        return build(self, *args)
+
+    monkeypatch.setattr(generate._Generator, "appeal", failing)
+    monkeypatch.setattr(generate, "BUILDERS", 1)
+    result = runner.invoke(args=["generate-data", "--appeals", str(3 * generate.CHUNK), "--seed", "2"])
+    assert result.exit_code != 0
+    assert "broken on purpose" in str(result.exception)
+    db.session.remove()
+    assert _count(Appeal) == 0 and _count(StatusChange) == 0
+    assert _index_structures() == before
+    if db.session.get_bind().dialect.name == "sqlite":
+        raw = db.session.connection().connection.dbapi_connection
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
+        assert db.session.execute(sa.text("SELECT count(*) FROM appeal_fts")).scalar() == 0
+
+
 def test_rows_can_be_added_normally_after_generate_data(runner):
     result = runner.invoke(args=["generate-data", "--appeals", "200", "--seed", "1"])
     assert result.exit_code == 0, result.output
