@@ -16,13 +16,14 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from admin_views import compat
+from admin_views import compat, paging
 from admin_views.base import PortalModelView
 from admin_views.filters import (
     CoExecutorFilter,
@@ -32,6 +33,7 @@ from admin_views.filters import (
     FlagFilter,
     IdFilter,
     KyivDateBetweenFilter,
+    filter_args,
     keyed,
     lazy_options,
 )
@@ -60,11 +62,13 @@ from portal.models.enums import (
     Channel,
     DeliveryStatus,
     ReceiptSign,
+    ReportKind,
     Sex,
 )
 from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
 from portal.redirects import safe_next
+from portal.reports import register_export, runs
 from portal.services import attachments, audit, deadlines, notifications, preferences, registration, search, workflow
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
@@ -230,14 +234,25 @@ _WORK_STATES = frozenset(s.value for s in OPEN_STATUSES)
 
 def _is_work_list(args) -> bool:
     """Is this list a work queue (only appeals awaiting an answer)?"""
-    for key, value in args.items():
-        if not key.startswith("flt"):
-            continue
-        if key.endswith(("_open", "_overdue", "_near_due")):
+    return _work_list_filters((key.split("_", 1)[1], value) for key, value in args.items() if _is_filter_arg(key))
+
+
+def _is_filter_arg(key: str) -> bool:
+    return key.startswith("flt") and "_" in key
+
+
+def _work_list_filters(filters) -> bool:
+    """Do these filters ((URL key, value), …) make a work queue?"""
+    for key, value in filters:
+        if key in ("open", "overdue", "near_due"):
             return True
-        if key.endswith("_status") and value in _WORK_STATES:
+        if key == "status" and value in _WORK_STATES:
             return True
     return False
+
+
+# a work list puts privileged applicants first (Art. 20 part 3), then the earliest term
+WORK_LIST_ORDER = ((Appeal.is_privileged, True), (Appeal.due_date, False), (Appeal.id, False))
 
 
 # --- the view -----------------------------------------------------------------------------------
@@ -469,6 +484,7 @@ class AppealView(PortalModelView):
         "download_view": "details",
         "card_document_view": "details",
         "columns_view": "list",
+        "export_full_view": "export",
     }
     action_permissions: dict = {}
 
@@ -490,7 +506,7 @@ class AppealView(PortalModelView):
         if has_request_context() and "sort" not in request.args and _is_work_list(request.args):
             # a work list (open, overdue, due soon, an open state) puts privileged applicants first
             # (Art. 20 part 3), then the earliest term: the control date follows the due date's order
-            query = query.order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
+            query = query.order_by(*(column.desc() if desc else column for column, desc in WORK_LIST_ORDER))
         return query
 
     def get_filter_arg(self, index, flt):
@@ -524,6 +540,122 @@ class AppealView(PortalModelView):
 
     def list_count_cap(self) -> int | None:
         return self.search_count_cap if (request.args.get("search") or "").strip() else self.count_cap
+
+    # --- exports: a file at once up to EXPORT_MAX_ROWS rows; the whole list by a background job ----
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """The list's CSV; a list longer than the cap is offered as a background export instead.
+
+        ``capped=1`` (the offer's second choice) downloads the first rows at once all the same.
+        """
+        if export_type == "csv" and self.can_export and not request.args.get("capped") and self.export_exceeds_cap():
+            flash(self.full_export_offer(), "warning")
+            return redirect(self.list_url())
+        return super().export(export_type)
+
+    def list_url(self, **extra) -> str:
+        """This list's URL with the current search, filters and sorting (``extra`` added)."""
+        args = {k: v for k, v in request.args.items() if k not in ("capped", "after", "before", "page")}
+        return self.get_url(".index_view", **args, **extra)
+
+    def export_exceeds_cap(self) -> bool:
+        """Has the current list more rows than an export downloads at once? (counts at most cap + 1)"""
+        args = compat.list_args(self)
+        _count, query = self.get_list(
+            0, args.sort_column, args.sort_desc, args.search, args.filters, execute=False, page_size=0
+        )
+        return not paging.capped_count(query, Appeal.id, self.export_max_rows)[1]
+
+    def full_export_offer(self) -> Markup:
+        """The message offering the whole list as a background export (or the first rows at once)."""
+        cap = f"{self.export_max_rows:,}".replace(",", " ")  # as the list writes its counts
+        args = {k: v for k, v in request.args.items() if k not in ("capped", "after", "before", "page")}
+        parts = [
+            escape(_l("The list holds more than %(n)s appeals: a file downloaded at once stops there.", n=cap)),
+        ]
+        if runs.may_request(current_user, ReportKind.REGISTER_EXPORT):
+            parts.append(
+                Markup(
+                    '<form method="post" action="{action}" class="d-inline portal-full-export">'
+                    '<input type="hidden" name="csrf_token" value="{csrf}">'
+                    '<button type="submit" class="btn btn-primary btn-sm">{label}</button></form>'
+                ).format(
+                    action=self.get_url(".export_full_view", **args),
+                    csrf=generate_csrf(),
+                    label=_l("Prepare the full export in the background"),
+                )
+            )
+        parts.append(
+            Markup('<a class="btn btn-link btn-sm" href="{url}">{label}</a>').format(
+                url=self.get_url(".export", export_type="csv", capped=1, **args),
+                label=_l("Download the first %(n)s rows now", n=cap),
+            )
+        )
+        return Markup(" ").join(parts)
+
+    def register_export_params(self) -> dict:
+        """The current list's search, filters and sorting, as a register-export run records them."""
+        args = compat.list_args(self)
+        return {
+            "search": args.search or "",
+            "filters": [[flt.url_key, value] for flt, value in compat.active_filters(self)],
+            "sort": args.sort_column or "",
+            "desc": bool(args.sort_desc),
+        }
+
+    @expose("/export/full/", methods=("POST",))
+    def export_full_view(self):
+        """Start the background export of the whole list (its search, filters and sorting; the user's scope)."""
+        try:
+            run = runs.request_report(ReportKind.REGISTER_EXPORT, self.register_export_params(), current_user)
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return redirect(self.list_url())
+        audit.log_event_now(
+            AuditAction.EXPORT,
+            model=self.area,
+            record_id=None,
+            detail=f"csv (job, report run {run.id}) {request.query_string.decode()[:500]}",
+        )
+        flash(
+            _l(
+                "The full export is being prepared in the background (%(title)s); "
+                "download it from Reports when it is ready.",
+                title=run.title,
+            ),
+            "info",
+        )
+        return redirect(url_for("report.index_view"))
+
+    def register_list_query(self, params: dict) -> register_export.ListQuery:
+        """The list a register-export run describes: what ``export`` would stream for the same URL.
+
+        The search and the filters are this list's own (validated again: a filter's options may
+        have changed since); the order is the list's, the id last so that the job reads by keyset.
+        """
+        probe = sa.select(Appeal.id)
+        if params.get("search"):  # the same matches as the list's (joined) search, as a WHERE clause
+            probe = probe.where(registration.search_clause(params["search"]))
+        by_key = filter_args(self)
+        filters = params.get("filters") or []
+        for key, raw in filters:
+            flt = by_key.get(key)
+            try:
+                valid = flt is not None and bool(flt.validate(raw)) and self.accept_filter(flt, raw)
+            except (LookupError, ValueError, TypeError, ArithmeticError):
+                valid = False
+            if not valid:
+                raise DomainError(_l("A filter of the list is no longer valid: %(value)s.", value=str(raw)[:100]))
+            probe = flt.apply(probe, flt.clean(raw))
+        sort = params.get("sort") or ""
+        if sort and sort in self.column_sortable_list:
+            desc = bool(params.get("desc"))
+            order = [(getattr(Appeal, sort), desc), (Appeal.id, desc)]
+        elif _work_list_filters(filters):
+            order = list(WORK_LIST_ORDER)
+        else:
+            order = [(getattr(Appeal, name), desc) for name, desc in self.column_default_sort]
+        return register_export.ListQuery(columns=self.get_export_columns(), where=probe.whereclause, order=order)
 
     # --- registration and edits -------------------------------------------------------------
     def get_create_form(self):
@@ -803,4 +935,7 @@ class AppealView(PortalModelView):
 def register(admin) -> None:
     from admin_views.menu import CATEGORY_APPEALS
 
-    admin.add_view(AppealView(Appeal, name=_l("Appeals"), category=CATEGORY_APPEALS))
+    view = AppealView(Appeal, name=_l("Appeals"), category=CATEGORY_APPEALS)
+    admin.add_view(view)
+    # the register's full export (a job) reads the list as this screen defines it
+    admin.app.extensions[register_export.LIST_QUERY] = view.register_list_query

@@ -77,8 +77,8 @@ def _file(view, context, model, name):
     if JobState(model.state) != JobState.FINISHED or not runs.may_download(current_user, model):
         return ""
     return Markup(
-        '<a class="btn btn-sm btn-outline-primary" href="{url}"><span class="fa fa-download"></span> XLSX</a>'
-    ).format(url=url_for(".download_view", run_id=model.id))
+        '<a class="btn btn-sm btn-outline-primary" href="{url}"><span class="fa fa-download"></span> {kind}</a>'
+    ).format(url=url_for(".download_view", run_id=model.id), kind=runs.file_extension(model).upper())
 
 
 def _requested_by(view, context, model, name):
@@ -199,7 +199,7 @@ class ReportView(PortalModelView):
         )
         return send_file(
             run.file_path,
-            mimetype=runs.XLSX_MIMETYPE,
+            mimetype=runs.mimetype(run),
             as_attachment=True,
             download_name=runs.download_name(run),
             max_age=0,

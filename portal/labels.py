@@ -126,6 +126,7 @@ ENUM_LABELS = {
     "ReportKind.budget_execution": _l("Budget execution"),
     "ReportKind.staff_list": _l("Staff list"),
     "ReportKind.audit_export": _l("Audit log export"),
+    "ReportKind.register_export": _l("Appeals register export"),
     # JobState
     "JobState.queued": _l("Queued"),
     "JobState.started": _l("In progress"),
@@ -156,7 +157,8 @@ def enum_label(member) -> str:
     if not has_request_context():
         return ENUM_LABELS.get(f"{type(member).__name__}.{member.value}", member.value)
     labels = g.setdefault("_portal_enum_labels", {})
-    key = (member, get_locale())
+    # the class too: members of two str enums with one value are equal (AppealStatus.SENT == DeliveryStatus.SENT)
+    key = (type(member), member, get_locale())
     label = labels.get(key)
     if label is None:
         label = labels[key] = str(ENUM_LABELS.get(f"{type(member).__name__}.{member.value}", member.value))

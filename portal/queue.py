@@ -34,6 +34,10 @@ JOBS: dict[str, JobOptions] = {
     "jobs.audit_export.export_audit_log": JobOptions(
         timeout=2 * 3600, result_ttl=7 * DAY, retries=1, on_failure="jobs.reports.report_failed"
     ),
+    # the appeals register in full (a million rows: about a minute on two cores)
+    "jobs.register_export.export_register": JobOptions(
+        timeout=2 * 3600, result_ttl=7 * DAY, retries=1, on_failure="jobs.reports.report_failed"
+    ),
     "jobs.records.nightly_tick": JobOptions(timeout=4 * 3600, result_ttl=8 * DAY, retries=1),
     "jobs.records.anonymise": JobOptions(timeout=4 * 3600, result_ttl=7 * DAY, retries=2),
     # the answer's e-mail to the regional center: retried with its own, longer back-off

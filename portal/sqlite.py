@@ -11,11 +11,13 @@ import sqlite3
 
 import sqlalchemy as sa
 
+MMAP_SIZE = 1073741824  # bytes
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-65536",  # KiB: 64 MB per connection
-    "PRAGMA mmap_size=1073741824",  # read through the OS page cache, no copy
+    f"PRAGMA mmap_size={MMAP_SIZE}",  # read through the OS page cache, no copy
     "PRAGMA temp_store=MEMORY",
 )
 

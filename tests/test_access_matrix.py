@@ -61,6 +61,7 @@ EXTRA_ROUTES = {
     ("appeal", "/attachment/<int:attachment_id>"): {"GET": "details"},
     ("appeal", "/card/"): {"GET": "details"},  # the registration-and-control card (DOCX)
     ("appeal", "/columns/"): {"POST": "list"},  # the list's column chooser (the user's own preference)
+    ("appeal", "/export/full/"): {"POST": "export"},  # the whole register as a background export (a report run)
     ("report", "/download/<int:run_id>"): {"GET": "download"},
     ("report", "/weekly/"): {"GET": WEEKLY},
     ("report", "/quarterly/"): {"GET": QUARTERLY},

@@ -161,8 +161,8 @@ def test_role_names_and_users_are_accepted():
     [
         (Role.DIRECTOR, set(ReportKind)),
         (Role.AUDITOR, set(ReportKind)),
-        (Role.SIGNER, {ReportKind.WEEKLY, ReportKind.QUARTERLY}),
-        (Role.CLERK, {ReportKind.WEEKLY, ReportKind.QUARTERLY}),
+        (Role.SIGNER, {ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.REGISTER_EXPORT}),
+        (Role.CLERK, {ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.REGISTER_EXPORT}),
         (Role.ACCOUNTANT, {ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
         (Role.EXECUTOR, set()),
         (Role.ADMIN, set()),

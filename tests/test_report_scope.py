@@ -1,13 +1,14 @@
 """Reports stay inside the reader's scope (issue 9): every report's rows are rows of the reader's appeal list.
 
 For every role that may read a report of appeals, the weekly analysis and the quarterly
-statistics — on screen and as the workbook the job writes — are compared with the appeals that
-the same reader's list holds. Reports without appeals (budget, staff, audit export) are read
+statistics — on screen and as the workbook the job writes — and the register's full export are
+compared with the appeals that the same reader's list holds. Reports without appeals (budget, staff, audit export) are read
 only by roles without a row scope. A run is opened only by readers of the same scope.
 """
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, time
 
 import pytest
@@ -26,7 +27,7 @@ from tests.factories import make_appeal, make_assignment, make_direction, make_e
 
 WEEK = "2026-W47"  # 16–22 November 2026
 QUARTER = "2026-Q4"
-APPEAL_KINDS = {ReportKind.WEEKLY, ReportKind.QUARTERLY}
+APPEAL_KINDS = {ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.REGISTER_EXPORT}
 OVERDUE = {"ПН-0/26", "ПН-1/26", "ПД-0/26", "ПД-1/26", "ПД-2/26", "ПД-ОСОБИСТО/26"}  # due 18.11, open at the week's end
 READERS = [role for role in Role if REPORT_KINDS.get(role, frozenset()) & APPEAL_KINDS]
 
@@ -117,6 +118,16 @@ def test_every_report_of_appeals_holds_only_the_readers_rows(app, client, auth, 
         numbers = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]}
         assert numbers == _overdue_numbers(analysis)
         assert ("в межах доступу читача" in str(book.worksheets[0]["A2"].value)) == narrowed
+    if ReportKind.REGISTER_EXPORT in kinds:
+        # the whole register, as the export job writes it for this reader
+        run = _request(ReportKind.REGISTER_EXPORT, {}, reader)
+        path = runs.execute_run(run.id)
+        with open(path, encoding="utf-8-sig", newline="") as written:
+            rows = list(csv.reader(written, delimiter=";"))
+        assert sorted(row[0] for row in rows[1:]) == sorted(visible)
+        response = client.get(f"/admin/report/download/{run.id}")
+        response.close()
+        assert response.status_code == 200
     if ReportKind.QUARTERLY in kinds:
         with scope.reading_as(reader):
             stats = quarterly.analyse(quarterly.Period.parse(QUARTER))

@@ -151,8 +151,9 @@ _TABLE: dict[Role, dict[str, frozenset[str]]] = {
 REPORT_KINDS: dict[Role, frozenset[ReportKind]] = {
     Role.DIRECTOR: frozenset(ReportKind),
     Role.AUDITOR: frozenset(ReportKind),
-    Role.SIGNER: frozenset({ReportKind.WEEKLY, ReportKind.QUARTERLY}),
-    Role.CLERK: frozenset({ReportKind.WEEKLY, ReportKind.QUARTERLY}),
+    # the full export of the register goes with exporting the appeals list (within the reader's scope)
+    Role.SIGNER: frozenset({ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.REGISTER_EXPORT}),
+    Role.CLERK: frozenset({ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.REGISTER_EXPORT}),
     Role.ACCOUNTANT: frozenset({ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST}),
 }
 

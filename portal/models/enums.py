@@ -173,6 +173,7 @@ class ReportKind(LabeledEnum):
     BUDGET_EXECUTION = "budget_execution"
     STAFF_LIST = "staff_list"
     AUDIT_EXPORT = "audit_export"
+    REGISTER_EXPORT = "register_export"  # the appeals register in full, as its list exports it (CSV)
 
 
 class JobState(LabeledEnum):

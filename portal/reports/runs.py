@@ -26,19 +26,20 @@ from portal.auth.permissions import REPORT_KINDS, can, can_report
 from portal.extensions import db
 from portal.models.enums import JobState, ReportKind, Role
 from portal.models.reports import ReportRun
-from portal.reports import audit_export, budget, quarterly, staff, weekly, xlsx
+from portal.reports import audit_export, budget, quarterly, register_export, staff, weekly, xlsx
 from portal.services import scope
 from portal.services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-# Kinds the report form starts; the audit export is requested from the history.
+# Kinds the report form starts; the exports are requested from the lists they export (history, register).
 AVAILABLE_KINDS = (ReportKind.WEEKLY, ReportKind.QUARTERLY, ReportKind.BUDGET_EXECUTION, ReportKind.STAFF_LIST)
 ACTIVE_STATES = (JobState.QUEUED, JobState.STARTED)
 XLSX_MIMETYPE = xlsx.MIMETYPE
 
 # kind → its module: KIND, JOB, normalise_params(params) -> (params, title), build(run, path, progress)
-REPORTS = {module.KIND: module for module in (weekly, quarterly, budget, staff, audit_export)}
+# and, for a file other than XLSX, EXTENSION and MIMETYPE (and download_name(run), optionally)
+REPORTS = {module.KIND: module for module in (weekly, quarterly, budget, staff, audit_export, register_export)}
 # kind → builder; a table of its own so that tests can put a failing builder in
 BUILDERS = {kind: module.build for kind, module in REPORTS.items()}
 
@@ -99,20 +100,34 @@ def output_path(run: ReportRun) -> str:
     if run.params.get("year"):
         parts.append(str(run.params["year"]))
     parts.append(f"run{run.id}")
-    return os.path.join(current_app.config["REPORTS_DIR"], "-".join(parts) + ".xlsx")
+    return os.path.join(current_app.config["REPORTS_DIR"], "-".join(parts) + "." + file_extension(run))
+
+
+def file_extension(run: ReportRun) -> str:
+    """The run's file type: "xlsx", or the kind's own (the register export's "csv")."""
+    return getattr(REPORTS.get(ReportKind(run.kind)), "EXTENSION", "xlsx")
+
+
+def mimetype(run: ReportRun) -> str:
+    return getattr(REPORTS.get(ReportKind(run.kind)), "MIMETYPE", XLSX_MIMETYPE)
 
 
 def download_name(run: ReportRun) -> str:
-    return os.path.basename(output_path(run)).rsplit("-run", 1)[0] + ".xlsx"
+    module = REPORTS.get(ReportKind(run.kind))
+    if hasattr(module, "download_name"):  # a kind naming its file itself (the register export)
+        return module.download_name(run)
+    return os.path.basename(output_path(run)).rsplit("-run", 1)[0] + "." + file_extension(run)
 
 
 # --- requesting --------------------------------------------------------------------------------
 
 
 def may_request(user, kind: ReportKind) -> bool:
-    """May ``user`` start a run of ``kind``? The audit export goes with exporting the log."""
+    """May ``user`` start a run of ``kind``? An export goes with exporting the list it exports."""
     if kind == ReportKind.AUDIT_EXPORT:
         return can(user, "audit_log", "export")
+    if kind == ReportKind.REGISTER_EXPORT:  # a run of its own: only a role that runs reports (not the auditor)
+        return can(user, "appeal", "export") and can(user, "report", "create") and can_report(user, kind)
     return can(user, "report", "create") and can_report(user, kind)
 
 
