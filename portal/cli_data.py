@@ -48,11 +48,15 @@ def seed_demo_command(seed, appeals):
 
 @click.command("generate-data")
 @click.option(
-    "--appeals", "count", type=click.IntRange(1, 5_000_000), required=True, help="Number of appeals to generate."
+    "--appeals", "count", type=click.IntRange(1, 100_000_000), required=True, help="Number of appeals to generate."
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(
-    "--batch", type=click.IntRange(100, 100_000), default=5_000, show_default=True, help="Appeals per INSERT batch."
+    "--batch",
+    type=click.IntRange(100, 100_000),
+    default=5_000,
+    show_default=True,
+    help="Appeals between progress lines (and commits, when the run is not a bulk load); the data does not depend on it.",
 )
 @with_appcontext
 def generate_data_command(count, seed, batch):

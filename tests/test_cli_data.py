@@ -451,6 +451,54 @@ def test_generate_data_is_deterministic_for_a_seed(runner):
     assert _fingerprint(ids[0], ids[1999]) == _fingerprint(ids[2000], ids[3999])
 
 
+def _generated_rows() -> dict:
+    """Every row of the tables generate-data fills, as stored, and what a search by surname finds."""
+    from portal.devdata.generate import TABLES
+    from portal.services import search
+
+    found = {}
+    for name in TABLES:
+        table = db.metadata.tables[name]
+        key = table.c.appeal_id if name == "appeal_search" else table.c.id
+        found[name] = [tuple(row) for row in db.session.execute(sa.select(table).order_by(key))]
+    names = db.session.execute(sa.select(Applicant.full_name).order_by(Applicant.id).limit(3)).scalars()
+    dialect = db.session.get_bind().dialect.name
+    found["search"] = [sorted(db.session.execute(search.matching_ids(n.split()[0], dialect)).scalars()) for n in names]
+    return found
+
+
+def test_generate_data_gives_the_same_rows_for_a_seed_whatever_the_processes_and_batch(
+    app, runner, monkeypatch, _template_db, redis_url, tmp_path
+):
+    """Two runs on the same database state: every row of every table equal, ids included."""
+    from portal.devdata import generate
+    from tests.conftest import _truncate_all
+
+    count = 2 * generate.CHUNK + 500  # three chunks: two streams in two builder processes
+    result = runner.invoke(args=["generate-data", "--appeals", str(count), "--seed", "7", "--batch", "1000"])
+    assert result.exit_code == 0, result.output
+    first = _generated_rows()
+    assert len(first["appeal"]) == count and len(first["status_change"]) > 5 * count
+    db.session.remove()
+
+    monkeypatch.setattr(generate, "BUILDERS", 1)
+    if PG_URL:
+        _truncate_all(app)
+        again = app
+    else:
+        path = tmp_path / "again.sqlite"
+        shutil.copyfile(_template_db["path"], path)
+        again = create_app(_config(f"sqlite:///{path}", redis_url, tmp_path))
+    with again.app_context():
+        result = again.test_cli_runner().invoke(args=["generate-data", "--appeals", str(count), "--seed", "7"])
+        assert result.exit_code == 0, result.output
+        second = _generated_rows()
+        db.session.remove()
+        if again is not app:
+            db.engine.dispose()
+    assert second == first
+
+
 def test_generate_data_writes_one_audit_entry_for_the_run(runner):
     factories.make_executor()
     factories.make_user(role=Role.SIGNER)
@@ -519,6 +567,36 @@ def test_a_bulk_run_builds_every_index_and_the_search_index_again(runner):
     appeal.applicant.full_name = "Ґудзь Олеся Петрівна"
     db.session.commit()
     assert set(db.session.execute(search.matching_ids("Ґудзь", dialect)).scalars()) == {appeal.id}
+
+
+def test_a_failed_bulk_run_leaves_the_database_as_it_was(runner, monkeypatch):
+    """A row builder that fails in its second chunk: nothing written, indexes and settings back."""
+    from portal.devdata import generate
+
+    before = _index_structures()
+    db.session.commit()
+    build = generate._Generator.appeal
+    calls = {"n": 0}
+
+    def failing(self, *args):
+        calls["n"] += 1
+        if calls["n"] > generate.CHUNK + 10:
+            raise ValueError("broken on purpose")
+        return build(self, *args)
+
+    monkeypatch.setattr(generate._Generator, "appeal", failing)
+    monkeypatch.setattr(generate, "BUILDERS", 1)
+    result = runner.invoke(args=["generate-data", "--appeals", str(3 * generate.CHUNK), "--seed", "2"])
+    assert result.exit_code != 0
+    assert "broken on purpose" in str(result.exception)
+    db.session.remove()
+    assert _count(Appeal) == 0 and _count(StatusChange) == 0
+    assert _index_structures() == before
+    if db.session.get_bind().dialect.name == "sqlite":
+        raw = db.session.connection().connection.dbapi_connection
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
+        assert db.session.execute(sa.text("SELECT count(*) FROM appeal_fts")).scalar() == 0
 
 
 def test_rows_can_be_added_normally_after_generate_data(runner):

@@ -17,15 +17,18 @@ feedback, an outgoing number, a result code, its status history and its search d
 from __future__ import annotations
 
 import enum
+import marshal
 import multiprocessing
 import operator
+import pickle
 import random
+import sqlite3
 import time as clock
 from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import accumulate
+from itertools import accumulate, repeat
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -73,9 +76,29 @@ TABLES = (
     "feedback_proof",
     "status_change",
 )
-KEYED = frozenset(TABLES) - {"appeal_search"}  # tables with an id sequence of their own
-# SQLite settings of the writing connection during a run (put back after it): no fsync, 256 MB of page cache
-BULK_PRAGMAS = (("synchronous", "OFF"), ("cache_size", "-262144"), ("temp_store", "MEMORY"))
+# The data is made chunk by chunk: chunk c (CHUNK appeals in registration order) is built by
+# random stream c % STREAMS, which has its own seeded random numbers and its own candidates
+# for repeated appeals. Streams do not depend on one another, so BUILDERS processes build them
+# side by side, and the rows are the same whatever the number of processes or the batch size.
+CHUNK = 2_000
+STREAMS = 4
+BUILDERS = 2
+# Rows other rows point at get explicit ids from a block per chunk (chunk c's applicants from
+# first + c * CHUNK, at most one an appeal), so a stream knows them without waiting for the
+# others; ids may leave small gaps. The other tables' ids are given by the database in
+# insertion order (chunks are written in order).
+ID_BLOCKS = {"appeal": 1, "applicant": 1, "resolution": 1, "assignment": 2}
+# SQLite settings of the writing connection during a run (put back after it): no fsync, 256 MB
+# of page cache, the index builds' sorter spilling to temporary files (measured: the in-memory
+# temp store used 60 % more CPU time and its RSS) and no CHECK constraints evaluated (the
+# generator writes enum values only: an ``IN (…)`` check costs more than the insert itself when
+# a statement runs row by row).
+BULK_PRAGMAS = (
+    ("synchronous", "OFF"),
+    ("cache_size", "-262144"),
+    ("temp_store", "FILE"),
+    ("ignore_check_constraints", "1"),
+)
 
 # older appeals are almost all finished; a few stragglers are still in work, long overdue
 OLD_STATES = [(S.CLOSED, 9200), (S.RETURNED_TO_APPLICANT, 250), (S.NOT_CONSIDERED, 250), (S.IN_WORK, 5)]
@@ -140,10 +163,12 @@ def generate_appeals(
     """Insert ``count`` appeals with their related rows; one audit entry for the whole run.
 
     A run that at least doubles the register is a bulk load: one transaction that drops the
-    secondary indexes and the full-text triggers of the tables it fills, inserts every row, and
-    builds the indexes and the full-text index once at the end (a sort, instead of a B-tree
-    insertion per row and index) — a crash or an error leaves the database as it was. A smaller
-    run inserts into the indexed tables and commits each batch.
+    secondary indexes and the full-text triggers of the tables it fills, inserts every row
+    (indexing the search documents chunk by chunk), and builds the indexes once at the end (a
+    sort, instead of a B-tree insertion per row and index) — an error leaves the database as
+    it was. On SQLite it is written with a rollback journal instead of the write-ahead log
+    when no other connection is open (see ``_bulk_pragmas``). A smaller run inserts into the
+    indexed tables and commits every ``batch_size`` appeals.
     """
     started = clock.perf_counter()
     with audit.acting_as(GENERATE_ACTOR):
@@ -153,7 +178,7 @@ def generate_appeals(
             context,
             seed,
             count,
-            next_id={t: _max_id(t) + 1 for t in KEYED},
+            first_ids={t: _max_id(t) + 1 for t in ID_BLOCKS},
             numbers=dict(
                 db.session.execute(sa.select(RegistrationCounter.year, RegistrationCounter.last_number)).all()
             ),
@@ -162,36 +187,56 @@ def generate_appeals(
         existing = db.session.execute(sa.select(sa.func.count()).select_from(db.metadata.tables["appeal"])).scalar()
         bulk = (existing or 0) < count
         db.session.commit()
-        restore_pragmas = _bulk_pragmas(db.session.connection()) if writer.sqlite else (lambda: None)
-        connection = db.session.connection()
-        deferred = _defer_indexes(connection) if bulk else None
-        done = 0
-        for batch in _ahead(generator, batch_size):
-            connection = db.session.connection()
-            for table in TABLES:
-                writer.insert(connection, table, batch[table])
-            done += len(batch["appeal"])
-            if deferred is None:
-                db.session.commit()
-            if progress is not None:
-                progress(done, count, clock.perf_counter() - started)
-        if deferred is not None:
-            _restore_indexes(db.session.connection(), deferred, generator.first_appeal_id)
-        for year, last in generator.last_numbers.items():
-            demo.bump_registration_counter(year, last)
-        _sync_sequences()
-        audit.log_event(AuditAction.INSERT, model="Appeal", detail=f"generate-data: {count} appeals, seed {seed}")
-        db.session.commit()
-        restore_pragmas()
-    return GenerateResult(count, seed, clock.perf_counter() - started, dict(generator.rows))
+        rows = dict.fromkeys(TABLES, 0)
+        last_numbers: dict[int, int] = {}
+        restore = _bulk_pragmas(db.session.connection(), bulk) if writer.sqlite else (lambda: None)
+        try:
+            deferred = _defer_indexes(db.session.connection()) if bulk else None
+            done = committed = 0
+            for tables, numbers in _chunks(generator, writer.dumps, writer.loads):
+                connection = db.session.connection()
+                for table in TABLES:
+                    writer.insert(connection, table, tables[table])
+                    rows[table] += len(tables[table])
+                if deferred is not None and deferred.triggers:
+                    first = tables["appeal"][0][0]
+                    search.index_documents_from(connection, first, first + len(tables["appeal"]) - 1)
+                for year, last in numbers.items():
+                    last_numbers[year] = max(last, last_numbers.get(year, 0))
+                done += len(tables["appeal"])
+                if done - committed >= batch_size or done == count:
+                    if deferred is None:
+                        db.session.commit()
+                    committed = done
+                    if progress is not None:
+                        progress(done, count, clock.perf_counter() - started)
+            if deferred is not None:
+                _restore_indexes(db.session.connection(), deferred)
+            for year, last in sorted(last_numbers.items()):
+                demo.bump_registration_counter(year, last)
+            _sync_sequences()
+            audit.log_event(AuditAction.INSERT, model="Appeal", detail=f"generate-data: {count} appeals, seed {seed}")
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            restore()
+    return GenerateResult(count, seed, clock.perf_counter() - started, rows)
 
 
-def _bulk_pragmas(connection) -> Callable[[], None]:
-    """SQLite: no fsync and a big page cache for this connection while the run lasts.
+def _bulk_pragmas(connection, bulk: bool) -> Callable[[], None]:
+    """SQLite: settings of this connection while the run lasts (``BULK_PRAGMAS``); returns what puts them back.
 
-    Returns what puts the connection's own settings back once the run has committed. A crash
-    loses the unfinished run only. SQLite refuses ``synchronous`` inside a transaction, so a
-    caller's open one keeps its settings (and nothing is changed).
+    A bulk load also leaves the write-ahead log for a rollback journal (``journal_mode=DELETE``)
+    until it has committed: in WAL mode every page of the new rows is written twice (to the
+    log, then by the checkpoint into the database) and every read of the index build looks up
+    the log first, while a rollback journal keeps only the pages that existed before the run
+    (the new ones are appended to the file and dropped by a rollback). An error rolls back as
+    before; a crashed process leaves a hot journal that the next connection rolls back. The
+    switch needs the only connection to the file: when another is open it is refused and the
+    run stays in WAL mode. SQLite refuses ``synchronous`` inside a transaction, so a caller's
+    open one keeps its settings (and nothing is changed).
     """
     raw = connection.connection.dbapi_connection
     if raw is None or getattr(raw, "in_transaction", True):
@@ -199,13 +244,31 @@ def _bulk_pragmas(connection) -> Callable[[], None]:
     saved = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name, _ in BULK_PRAGMAS}
     for name, value in BULK_PRAGMAS:
         raw.execute(f"PRAGMA {name}={value}")
+    journal = raw.execute("PRAGMA journal_mode").fetchone()[0]
+    if bulk and journal == "wal":
+        _journal_mode(raw, "DELETE")
 
     def restore() -> None:
-        if not raw.in_transaction:
-            for name, value in saved.items():
-                raw.execute(f"PRAGMA {name}={value}")
+        if raw.in_transaction:
+            return
+        for name, value in saved.items():
+            raw.execute(f"PRAGMA {name}={value}")
+        if raw.execute("PRAGMA journal_mode").fetchone()[0] != journal:
+            _journal_mode(raw, journal)  # when refused, the next connection sets WAL (portal.database)
 
     return restore
+
+
+def _journal_mode(raw, mode: str) -> None:
+    """Switch the journal mode if no other connection has the file open, without waiting for one to close."""
+    busy = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute(f"PRAGMA journal_mode={mode}")
+    except sqlite3.OperationalError:  # "database is locked": another connection is open
+        pass
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={busy}")
 
 
 @dataclass
@@ -217,7 +280,11 @@ class _Deferred:
 
 
 def _defer_indexes(connection) -> _Deferred:
-    """Drop the secondary (non-unique) indexes and the triggers of the generated tables, in this transaction."""
+    """Drop the secondary (non-unique) indexes and the triggers of the generated tables, in this transaction.
+
+    On SQLite the search documents are then indexed chunk by chunk by ``search.index_documents_from``
+    with FTS5's settings for a bulk load (``search.bulk_fts_settings``), put back with the triggers.
+    """
     tables = list(TABLES)
     if connection.dialect.name == "sqlite":
         raw = connection.connection.dbapi_connection
@@ -252,17 +319,19 @@ def _defer_indexes(connection) -> _Deferred:
         connection.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
     for name, _ in deferred.indexes:
         connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    if deferred.triggers:
+        search.bulk_fts_settings(connection, True)
     return deferred
 
 
-def _restore_indexes(connection, deferred: _Deferred, first_appeal_id: int) -> None:
-    """Build the dropped indexes over the loaded rows, index the new search documents, re-create the triggers."""
+def _restore_indexes(connection, deferred: _Deferred) -> None:
+    """Build the dropped indexes over the loaded rows and re-create the triggers."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
     for _, statement in deferred.indexes:
         connection.exec_driver_sql(statement)
     if deferred.triggers:
-        search.index_documents_from(connection, first_appeal_id)
+        search.bulk_fts_settings(connection, False)
     for _, statement in deferred.triggers:
         connection.exec_driver_sql(statement)
 
@@ -272,54 +341,61 @@ def _max_id(table: str) -> int:
     return db.session.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.id), 0))).scalar_one()
 
 
-def _ahead(generator: _Generator, size: int):
-    """The generator's batches, built in a child process while this one writes them (two cores).
+def _chunks(generator: _Generator, dumps: Callable, loads: Callable):
+    """Every chunk's (rows by table, last registration number by year), in order, built by forked processes.
 
-    Building rows is pure Python and a thread would share one interpreter lock with the
-    driver's per-row work, so the rows are built by a forked copy of the generator and come
-    back pickled through a pipe; the pipe holds about one batch, so at most one waits while
-    the next is built. The rows are the same as in-process: one generator, consumed in
-    order, whose counts and last numbers are handed back at the end. Without ``fork`` the
-    batches are built in-process.
+    Building rows is pure Python, so the streams are shared out among ``BUILDERS`` forked
+    copies of the generator (stream s to builder s % builders), each sending its chunks
+    serialised through a pipe of its own while this process writes the previous ones; a pipe
+    holds about one chunk, so each builder is at most two chunks ahead. Without ``fork`` the
+    chunks are built in-process.
     """
+    chunks = -(-generator.count // CHUNK)
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield from generator.batches(size)
+        yield from ((tables, numbers) for _, tables, numbers in generator.chunks(range(STREAMS)))
         return
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(generator, size, sender), name="generate-data", daemon=True)
-    child.start()
-    sender.close()
+    builders = min(BUILDERS, STREAMS, chunks)
+    receivers, children = [], []
     try:
-        while True:
+        for b in range(builders):
+            receiver, sender = context.Pipe(duplex=False)
+            streams = [s for s in range(STREAMS) if s % builders == b]
+            child = context.Process(
+                target=_produce, args=(generator, streams, sender, dumps), name=f"generate-data-{b}", daemon=True
+            )
+            child.start()
+            sender.close()
+            receivers.append(receiver)
+            children.append(child)
+        for index in range(chunks):
             try:
-                kind, payload = receiver.recv()
+                message = loads(receivers[index % STREAMS % builders].recv_bytes())
             except EOFError:
-                raise RuntimeError("generate-data: the row builder stopped without finishing") from None
-            if kind == "batch":
-                yield payload
-            elif kind == "done":
-                generator.rows, generator.last_numbers = payload
-                return
-            else:
-                raise RuntimeError(f"generate-data: the row builder failed: {payload}")
+                raise RuntimeError("generate-data: a row builder stopped without finishing") from None
+            if message[0] == "error":
+                raise RuntimeError(f"generate-data: a row builder failed: {message[1]}")
+            if message[3] != index:
+                raise RuntimeError(f"generate-data: chunk {message[3]} came instead of {index}")
+            yield message[1], message[2]
     finally:
-        receiver.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.terminate()
+        for receiver in receivers:
+            receiver.close()
+        for child in children:
+            child.join(timeout=5)
+            if child.is_alive():
+                child.terminate()
 
 
-def _produce(generator: _Generator, size: int, sender) -> None:
-    """In the child: build and send every batch, then the generator's counts (never touches the database)."""
+def _produce(generator: _Generator, streams: list[int], sender, dumps: Callable) -> None:
+    """In a builder: build and send the chunks of ``streams`` in order (never touches the database)."""
     try:
-        for batch in generator.batches(size):
-            sender.send(("batch", batch))
-        sender.send(("done", (generator.rows, generator.last_numbers)))
+        for index, tables, numbers in generator.chunks(streams):
+            sender.send_bytes(dumps(("chunk", tables, numbers, index)))
     except BrokenPipeError:  # the parent stopped reading (an error while writing)
         pass
     except BaseException as exc:
-        sender.send(("error", f"{exc.__class__.__name__}: {exc}"))
+        sender.send_bytes(dumps(("error", f"{exc.__class__.__name__}: {exc}")))
     finally:
         sender.close()
 
@@ -427,7 +503,7 @@ def _sync_sequences() -> None:
     """PostgreSQL: move each id sequence past the explicitly inserted ids."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for table in sorted(KEYED):
+    for table in sorted(set(TABLES) - {"appeal_search"}):
         db.session.execute(
             sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -487,7 +563,8 @@ APPEAL_OUTCOME = (
     "updated_at",
 )
 APPEAL_CLOSED_AT = APPEAL_OUTCOME.index("closed_at")
-# the columns the generator fills, in the order of its row tuples (the rest take their defaults)
+# the columns the generator fills, in the order of its row tuples (the rest take their defaults;
+# the ids of the tables not in ID_BLOCKS are given by the database)
 COLUMNS = {
     "applicant": (
         "id",
@@ -520,7 +597,6 @@ COLUMNS = {
         "updated_at",
     ),
     "answer": (
-        "id",
         "appeal_id",
         "assignment_id",
         "kind",
@@ -533,7 +609,6 @@ COLUMNS = {
         "updated_at",
     ),
     "feedback_proof": (
-        "id",
         "appeal_id",
         "method",
         "contacted_at",
@@ -542,7 +617,7 @@ COLUMNS = {
         "created_at",
         "updated_at",
     ),
-    "status_change": ("id", "appeal_id", "from_status", "to_status", "at", "user_id", "comment"),
+    "status_change": ("appeal_id", "from_status", "to_status", "at", "user_id", "comment"),
 }
 
 
@@ -574,8 +649,11 @@ class _Writer:
         self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
         if self.sqlite:
             self.stored = _Stored(operator.methodcaller("isoformat", " ", "microseconds"), date.isoformat)
+            # rows of str, int, float and None only: marshal is several times faster than pickle
+            self.dumps, self.loads = marshal.dumps, marshal.loads
         else:
             self.stored = _Stored(_same, _same)
+            self.dumps, self.loads = pickle.dumps, pickle.loads
         self.statements: dict[str, tuple[str, tuple]] = {}
 
     def insert(self, connection, name: str, rows: list[tuple]) -> None:
@@ -636,6 +714,15 @@ ONE_DAY = timedelta(days=1)
 CHANNEL_VALUES = [c.value for c in CHANNELS[0]]
 TYPE_VALUES = [t.value for t in TYPES[0]]
 GOVERNMENT = Channel.GOVERNMENT.value
+PRIMARY, REPEATED = ReceiptSign.PRIMARY.value, ReceiptSign.REPEATED.value
+RESPONSIBLE, CO_EXECUTOR = ExecutorRole.RESPONSIBLE.value, ExecutorRole.CO_EXECUTOR.value
+ASSIGNMENT_NEW, ASSIGNMENT_ACCEPTED, ASSIGNMENT_ANSWERED = (
+    AssignmentStatus.NEW.value,
+    AssignmentStatus.ACCEPTED.value,
+    AssignmentStatus.ANSWERED.value,
+)
+DELIVERY_SENT = DeliveryStatus.SENT.value
+FEEDBACK_PHONE, FEEDBACK_EMAIL = FeedbackMethod.PHONE.value, FeedbackMethod.EMAIL.value
 HOUSE_LETTERS = ("", "", "", "", "А", "Б")
 MAIL_DOMAINS = ("gmail.com", "ukr.net", "i.ua", "meta.ua")
 DECIDED = frozenset((S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED))
@@ -653,7 +740,11 @@ class _Path:
     states: tuple[AppealStatus, ...]
     fractions: tuple[float, ...]  # of the span from registration, for the steps after the first
     even: bool  # the steps are spread evenly over a short span (decisions, forwarding, rework)
-    changes: tuple[tuple[str | None, str, int, str], ...]  # (from, to, actor, comment) of each step
+    # each step's status change, column by column: from, to, who records it, comment
+    from_states: tuple[str | None, ...]
+    to_states: tuple[str, ...]
+    actors: tuple[int, ...]
+    comments: tuple[str, ...]
     first_in_work: int | None  # the step where the work began (a reworked answer has a second one)
 
     @classmethod
@@ -681,29 +772,45 @@ class _Path:
             )
             previous = state
         first_in_work = states.index(S.IN_WORK) if S.IN_WORK in states else None
-        return cls(states, fractions, even, tuple(changes), first_in_work)
+        from_states, to_states, actors, comments = zip(*changes)
+        return cls(states, fractions, even, from_states, to_states, actors, comments, first_in_work)
 
 
-class _Generator:
-    """Rows of ``count`` appeals as tuples in the order of ``COLUMNS``, in batches; one seeded random stream."""
+class _Stream:
+    """One random stream of the generator: its random numbers, its candidates for repeated appeals, its outgoing numbers."""
 
-    def __init__(
-        self, context: _Context, seed: int, count: int, *, next_id: dict[str, int], numbers: dict, stored: _Stored
-    ):
-        self.c = context
-        self.rng = random.Random(seed)
-        self.random = self.rng.random
-        self.count = count
-        self.today = kyiv_today()
-        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.next_id = dict(next_id)
-        self.first_appeal_id = next_id["appeal"]
-        self.numbers = dict(numbers)
-        self.last_numbers: dict[int, int] = {}
+    def __init__(self, index: int, seed: int):
+        self.index = index
+        self.rng = random.Random(f"generate-data {seed} stream {index}")
         # closed appeals an applicant may come back about (a repeated appeal), oldest first:
         # (appeal id, applicant id, topic index, privileged, name, closed at (stored), person)
         self.recent: list[tuple] = []
         self.outgoing = 0
+
+
+# closed appeals a stream keeps as candidates for repeated appeals (the older half is drawn from)
+RECENT_CANDIDATES = 20_000 // STREAMS
+
+
+class _Generator:
+    """Rows of ``count`` appeals as tuples in the order of ``COLUMNS``, chunk by chunk (see ``CHUNK``)."""
+
+    def __init__(
+        self, context: _Context, seed: int, count: int, *, first_ids: dict[str, int], numbers: dict, stored: _Stored
+    ):
+        self.c = context
+        self.seed = seed
+        self.count = count
+        self.today = kyiv_today()
+        self.first_ids = dict(first_ids)
+        self.first_appeal_id = first_ids["appeal"]
+        self.numbers = dict(numbers)  # the registration counters before the run, by year
+        self.streams: dict[int, _Stream] = {}
+        self.stream = _Stream(0, seed)  # the current chunk's stream (set by _chunk)
+        self.rng = self.stream.rng
+        self.random = self.rng.random
+        self.recent = self.stream.recent
+        self.next_id: dict[str, int] = {}
         self.topic_cum_weights = list(accumulate(context.topic_weights))
         self.moment = stored.moment
         self.day = stored.day
@@ -782,8 +889,12 @@ class _Generator:
 
     # the plan: registration ages (oldest first) and final states
     def ages(self):
-        """(age in days, state, term): the old bulk spread evenly, then the recent weeks by quota."""
-        rnd = self.random
+        """(age in days, state, term) of every appeal: the old bulk spread evenly, then the recent weeks by quota.
+
+        Drawn from the plan's own random stream (every builder walks the whole plan).
+        """
+        rng = random.Random(f"generate-data {self.seed} plan")
+        rnd = rng.random
         span = YEARS * 365
         recent = min(self.count, max(24, round(self.count * RECENT_DAYS / span)))
         old = self.count - recent
@@ -799,45 +910,71 @@ class _Generator:
             for _ in range(counts[status]):
                 term = 15 if rnd() < 0.2 else 30
                 high_ = min(high, RECENT_DAYS)
-                age = self.rng.uniform(min(low, high_), high_)
+                age = rng.uniform(min(low, high_), high_)
                 if status is S.IN_WORK and rnd() < 0.25:
-                    age = term + self.rng.uniform(1, 8)  # overdue
+                    age = term + rng.uniform(1, 8)  # overdue
                 plan.append((age, status, term))
         if len(plan) > recent:  # only for a handful of appeals, where rounding overshoots
-            plan = self.rng.sample(plan, recent)
+            plan = rng.sample(plan, recent)
         plan.sort(key=lambda p: -p[0])
         yield from plan
 
-    def batches(self, size: int):
-        tables: dict[str, list] = {t: [] for t in TABLES}
-        for age, status, term in self.ages():
-            self.appeal(tables, age, status, term)
-            if len(tables["appeal"]) >= size:
-                self._count(tables)
-                yield tables
-                tables = {t: [] for t in TABLES}
-        if tables["appeal"]:
-            self._count(tables)
-            yield tables
+    def chunks(self, streams):
+        """(chunk index, rows by table, last registration number by year) of each chunk of ``streams``, in order.
 
-    def _count(self, tables: dict[str, list]) -> None:
-        for table, rows in tables.items():
-            self.rows[table] += len(rows)
+        The registration numbers run on over the whole plan (a year's numbers in order of
+        registration), so every builder counts every appeal's year, cheaply, and builds only
+        its own chunks.
+        """
+        mine = frozenset(streams)
+        numbers = dict(self.numbers)
+        days: dict[int, date] = {}  # whole days of age → the registration day (a working day)
+        entries: list[tuple] = []
+        index = 0
+        for position, (age, status, term) in enumerate(self.ages()):
+            whole = int(age)
+            day = days.get(whole)
+            if day is None:
+                day = self.today - timedelta(days=whole + 1)
+                while day.weekday() >= 5:
+                    day -= ONE_DAY
+                days[whole] = day
+            seq = numbers[day.year] = numbers.get(day.year, 0) + 1
+            chunk = position // CHUNK
+            if chunk != index:
+                if entries:
+                    yield self._chunk(index, entries)
+                    entries = []
+                index = chunk
+            if chunk % STREAMS in mine:
+                entries.append((age, status, term, day, seq))
+        if entries:
+            yield self._chunk(index, entries)
+
+    def _chunk(self, index: int, entries: list[tuple]) -> tuple[int, dict[str, list], dict[int, int]]:
+        stream = self.streams.get(index % STREAMS)
+        if stream is None:
+            stream = self.streams[index % STREAMS] = _Stream(index % STREAMS, self.seed)
+        self.stream = stream
+        self.rng = stream.rng
+        self.random = stream.rng.random
+        self.recent = stream.recent
+        self.next_id = {table: self.first_ids[table] + index * CHUNK * per for table, per in ID_BLOCKS.items()}
+        tables: dict[str, list] = {t: [] for t in TABLES}
+        numbers: dict[int, int] = {}
+        for age, status, term, day, seq in entries:
+            self.appeal(tables, age, status, term, day, seq)
+            numbers[day.year] = seq
+        return index, tables, numbers
 
     # one appeal and its rows
-    def appeal(self, out: dict[str, list], age: float, status: AppealStatus, term: int) -> None:
+    def appeal(self, out: dict[str, list], age: float, status: AppealStatus, term: int, day: date, seq: int) -> None:
         rnd = self.random
         c = self.c
         moment = self.moment
-        day = self.today - timedelta(days=int(age) + 1)
-        while day.weekday() >= 5:
-            day -= ONE_DAY
         registered = self._midnight(day) + timedelta(seconds=8 * 3600 + int(rnd() * 36_000))  # 8:00–18:00
         registered_at = moment(registered)
         year = day.year
-        seq = self.numbers.get(year, 0) + 1
-        self.numbers[year] = seq
-        self.last_numbers[year] = seq
         appeal_id = self._id("appeal")
 
         subject = AppealSubject.INDIVIDUAL
@@ -847,7 +984,9 @@ class _Generator:
             subject = AppealSubject.COLLECTIVE
         repeat_of = None
         applicant_id: int | None
-        earlier = self.pick(self.recent[: len(self.recent) // 2 + 1]) if self.recent and rnd() < 0.05 else None
+        recent = self.recent
+        # one of the older half of the candidates (as ``pick`` over that slice, without copying it)
+        earlier = recent[int(rnd() * (len(recent) // 2 + 1))] if recent and rnd() < 0.05 else None
         if subject is AppealSubject.INDIVIDUAL and earlier is not None and earlier[5] < registered_at:
             repeat_of, applicant_id, topic_index, privileged, name, _, person = earlier
         else:
@@ -898,7 +1037,7 @@ class _Generator:
                 applicant_id,
                 appeal_type,
                 subject.value,
-                (ReceiptSign.REPEATED if repeat_of else ReceiptSign.PRIMARY).value,
+                REPEATED if repeat_of else PRIMARY,
                 topic_id,
                 direction_id,
                 summary,
@@ -933,8 +1072,8 @@ class _Generator:
         if status is S.CLOSED and applicant_id is not None and subject is AppealSubject.INDIVIDUAL:
             closed_at = outcome[APPEAL_CLOSED_AT]
             self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, closed_at, person))
-            if len(self.recent) > 20_000:
-                del self.recent[:5_000]
+            if len(self.recent) > RECENT_CANDIDATES:
+                del self.recent[: RECENT_CANDIDATES // 4]
 
     def applicant(self, out, subject, registered_at: str) -> tuple[int | None, bool, str, tuple | None]:
         """A new applicant's row: (id, privileged, name, (name, address, phone, e-mail)) — nobody for anonymous."""
@@ -1002,7 +1141,7 @@ class _Generator:
                 span = available * (0.55 + 0.4 * rnd())
             span = min(span, available)
             moments = [registered] + [registered + timedelta(days=span * f) for f in path.fractions]
-        stored = [moment(m) for m in moments]
+        stored = list(map(moment, moments))
         at = dict(zip(states, moments))
         at_stored = dict(zip(states, stored))
         signer = c.signers.get(direction_id) or c.signers.get(None)
@@ -1036,11 +1175,11 @@ class _Generator:
             drafted = at_stored.get(S.ANSWER_DRAFTED)
             main_assignment = self._id("assignment")
             if drafted is not None:
-                state = AssignmentStatus.ANSWERED
+                state = ASSIGNMENT_ANSWERED
             elif in_work is not None:
-                state = AssignmentStatus.ACCEPTED
+                state = ASSIGNMENT_ACCEPTED
             else:
-                state = AssignmentStatus.NEW
+                state = ASSIGNMENT_NEW
             assignments = out["assignment"]
             assignments.append(
                 (
@@ -1049,8 +1188,8 @@ class _Generator:
                     resolution_id,
                     main_executor,
                     1,
-                    ExecutorRole.RESPONSIBLE.value,
-                    state.value,
+                    RESPONSIBLE,
+                    state,
                     deadline,
                     in_work,
                     drafted,
@@ -1068,8 +1207,8 @@ class _Generator:
                             resolution_id,
                             other,
                             2,
-                            ExecutorRole.CO_EXECUTOR.value,
-                            AssignmentStatus.NEW.value,
+                            CO_EXECUTOR,
+                            ASSIGNMENT_NEW,
                             deadline,
                             None,
                             None,
@@ -1081,10 +1220,10 @@ class _Generator:
         outgoing_number = ""
         sent_at = delivery_status = None
         if S.SENT in at:
-            self.outgoing += 1
-            outgoing_number = f"Г-{self.outgoing}/05-{at[S.SENT].year % 100:02d}"
+            self.stream.outgoing += 1  # numbered per stream, the streams' numbers interleaved
+            outgoing_number = f"Г-{self.stream.outgoing * STREAMS - self.stream.index}/05-{at[S.SENT].year % 100:02d}"
             sent_at = at_stored[S.SENT]
-            delivery_status = DeliveryStatus.SENT.value
+            delivery_status = DELIVERY_SENT
 
         if S.ANSWER_DRAFTED in at:
             drafted_moment = at[S.ANSWER_DRAFTED]
@@ -1098,7 +1237,6 @@ class _Generator:
             ):
                 answers.append(
                     (
-                        self._id("answer"),
                         appeal_id,
                         main_assignment,
                         kind.value,
@@ -1115,9 +1253,8 @@ class _Generator:
             contacted = drafted_moment - (drafted_moment - moments[path.first_in_work]) / 4
             out["feedback_proof"].append(
                 (
-                    self._id("feedback_proof"),
                     appeal_id,
-                    (FeedbackMethod.PHONE if rnd() < 0.75 else FeedbackMethod.EMAIL).value,
+                    FEEDBACK_PHONE if rnd() < 0.75 else FEEDBACK_EMAIL,
                     moment(contacted),
                     self.pick(self.feedback_results),
                     None,
@@ -1145,13 +1282,16 @@ class _Generator:
             result_code_id = c.results.get(code)
             closed_at = at_stored[S.CLOSED]
 
-        users = (clerk, signer, executor_user)
-        next_id = self.next_id["status_change"]
         out["status_change"].extend(
-            (next_id + i, appeal_id, previous, state, stored[i], users[actor], comment)
-            for i, (previous, state, actor, comment) in enumerate(path.changes)
+            zip(
+                repeat(appeal_id),
+                path.from_states,
+                path.to_states,
+                stored,
+                map((clerk, signer, executor_user).__getitem__, path.actors),
+                path.comments,
+            )
         )
-        self.next_id["status_change"] = next_id + len(path.changes)
         return (
             signer_id,
             rework_count,

@@ -35,7 +35,10 @@ APOSTROPHES = re.compile(r"[ʼ'’`‘ʹ]")
 WORD = re.compile(r"[^\W_]+")
 PHONE_CHARS = re.compile(r"^[+\d\s().\-]+$")
 MIN_WORD = 2
+LONG_WORD = re.compile(rf"[^\W_]{{{MIN_WORD},}}")  # the words of MIN_WORD letters or more (a word is a maximal run)
 MAX_QUERY_TOKENS = 8
+FTS_DEFAULTS = (("hashsize", 1024 * 1024), ("automerge", 4))  # FTS5's own
+FTS_BULK_HASH_SIZE = 128 * 1024 * 1024
 
 # DDL beside the table (the i11_scale migration holds a frozen copy); see install()
 DDL = {
@@ -122,10 +125,10 @@ def document(
     key = email_key(email)
     if key:
         tokens[key] = None
-    # one pass over the texts joined by a space gives the words of each text in turn
-    for word in words(" ".join(filter(None, (full_name, address, summary, content)))):
-        if len(word) >= MIN_WORD:
-            tokens.setdefault(word, None)
+    # one pass over the texts joined by a space gives the words of each text in turn; a word
+    # already among the tokens keeps its place
+    text = APOSTROPHES.sub("", " ".join(filter(None, (full_name, address, summary, content)))).casefold()
+    tokens.update(dict.fromkeys(LONG_WORD.findall(text)))
     return " ".join(tokens)
 
 
@@ -272,19 +275,37 @@ def rebuild(connection, batch: int = 20_000) -> int:
         last = rows[-1].id
 
 
-def index_documents_from(connection, first_appeal_id: int) -> None:
-    """Index in one statement the documents of the appeals from ``first_appeal_id`` on.
+def index_documents_from(connection, first_appeal_id: int, last_appeal_id: int | None = None) -> None:
+    """Index in one statement the documents of the appeals from ``first_appeal_id`` on (to ``last_appeal_id``).
 
     For a bulk load that dropped the FTS5 triggers while it wrote ``appeal_search`` (SQLite);
     PostgreSQL's GIN index is an ordinary index, built again by its own ``CREATE INDEX``.
     """
     if connection.dialect.name == "sqlite":
+        last = "" if last_appeal_id is None else " AND appeal_id <= :last"
         connection.execute(
             sa.text(
                 "INSERT INTO appeal_fts(rowid, terms) SELECT appeal_id, terms FROM appeal_search "
-                "WHERE appeal_id >= :first ORDER BY appeal_id"
+                f"WHERE appeal_id >= :first{last} ORDER BY appeal_id"
             ),
-            {"first": first_appeal_id},
+            {"first": first_appeal_id, "last": last_appeal_id},
+        )
+
+
+def bulk_fts_settings(connection, bulk: bool) -> None:
+    """SQLite: FTS5's settings for a bulk load of documents (``bulk``), or back to their defaults.
+
+    By default FTS5 writes a segment of the index for every 1 MB of new entries and merges
+    segments as it goes ('automerge'); during a bulk load it keeps ``FTS_BULK_HASH_SIZE`` in
+    memory and merges nothing, which leaves a few big segments (a search reads each once).
+    Both settings are stored with the index.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    settings = (("hashsize", FTS_BULK_HASH_SIZE), ("automerge", 0)) if bulk else FTS_DEFAULTS
+    for name, value in settings:
+        connection.execute(
+            sa.text("INSERT INTO appeal_fts(appeal_fts, rank) VALUES (:name, :value)"), {"name": name, "value": value}
         )
 
 
