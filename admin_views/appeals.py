@@ -646,6 +646,7 @@ class AppealView(PortalModelView):
                 valid = False
             if not valid:
                 raise DomainError(_l("A filter of the list is no longer valid: %(value)s.", value=str(raw)[:100]))
+            assert flt is not None  # valid
             probe = flt.apply(probe, flt.clean(raw))
         sort = params.get("sort") or ""
         if sort and sort in self.column_sortable_list:

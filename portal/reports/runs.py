@@ -114,7 +114,7 @@ def mimetype(run: ReportRun) -> str:
 
 def download_name(run: ReportRun) -> str:
     module = REPORTS.get(ReportKind(run.kind))
-    if hasattr(module, "download_name"):  # a kind naming its file itself (the register export)
+    if module is not None and hasattr(module, "download_name"):  # a kind naming its file itself (the register export)
         return module.download_name(run)
     return os.path.basename(output_path(run)).rsplit("-run", 1)[0] + "." + file_extension(run)
 

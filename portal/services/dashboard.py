@@ -61,7 +61,7 @@ class OpenCounts:
         return sum(row[name] for status, row in self.rows.items() if not statuses or status in statuses)
 
 
-def open_counts(user, conditions: dict[str, object]) -> OpenCounts:
+def open_counts(user, conditions: dict[str, sa.ColumnElement[bool]]) -> OpenCounts:
     """Count the open appeals in ``user``'s scope by state, and those meeting each of ``conditions`` (name → WHERE)."""
     columns = [sa.func.count().label("all")]
     columns += [sa.func.count().filter(clause).label(name) for name, clause in conditions.items()]
@@ -70,7 +70,7 @@ def open_counts(user, conditions: dict[str, object]) -> OpenCounts:
     return OpenCounts({AppealStatus(row["status"]): dict(row) for row in rows})
 
 
-def _conditions(user, today: date) -> dict[str, object]:
+def _conditions(user, today: date) -> dict[str, sa.ColumnElement[bool]]:
     """The conditions of the home page's cards and, for an executor, of their own queues."""
     conditions = {
         "overdue": deadlines.overdue_clause(today),

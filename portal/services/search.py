@@ -170,7 +170,7 @@ def matching_ids(term: str, dialect_name: str):
 # the FTS5 table as SQLAlchemy sees it: its rowid is the appeal's id
 FTS = sa.table("appeal_fts", sa.column("rowid", sa.Integer))
 # PostgreSQL: the stored vector of the document (a generated column outside the model)
-TSV = sa.literal_column("appeal_search.tsv")
+TSV: sa.ColumnElement = sa.literal_column("appeal_search.tsv")
 
 
 def _pg_match(tokens: list[str]):
