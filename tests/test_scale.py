@@ -329,6 +329,31 @@ def test_a_search_page_by_name_reads_only_the_matches_it_shows(app, client, auth
             assert plan[0].startswith("SCAN appeal_fts"), plan
 
 
+def test_a_signer_with_a_direction_pages_without_sorting_the_direction(app, client, auth):
+    """SQLite: "direction OR signer" would read and sort the whole direction for a page of 50."""
+    appeals = add_appeals(6)
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL is checked for full scans above")
+    from tests.factories import make_direction
+
+    direction = make_direction()
+    for appeal in appeals[:4]:
+        appeal.direction_id = direction.id
+    db.session.commit()
+    signer = auth.as_role(Role.SIGNER, direction_id=direction.id)
+    appeals[5].signer_id = signer.id
+    db.session.commit()
+    with Spy() as spy:
+        html = client.get("/admin/appeal/").get_data(as_text=True)
+    assert sorted(_ids(html)) == sorted(a.id for a in appeals[:4] + [appeals[5]])
+    pages = [(s, p) for s, p in spy.statements if " LIMIT 50" in s and "FROM appeal" in s and "count(" not in s]
+    assert pages
+    with db.engine.connect() as conn:
+        for statement, parameters in pages:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            assert not any("TEMP B-TREE" in line or "MULTI-INDEX OR" in line for line in plan), plan
+
+
 # --- what a list page no longer does per request -----------------------------------------------
 
 
