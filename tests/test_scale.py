@@ -245,6 +245,20 @@ def _ids(html: str) -> list[int]:
     return [int(i) for i in dict.fromkeys(LIST_ROW.findall(html))]
 
 
+def _walk_next_links(client, url: str, capped: tuple[str, ...], pages: int = 5) -> list[int]:
+    """The row ids of a list followed through its "next" keyset links; every page says its count is capped."""
+    seen: list[int] = []
+    for _ in range(pages):
+        html = client.get(url).get_data(as_text=True)
+        seen += _ids(html)
+        assert any(text in html for text in capped)
+        nxt = re.search(r'href="([^"]*after=[^"]*)"[^>]*title="[^"]*"\s*>›', html)
+        if not nxt:
+            break
+        url = nxt.group(1).replace("&amp;", "&")
+    return seen
+
+
 def test_keyset_links_walk_the_whole_list_once_in_order(app, client, auth):
     appeals = add_appeals(45)
     app.config["EXPORT_MAX_ROWS"] = 50_000
@@ -253,15 +267,7 @@ def test_keyset_links_walk_the_whole_list_once_in_order(app, client, auth):
 
     AppealView.count_cap = 10  # "more than 10": the keyset pager
     try:
-        seen, url = [], "/admin/appeal/?page_size=20"
-        for _ in range(5):
-            html = client.get(url).get_data(as_text=True)
-            seen += _ids(html)
-            assert "more than" in html or "більше" in html
-            nxt = re.search(r'href="([^"]*after=[^"]*)"[^>]*title="[^"]*"\s*>›', html)
-            if not nxt:
-                break
-            url = nxt.group(1).replace("&amp;", "&")
+        seen = _walk_next_links(client, "/admin/appeal/?page_size=20", ("more than", "більше"))
         expected = [a.id for a in sorted(appeals, key=lambda a: (a.registered_at, a.id), reverse=True)]
         assert seen == expected
         last = client.get("/admin/appeal/?page_size=20&before=").get_data(as_text=True)
@@ -292,15 +298,11 @@ def test_a_search_by_name_walks_its_matches_newest_registered_first_and_counts_t
 
     AppealView.search_count_cap = 10
     try:
-        seen, url = [], "/admin/appeal/?search=%D0%BF%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE&page_size=20"
-        for _ in range(5):
-            html = client.get(url).get_data(as_text=True)
-            seen += _ids(html)
-            assert "більше 10 " in html or "more than 10 " in html
-            nxt = re.search(r'href="([^"]*after=[^"]*)"[^>]*title="[^"]*"\s*>›', html)
-            if not nxt:
-                break
-            url = nxt.group(1).replace("&amp;", "&")
+        seen = _walk_next_links(
+            client,
+            "/admin/appeal/?search=%D0%BF%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE&page_size=20",
+            ("більше 10 ", "more than 10 "),
+        )
         assert seen == [a.id for a in sorted(appeals, key=lambda a: (a.registered_at, a.id), reverse=True)]
     finally:
         AppealView.search_count_cap = 1_000
