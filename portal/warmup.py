@@ -90,13 +90,15 @@ def warm_pages(app: Flask, pages: tuple[str, ...] = WARM_PAGES) -> int:
         for path in pages:
             with app.app_context(), app.test_request_context(path):  # an app context (and g) of its own
                 try:
-                    login_user(User(username="warm-up", full_name="", role=Role.DIRECTOR, active=True, session_version=1))
+                    login_user(
+                        User(username="warm-up", full_name="", role=Role.DIRECTOR, active=True, session_version=1)
+                    )
                     response = app.full_dispatch_request()
                     response.get_data()
                     warmed += response.status_code == 200
                     if response.status_code != 200:
                         log.warning("warm-up: %s answered %s", path, response.status_code)
-                except Exception as exc:  # noqa: BLE001 - a cold page is no reason to refuse to start
+                except Exception as exc:  # a cold page is no reason to refuse to start
                     log.warning("warm-up: %s failed: %s", path, exc)
                 finally:
                     db.session.rollback()

@@ -38,7 +38,10 @@ def _table_counts() -> dict[str, int]:
     from portal.extensions import db
     from portal.models import Appeal, AuditLog, User
 
-    return {m.__name__: db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one() for m in (Appeal, AuditLog, User)}
+    return {
+        m.__name__: db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one()
+        for m in (Appeal, AuditLog, User)
+    }
 
 
 def _as_a_real_server(app, monkeypatch):
