@@ -220,7 +220,13 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         page_size = self.page_size if page_size is None else page_size
         cap = self.list_count_cap()
         if cap and page_size and self.simple_list_pager:
-            g.list_count = paging.capped_count(query, self.model.id, cap)
+            key = paging.over_cap.key(self.endpoint, current_user.get_id(), cap, request.args)
+            if paging.over_cap.known(key):
+                g.list_count = (cap, False)
+            else:
+                g.list_count = paging.capped_count(query, self.model.id, cap)
+                if not g.list_count[1]:
+                    paging.over_cap.remember(key)
         return seek.apply(query, page, page_size)
 
     def render(self, template, **kwargs):
