@@ -23,6 +23,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     request,
     stream_with_context,
@@ -41,6 +42,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import Form as WTForm
 
 from admin_views import compat, paging
@@ -181,6 +183,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     logs_personal_data: bool = False
     # big tables: count at most this many rows ("more than N" above), keyset pager (admin_views.paging)
     count_cap: int | None = None
+    # many-to-one relationships a list shows (get_query loads them, ``row_loads``)
+    row_relations: tuple[str, ...] = ()
     column_labels: dict[str, str] | None  # Flask-Admin declares it twice, with two types
 
     def __init__(self, model, *args, **kwargs):
@@ -208,6 +212,16 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         if count is None and size:
             g.list_pager = paging.pager_links(seek, data, page or 0, size)
         return count, data
+
+    def row_loads(self) -> list:
+        """Loader options for ``row_relations``: joined into a list page read without OFFSET (only the rows
+        shown are joined: one statement instead of one more per relation), else by IN queries (a join
+        would run for every row an OFFSET skips)."""
+        offset = False
+        if has_request_context() and request.endpoint == f"{self.endpoint}.index_view":
+            offset = request.args.get("page", "0") not in ("", "0") and not ({"after", "before"} & request.args.keys())
+        load = selectinload if offset else joinedload
+        return [load(getattr(self.model, name)) for name in self.row_relations]
 
     def list_count_cap(self) -> int | None:
         """How many rows this request's list counts at most (``count_cap``; a view may lower it for a search)."""

@@ -81,9 +81,13 @@ class Seek:
         if page_size:
             # literals: SQLite plans "LIMIT ?" as if the limit were unknown and may sort a whole range
             query = query.limit(sa.literal_column(str(int(page_size))))
-            if page and self.after is None and self.before is None and not self.last:
+            if self.uses_offset(page):
                 query = query.offset(sa.literal_column(str(int(page) * int(page_size))))
         return query
+
+    def uses_offset(self, page: int | None) -> bool:
+        """Is this page read by OFFSET (a page number and no cursor) rather than from a key?"""
+        return bool(page) and self.after is None and self.before is None and not self.last
 
     def finish(self, rows: list) -> list:
         return list(reversed(rows)) if self.reversed else rows
