@@ -485,3 +485,17 @@ def test_rows_written_in_one_pass_keep_the_delete_form_and_the_checkbox(client, 
     assert f'<input type="checkbox" name="rowid" class="action-checkbox" value="{spent.id}"' in row
     assert f'<input type="hidden" name="id" value="{spent.id}">' in row and 'name="csrf_token"' in row
     assert f'href="/admin/expenditure/edit/?id={spent.id}&amp;url=' in row
+
+
+def test_a_page_read_from_a_key_joins_what_its_rows_show_and_an_offset_page_reads_it_by_id(app, client, auth):
+    add_appeals(22)
+    auth.as_role(Role.DIRECTOR)
+
+    def by_id(url: str) -> list[str]:
+        db.session.expunge_all()  # the test's own rows would be found in the session, not read
+        with Spy() as spy:
+            assert client.get(url).status_code == 200
+        return [s for s, _ in spy.statements if re.search(r"FROM (applicant|topic|executor)\s+WHERE \w+\.id IN", s)]
+
+    assert by_id("/admin/appeal/") == []
+    assert by_id("/admin/appeal/?page_size=20&page=1") != []  # OFFSET 20: no join for the skipped rows
