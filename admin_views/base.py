@@ -360,15 +360,17 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
 
         head = first_cells(icons)
         frozen_head = first_cells([icon for icon in icons if icon is not edit_icon]) if edit_icon else head
-        columns = [(name, f'<td class="col-{escape(name)}">') for name, _ in page.get("list_columns") or ()]
+        columns = [
+            (compat.cell_function(self, name), f'<td class="col-{escape(name)}">')
+            for name, _ in page.get("list_columns") or ()
+        ]
         rows = []
         for row in page.get("data") or ():
             pk = self.get_pk_value(row)
             first = frozen_head if edit_icon and self.frozen_reason(row) is not None else head
             cells = [first.replace("__PK__", escape(quote(str(pk), safe="")))]
-            for name, opening in columns:
-                value = compat.list_value(self, row, name)
-                cells.append(f"{opening}{escape(value)}</td>")
+            for cell, opening in columns:
+                cells.append(f"{opening}{escape(cell(row))}</td>")
             rows.append(Markup("".join(cells)))
         return rows
 
