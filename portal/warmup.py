@@ -90,8 +90,10 @@ def warm_pages(app: Flask, pages: tuple[str, ...] = WARM_PAGES) -> int:
         for path in pages:
             with app.app_context(), app.test_request_context(path):  # an app context (and g) of its own
                 try:
+                    # id 0 is nobody's: the page's per-user reads (bell, chosen columns) run and find nothing
+                    db.session.get(User, 0)  # the statement of every request's user loader
                     login_user(
-                        User(username="warm-up", full_name="", role=Role.DIRECTOR, active=True, session_version=1)
+                        User(id=0, username="warm-up", full_name="", role=Role.DIRECTOR, active=True, session_version=1)
                     )
                     response = app.full_dispatch_request()
                     response.get_data()
