@@ -504,6 +504,10 @@ class AppealView(PortalModelView):
             query = query.order_by(*(column.desc() if desc else column for column, desc in WORK_LIST_ORDER))
         return query
 
+    def seekable(self, sort_column) -> bool:
+        # a work list keeps its legal order (privileged first, then the earliest term: get_query), by OFFSET
+        return bool(sort_column) or not (has_request_context() and _is_work_list(request.args))
+
     def get_filter_arg(self, index, flt):
         return getattr(flt, "url_key", None) or str(index)
 

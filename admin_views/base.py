@@ -198,17 +198,17 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
 
     # --- lists: keyset pages, capped counts (admin_views.paging) -------------------------------
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        seek = paging.plan(self, sort_column, sort_desc) if execute else None
-        g.list_seek, g.list_count, g.list_pager = seek, None, None
+        seek = paging.plan(self, sort_column, sort_desc) if execute and self.seekable(sort_column) else None
+        g.list_seek, g.list_count, g.list_pager, g.list_counting = seek, None, None, execute
         count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if g.list_count is not None:
+            counted, exact = g.list_count
+            if exact:
+                return counted, seek.finish(data) if seek else data  # Flask-Admin's numbered pager
         if seek is None:
             return count, data
         data = seek.finish(data)
         size = self.page_size if page_size is None else page_size
-        if g.list_count is not None:
-            counted, exact = g.list_count
-            if exact:
-                return counted, data  # Flask-Admin's numbered pager (OFFSET below the cap is cheap)
         if count is None and size:
             g.list_pager = paging.pager_links(seek, data, page or 0, size)
         return count, data
@@ -227,13 +227,16 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         """How many rows this request's list counts at most (``count_cap``; a view may lower it for a search)."""
         return self.count_cap
 
+    def seekable(self, sort_column) -> bool:
+        """May this list request be read by keyset pages (its order one column and the id)? A view whose
+        ``get_query`` orders some lists its own way says no for them: they page by OFFSET."""
+        return True
+
     def paginate(self, query, page, page_size):
         seek = g.get("list_seek")
-        if seek is None:
-            return None
         page_size = self.page_size if page_size is None else page_size
         cap = self.list_count_cap()
-        if cap and page_size and self.simple_list_pager:
+        if cap and page_size and self.simple_list_pager and g.get("list_counting"):
             key = paging.over_cap.key(self.endpoint, current_user.get_id(), cap, request.args)
             if paging.over_cap.known(key):
                 g.list_count = (cap, False)
@@ -241,6 +244,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 g.list_count = paging.capped_count(query, self.model.id, cap)
                 if not g.list_count[1]:
                     paging.over_cap.remember(key)
+        if seek is None:
+            return None  # Flask-Admin's LIMIT and OFFSET, in the order get_query gave
         return seek.apply(query, page, page_size)
 
     def render(self, template, **kwargs):
