@@ -37,7 +37,15 @@ from portal.models.enums import (
     Role,
 )
 from portal.models.exchange import DeliveryAttempt, OutgoingMail
-from tests.factories import make_appeal, make_direction, make_executor, make_topic, make_user, result_code
+from tests.factories import (
+    make_appeal,
+    make_applicant,
+    make_direction,
+    make_executor,
+    make_topic,
+    make_user,
+    result_code,
+)
 from tests.test_scale import Spy, full_scans
 
 # the tables that grow with the register: an appeal's records are read through their appeal_id index
@@ -210,11 +218,15 @@ def test_the_history_tab_reads_the_keys_of_its_sealed_values_at_once(client, aut
     body = make_executor()
     appeal = busy_appeal(body)
     add_history(appeal, body, 2)
+    for name in ("Коваленко Ганна", "Шевчук Остап"):  # the applicant corrected twice: three applicants' keys
+        appeal.applicant = make_applicant(full_name=name)
+        db.session.commit()
     _login(auth, Role.AUDITOR, body)
     url = f"/admin/appeal/details/?id={appeal.id}"
     client.get(url)
     html, statements = _open(client, url)
     assert "Роз&#39;яснено" in html or "Роз'яснено" in html  # a sealed free text, revealed in the History tab
+    assert "Коваленко Ганна" in html and "Шевчук Остап" in html  # the change of applicant, both names revealed
     assert len([s for s, _ in statements if "applicant_key" in s]) == 1
 
 
