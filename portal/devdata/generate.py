@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import gc
 import marshal
 import multiprocessing
 import operator
@@ -78,9 +79,19 @@ TABLES = (
     "feedback_proof",
     "status_change",
 )
-# the lists of a chunk's rows: the tables' rows, except the status changes, which come as one
-# row per appeal (its "history": the path it took and the moment of each step, see ``_Writer``)
-CHUNK_LISTS = TABLES[:-1] + ("history",)
+# the lists of a chunk's rows: the tables' rows, except the answers and the status changes,
+# which come as one row per appeal ("answered": what its two answers are made of; "history":
+# the path it took and the moment of each step), made into rows by the writer (``_Writer``)
+CHUNK_LISTS = (
+    "applicant",
+    "appeal",
+    "appeal_search",
+    "resolution",
+    "assignment",
+    "answered",
+    "feedback_proof",
+    "history",
+)
 # The data is made chunk by chunk: chunk c (CHUNK appeals in registration order) is built by
 # random stream c % STREAMS, which has its own seeded random numbers and its own candidates
 # for repeated appeals. Streams do not depend on one another, so BUILDERS processes build them
@@ -93,6 +104,14 @@ BUILDERS = 2
 # others; ids may leave small gaps. The other tables' ids are given by the database in
 # insertion order (chunks are written in order).
 ID_BLOCKS = {"appeal": 1, "applicant": 1, "resolution": 1, "assignment": 2}
+# SQLite: the tables whose secondary indexes a bulk load drops and builds at its end (a sort each).
+# It keeps the others and writes them row by row, as the builders go: their keys grow with the
+# rows it appends (an id, a moment, or a few values each followed by one), so new entries go to
+# the end of the index or of a few of its ranges, whose pages stay in the page cache — measured at
+# 1,000,000 appeals, about the CPU time of building them after the load, but spent while the
+# builders still work instead of after them. An applicant's name, phone and e-mail come in no
+# order: kept, they cost five times their build. (PostgreSQL drops every secondary index.)
+SQLITE_BUILT_AFTER = ("applicant",)
 # SQLite settings of the writing connection during a run (put back after it): no fsync, 256 MB
 # of page cache, the index builds' sorter spilling to temporary files (measured: the in-memory
 # temp store used 60 % more CPU time and its RSS) and no CHECK constraints evaluated (the
@@ -284,8 +303,9 @@ class _Deferred:
 
 
 def _defer_indexes(connection) -> _Deferred:
-    """Drop the secondary (non-unique) indexes and the triggers of the generated tables, in this transaction.
+    """Drop secondary (non-unique) indexes and the triggers of the generated tables, in this transaction.
 
+    PostgreSQL: every secondary index. SQLite: those of ``SQLITE_BUILT_AFTER`` only (see there).
     On SQLite the search documents are then indexed chunk by chunk by ``search.index_documents_from``
     with FTS5's settings for a bulk load (``search.bulk_fts_settings``), put back with the triggers.
     """
@@ -296,14 +316,19 @@ def _defer_indexes(connection) -> _Deferred:
             connection.exec_driver_sql("BEGIN")  # pysqlite would run DROP INDEX in autocommit
         rows = connection.execute(
             sa.text(
-                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
+                "SELECT type, name, sql, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                "AND sql IS NOT NULL "
                 "AND tbl_name IN :tables ORDER BY type, name"
             ).bindparams(sa.bindparam("tables", expanding=True)),
             {"tables": tables},
         ).all()
         deferred = _Deferred(
-            indexes=[(n, s) for t, n, s in rows if t == "index" and not s.upper().startswith("CREATE UNIQUE")],
-            triggers=[(n, s) for t, n, s in rows if t == "trigger"],
+            indexes=[
+                (n, s)
+                for t, n, s, table in rows
+                if t == "index" and table in SQLITE_BUILT_AFTER and not s.upper().startswith("CREATE UNIQUE")
+            ],
+            triggers=[(n, s) for t, n, s, _ in rows if t == "trigger"],
         )
     elif connection.dialect.name == "postgresql":
         rows = connection.execute(
@@ -415,6 +440,11 @@ def _appeal_range(tables: dict[str, list]) -> tuple[int, int]:
 
 def _produce(generator: _Generator, streams: list[int], sender, pack: Callable[[dict], bytes]) -> None:
     """In a builder: build, pack and send the chunks of ``streams`` in order (never touches the database)."""
+    # A builder makes rows, which hold no reference cycles: what it inherited (the whole app) is
+    # left out of the collector's passes and its youngest generation is collected less often
+    # (by default a tenth of a builder's time went to the collector, mostly passing over those).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     try:
         for index, tables, numbers in generator.chunks(streams):
             payload = pack(tables)
@@ -651,6 +681,24 @@ COLUMNS = {
 # records a step (by ``ACTOR``); and, in a chunk's in-memory database, the steps of those paths
 HISTORY = ("appeal_id", "path", "moments", "clerk", "signer", "executor")
 PATH_STEP = ("path", "step", "start", "from_status", "to_status", "actor", "comment")
+# an appeal's answers: (kind, the text before its number or summary, which of them, the text before the action)
+ANSWER_TEXTS = (
+    (AnswerKind.TO_REGIONAL_CENTER.value, "На звернення № ", "number", " повідомляємо: "),
+    (AnswerKind.TO_APPLICANT.value, "Щодо «", "summary", "» повідомляємо: "),
+)
+ANSWERED = (
+    "appeal_id",
+    "assignment_id",
+    "number",
+    "summary",
+    "action",
+    "drafted_by_id",
+    "signed_by_id",
+    "signed_at",
+    "outgoing_number",
+    "drafted_at",
+)
+ANSWER_TEXT = ("n", "kind", "head", "of_summary", "middle")
 MOMENT_WIDTH = 26  # a moment stored on SQLite: "2026-03-14 09:26:53.000000"
 
 
@@ -674,15 +722,81 @@ def _scratch_table(name: str) -> str:
     """
     if name == "path_step":
         return f"CREATE TABLE path_step ({', '.join(PATH_STEP)}, PRIMARY KEY (path, step)) WITHOUT ROWID"
-    columns = HISTORY if name == "history" else COLUMNS[name]
-    key = "appeal_id" if name in ("appeal_search", "history") else "id"
+    columns = {"history": HISTORY, "answered": ANSWERED, "answer_text": ANSWER_TEXT}.get(name) or COLUMNS[name]
+    key = {"appeal_search": "appeal_id", "history": "appeal_id", "answered": "appeal_id", "answer_text": "n"}.get(
+        name, "id"
+    )
     columns = (f'"{c}" INTEGER PRIMARY KEY' if c == key else f'"{c}"' for c in columns)
     return f"CREATE TABLE {name} ({', '.join(columns)})"
 
 
 # the schema a chunk's in-memory database is attached as to the writing connection (SQLite), its tables
 SCRATCH = "generate_chunk"
-SCRATCH_TABLES = CHUNK_LISTS + ("path_step",)
+SCRATCH_TABLES = CHUNK_LISTS + ("path_step", "answer_text")
+
+
+def _image(tables: dict[str, list]) -> bytes:
+    """A chunk's rows in an in-memory SQLite database (``SCRATCH_TABLES``), as the bytes of its file."""
+    histories = tables["history"]
+    tables["history"] = [
+        (appeal_id, code, "".join(stored), clerk, signer, executor)
+        for appeal_id, code, stored, clerk, signer, executor in histories
+    ]
+    if sum(len(h[2]) for h in tables["history"]) != MOMENT_WIDTH * sum(len(h[2]) for h in histories):
+        raise RuntimeError("generate-data: a moment is not stored in the expected width")
+    tables["path_step"] = steps = []
+    for code in sorted({h[1] for h in histories}):
+        path = _path(code)
+        for i, step in enumerate(zip(path.from_states, path.to_states, path.actors, path.comments)):
+            steps.append((code, i, 1 + i * MOMENT_WIDTH, *step))
+    tables["answer_text"] = [
+        (n, kind, head, which == "summary", middle) for n, (kind, head, which, middle) in enumerate(ANSWER_TEXTS)
+    ]
+    part = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        part.execute("PRAGMA journal_mode=OFF")
+        for name in SCRATCH_TABLES:  # every table before any row: the same schema and root pages in every image
+            part.execute(_scratch_table(name))
+        part.execute("BEGIN")
+        for name in SCRATCH_TABLES:
+            if tables[name]:
+                width = len(tables[name][0])
+                part.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * width)})", tables[name])
+        part.execute("COMMIT")
+        return part.serialize()
+    finally:
+        part.close()
+
+
+def _answers(answered: list[tuple]) -> list[tuple]:
+    """The rows of the answers of a chunk's answered appeals (``ANSWERED``), two an appeal (``ANSWER_TEXTS``)."""
+    rows = []
+    for appeal_id, assignment, number, summary, action, drafter, signer, signed_at, outgoing, drafted in answered:
+        for kind, head, which, middle in ANSWER_TEXTS:
+            text = f"{head}{summary if which == 'summary' else number}{middle}{action}."
+            rows.append(
+                (appeal_id, assignment, kind, text, drafter, signer, signed_at, outgoing, drafted, signed_at or drafted)
+            )
+    return rows
+
+
+def _status_changes(histories: list[tuple]) -> list[tuple]:
+    """The status changes of a chunk's histories (``HISTORY``), a row a step of each path."""
+    rows: list[tuple] = []
+    for appeal_id, code, stored, clerk, signer, executor in histories:
+        path = _path(code)
+        actors = (clerk, signer, executor)
+        rows.extend(
+            zip(
+                repeat(appeal_id),
+                path.from_states,
+                path.to_states,
+                stored,
+                map(actors.__getitem__, path.actors),
+                path.comments,
+            )
+        )
+    return rows
 
 
 class _Writer:
@@ -719,49 +833,11 @@ class _Writer:
 
     def pack(self, tables: dict[str, list]) -> bytes:
         """A chunk's rows as the payload ``write`` takes (in a builder: no database of the run touched)."""
-        histories = tables.pop("history")
-        if not self.sqlite:
-            tables["status_change"] = changes = []
-            for appeal_id, code, stored, clerk, signer, executor in histories:
-                path = _path(code)
-                actors = (clerk, signer, executor)
-                changes.extend(
-                    zip(
-                        repeat(appeal_id),
-                        path.from_states,
-                        path.to_states,
-                        stored,
-                        map(actors.__getitem__, path.actors),
-                        path.comments,
-                    )
-                )
-            return pickle.dumps(tables)
-        # the status changes are made by the copy (a join of each history with its path's steps)
-        tables["history"] = [
-            (appeal_id, code, "".join(stored), clerk, signer, executor)
-            for appeal_id, code, stored, clerk, signer, executor in histories
-        ]
-        if sum(len(h[2]) for h in tables["history"]) != MOMENT_WIDTH * sum(len(h[2]) for h in histories):
-            raise RuntimeError("generate-data: a moment is not stored in the expected width")
-        tables["path_step"] = steps = []
-        for code in sorted({h[1] for h in histories}):
-            path = _path(code)
-            for i, step in enumerate(zip(path.from_states, path.to_states, path.actors, path.comments)):
-                steps.append((code, i, 1 + i * MOMENT_WIDTH, *step))
-        part = sqlite3.connect(":memory:", isolation_level=None)
-        try:
-            part.execute("PRAGMA journal_mode=OFF")
-            for name in SCRATCH_TABLES:  # every table before any row: the same schema and root pages in every image
-                part.execute(_scratch_table(name))
-            part.execute("BEGIN")
-            for name in SCRATCH_TABLES:
-                if tables[name]:
-                    width = len(tables[name][0])
-                    part.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * width)})", tables[name])
-            part.execute("COMMIT")
-            return part.serialize()
-        finally:
-            part.close()
+        if self.sqlite:
+            return _image(tables)
+        tables["answer"] = _answers(tables.pop("answered"))
+        tables["status_change"] = _status_changes(tables.pop("history"))
+        return pickle.dumps(tables)
 
     def write(self, connection, payload: bytes) -> dict[str, int]:
         """Write a packed chunk in the connection's transaction; returns the rows written by table."""
@@ -825,6 +901,20 @@ class _Writer:
             sql = (
                 f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.history AS h "
                 f"CROSS JOIN {SCRATCH}.path_step AS s ON s.path = h.path ORDER BY h.appeal_id, s.step"
+            )
+        elif self.sqlite and name == "answer":
+            values = ", ".join(
+                [
+                    "r.appeal_id, r.assignment_id, t.kind",
+                    "t.head || CASE WHEN t.of_summary THEN r.summary ELSE r.number END || t.middle || r.action || '.'",
+                    "r.drafted_by_id, r.signed_by_id, r.signed_at, r.outgoing_number, r.drafted_at",
+                    "coalesce(r.signed_at, r.drafted_at)",
+                ]
+                + ["?"] * len(defaults)
+            )
+            sql = (
+                f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.answered AS r "
+                f"CROSS JOIN {SCRATCH}.answer_text AS t ORDER BY r.appeal_id, t.n"
             )
         elif self.sqlite:
             values = ", ".join([quote(k) for k in COLUMNS[name]] + ["?"] * len(defaults))
@@ -1394,25 +1484,21 @@ class _Generator:
             drafted = at_stored[S.ANSWER_DRAFTED]
             signed_at = at_stored.get(S.SIGNED)
             action = self.pick(self.actions["positive" if rnd() < 0.5 else "explained"])
-            answers = out["answer"]
-            for kind, text in (
-                (AnswerKind.TO_REGIONAL_CENTER, f"На звернення № {reg_number} повідомляємо: {action}."),
-                (AnswerKind.TO_APPLICANT, f"Щодо «{summary}» повідомляємо: {action}."),
-            ):
-                answers.append(
-                    (
-                        appeal_id,
-                        main_assignment,
-                        kind.value,
-                        text,
-                        executor_user,
-                        signer if signed_at else None,
-                        signed_at,
-                        outgoing_number,
-                        drafted,
-                        signed_at or drafted,
-                    )
+            # both its answers, made by the writer from one row (``ANSWER_TEXTS``)
+            out["answered"].append(
+                (
+                    appeal_id,
+                    main_assignment,
+                    reg_number,
+                    summary,
+                    action,
+                    executor_user,
+                    signer if signed_at else None,
+                    signed_at,
+                    outgoing_number,
+                    drafted,
                 )
+            )
             assert path.first_in_work is not None  # an answer is drafted after the work began
             contacted = drafted_moment - (drafted_moment - moments[path.first_in_work]) / 4
             out["feedback_proof"].append(
