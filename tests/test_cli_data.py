@@ -620,3 +620,15 @@ def test_rows_can_be_added_normally_after_generate_data(runner):
     factories.make_assignment(appeal, resolution=resolution)
     db.session.commit()
     assert {m: _count(m) for m in models} == {m: n + 1 for m, n in before.items()}
+
+
+def test_generated_search_documents_are_what_search_makes_of_the_rows(runner):
+    """The builders make each appeal's search document as they make its rows: the same as from the stored rows."""
+    from portal.services import search
+
+    result = runner.invoke(args=["generate-data", "--appeals", "1500", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    stored = dict(db.session.execute(sa.text("SELECT appeal_id, terms FROM appeal_search")).all())
+    rows = db.session.execute(search.documents_query()).all()
+    assert len(rows) == len(stored) == 1500
+    assert {row.id: search.document_of_row(row) for row in rows} == stored

@@ -1,13 +1,16 @@
 """Bulk data for performance testing: up to millions of appeals over five years.
 
-Rows are built as tuples of stored values (no ORM, no per-row parameter processing) by a
-forked child process while this one writes them with the driver's ``executemany`` (``COPY`` on
-PostgreSQL), with explicit primary keys after the current maximum: memory stays bounded
-(one batch being built while the previous one is written). A run that at least doubles the
-register loads its tables without their secondary indexes and full-text triggers and builds
-them once at the end, in one transaction; a smaller run commits batch by batch. Such inserts
-bypass the audit hooks, so the whole run is recorded as ONE audit entry. The same seed on the
-same database state gives the same rows (dates are relative to the start of today in Kyiv).
+Rows are built as tuples of stored values (no ORM, no per-row parameter processing) by forked
+builder processes, with explicit primary keys after the current maximum, and written in order
+by this one: on SQLite a builder inserts its chunk's rows into an in-memory database of its own
+and this process copies its image with ``INSERT … SELECT`` (``_Writer``); on PostgreSQL they are
+pickled and written with ``COPY``. Memory stays bounded (a chunk being built by each builder,
+one being written). A run that at least doubles the register is one transaction that loads
+its tables without their full-text triggers and without the secondary indexes that are cheaper
+to build at the end than to keep (all of them on PostgreSQL), builds those at the end; a smaller
+run commits batch by batch. Such inserts bypass the audit hooks, so the whole run is recorded as
+ONE audit entry. The same seed on the same database state gives the same rows (dates are
+relative to the start of today in Kyiv).
 
 Each appeal gets an applicant (some applicants come back with repeated appeals), and by
 its state a resolution, assignments (the first one responsible), both answers, a proof of
@@ -187,9 +190,10 @@ def generate_appeals(
     """Insert ``count`` appeals with their related rows; one audit entry for the whole run.
 
     A run that at least doubles the register is a bulk load: one transaction that drops the
-    secondary indexes and the full-text triggers of the tables it fills, inserts every row
-    (indexing the search documents chunk by chunk), and builds the indexes once at the end (a
-    sort, instead of a B-tree insertion per row and index) — an error leaves the database as
+    full-text triggers of the tables it fills and those of their secondary indexes that cost
+    more to keep row by row than to build at the end (every one on PostgreSQL; on SQLite see
+    ``SQLITE_BUILT_AFTER``), inserts every row (indexing the search documents chunk by chunk),
+    and builds the dropped indexes at the end (a sort each) — an error leaves the database as
     it was. On SQLite it is written with a rollback journal instead of the write-ahead log
     when no other connection is open (see ``_bulk_pragmas``). A smaller run inserts into the
     indexed tables and commits every ``batch_size`` appeals.
