@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, url_for
+from flask import current_app, redirect, request, url_for
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
@@ -45,6 +45,21 @@ def cached_menu(admin_view, caller) -> Markup:
     return menu
 
 
+def asset_url(endpoint: str, *args, **values) -> str:
+    """``url_for`` of a static file (``filename=``, a version ``v=``), built once per process and mount point.
+
+    The URL of an asset depends on nothing but its arguments and where the app is mounted,
+    and every page links about twenty of them (Flask-Admin's CSS and scripts, the portal's).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
+    urls = app.extensions.setdefault("portal_asset_urls", {})
+    key = (request.script_root, endpoint, args, tuple(sorted(values.items())))
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for(endpoint, *args, **values)
+    return url
+
+
 def init_admin(app) -> PortalAdmin:
     from admin_views import (
         appeals,
@@ -70,6 +85,7 @@ def init_admin(app) -> PortalAdmin:
     )
     uk_fixes.install()
     app.jinja_env.globals["cached_menu"] = cached_menu
+    app.jinja_env.globals["asset_url"] = asset_url
     # JSON written into pages (a list's filter menu: every option of every filter) as UTF-8, not
     # \u escapes of the Cyrillic letters: a third of the bytes; |tojson still escapes < > & '
     app.jinja_env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

@@ -18,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -312,6 +311,7 @@ class AppealView(PortalModelView):
     # list
     simple_list_pager = True
     count_cap = 10_000
+    row_relations = ("applicant", "topic", "main_executor")
     search_count_cap = 1_000  # a search by name counts its matches up to here ("more than 1 000")
     column_auto_select_related = False  # get_query loads the related rows with separate IN queries
     column_list = (
@@ -497,17 +497,16 @@ class AppealView(PortalModelView):
         return scope_appeals(query, current_user)
 
     def get_query(self):
-        # separate IN queries, not joins: a join would run for every row an OFFSET skips
-        query = (
-            super()
-            .get_query()
-            .options(selectinload(Appeal.applicant), selectinload(Appeal.topic), selectinload(Appeal.main_executor))
-        )
+        query = super().get_query().options(*self.row_loads())
         if has_request_context() and "sort" not in request.args and _is_work_list(request.args):
             # a work list (open, overdue, due soon, an open state) puts privileged applicants first
             # (Art. 20 part 3), then the earliest term: the control date follows the due date's order
             query = query.order_by(*(column.desc() if desc else column for column, desc in WORK_LIST_ORDER))
         return query
+
+    def seekable(self, sort_column) -> bool:
+        # a work list keeps its legal order (privileged first, then the earliest term: get_query), by OFFSET
+        return bool(sort_column) or not (has_request_context() and _is_work_list(request.args))
 
     def get_filter_arg(self, index, flt):
         return getattr(flt, "url_key", None) or str(index)

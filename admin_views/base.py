@@ -23,6 +23,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     request,
     stream_with_context,
@@ -41,6 +42,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import Form as WTForm
 
 from admin_views import compat, paging
@@ -181,6 +183,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     logs_personal_data: bool = False
     # big tables: count at most this many rows ("more than N" above), keyset pager (admin_views.paging)
     count_cap: int | None = None
+    # many-to-one relationships a list shows (get_query loads them, ``row_loads``)
+    row_relations: tuple[str, ...] = ()
     column_labels: dict[str, str] | None  # Flask-Admin declares it twice, with two types
 
     def __init__(self, model, *args, **kwargs):
@@ -194,33 +198,54 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
 
     # --- lists: keyset pages, capped counts (admin_views.paging) -------------------------------
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        seek = paging.plan(self, sort_column, sort_desc) if execute else None
-        g.list_seek, g.list_count, g.list_pager = seek, None, None
+        seek = paging.plan(self, sort_column, sort_desc) if execute and self.seekable(sort_column) else None
+        g.list_seek, g.list_count, g.list_pager, g.list_counting = seek, None, None, execute
         count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if g.list_count is not None:
+            counted, exact = g.list_count
+            if exact:
+                return counted, seek.finish(data) if seek else data  # Flask-Admin's numbered pager
         if seek is None:
             return count, data
         data = seek.finish(data)
         size = self.page_size if page_size is None else page_size
-        if g.list_count is not None:
-            counted, exact = g.list_count
-            if exact:
-                return counted, data  # Flask-Admin's numbered pager (OFFSET below the cap is cheap)
         if count is None and size:
             g.list_pager = paging.pager_links(seek, data, page or 0, size)
         return count, data
+
+    def row_loads(self) -> list:
+        """Loader options for ``row_relations``: joined into a list page read without OFFSET (only the rows
+        shown are joined: one statement instead of one more per relation), else by IN queries (a join
+        would run for every row an OFFSET skips)."""
+        offset = False
+        if has_request_context() and request.endpoint == f"{self.endpoint}.index_view":
+            offset = request.args.get("page", "0") not in ("", "0") and not ({"after", "before"} & request.args.keys())
+        load = selectinload if offset else joinedload
+        return [load(getattr(self.model, name)) for name in self.row_relations]
 
     def list_count_cap(self) -> int | None:
         """How many rows this request's list counts at most (``count_cap``; a view may lower it for a search)."""
         return self.count_cap
 
+    def seekable(self, sort_column) -> bool:
+        """May this list request be read by keyset pages (its order one column and the id)? A view whose
+        ``get_query`` orders some lists its own way says no for them: they page by OFFSET."""
+        return True
+
     def paginate(self, query, page, page_size):
         seek = g.get("list_seek")
-        if seek is None:
-            return None
         page_size = self.page_size if page_size is None else page_size
         cap = self.list_count_cap()
-        if cap and page_size and self.simple_list_pager:
-            g.list_count = paging.capped_count(query, self.model.id, cap)
+        if cap and page_size and self.simple_list_pager and g.get("list_counting"):
+            key = paging.over_cap.key(self.endpoint, current_user.get_id(), cap, request.args)
+            if paging.over_cap.known(key):
+                g.list_count = (cap, False)
+            else:
+                g.list_count = paging.capped_count(query, self.model.id, cap)
+                if not g.list_count[1]:
+                    paging.over_cap.remember(key)
+        if seek is None:
+            return None  # Flask-Admin's LIMIT and OFFSET, in the order get_query gave
         return seek.apply(query, page, page_size)
 
     def render(self, template, **kwargs):
@@ -340,15 +365,17 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
 
         head = first_cells(icons)
         frozen_head = first_cells([icon for icon in icons if icon is not edit_icon]) if edit_icon else head
-        columns = [(name, f'<td class="col-{escape(name)}">') for name, _ in page.get("list_columns") or ()]
+        columns = [
+            (compat.cell_function(self, name), f'<td class="col-{escape(name)}">')
+            for name, _ in page.get("list_columns") or ()
+        ]
         rows = []
         for row in page.get("data") or ():
             pk = self.get_pk_value(row)
             first = frozen_head if edit_icon and self.frozen_reason(row) is not None else head
             cells = [first.replace("__PK__", escape(quote(str(pk), safe="")))]
-            for name, opening in columns:
-                value = compat.list_value(self, row, name)
-                cells.append(f"{opening}{escape(value)}</td>")
+            for cell, opening in columns:
+                cells.append(f"{opening}{escape(cell(row))}</td>")
             rows.append(Markup("".join(cells)))
         return rows
 

@@ -9,11 +9,18 @@ at most ``count_cap`` rows, or a link typed by hand).
 
 A view with ``count_cap`` counts at most that many rows: the exact number below the cap,
 "more than N" above it (the template says which), and never a scan of the whole table.
+Reading cap + 1 index entries still costs a few milliseconds a page (10,000 of them), so a
+list found to hold more than its cap is remembered as such for ``OVER_CAP_SECONDS``
+(``OverCap``, per process, per user and list arguments): the next pages and reloads of the
+same list say "more than N" without counting again. A count below the cap is never
+remembered: it is exact on every request.
 """
 
 from __future__ import annotations
 
 import enum
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -74,9 +81,13 @@ class Seek:
         if page_size:
             # literals: SQLite plans "LIMIT ?" as if the limit were unknown and may sort a whole range
             query = query.limit(sa.literal_column(str(int(page_size))))
-            if page and self.after is None and self.before is None and not self.last:
+            if self.uses_offset(page):
                 query = query.offset(sa.literal_column(str(int(page) * int(page_size))))
         return query
+
+    def uses_offset(self, page: int | None) -> bool:
+        """Is this page read by OFFSET (a page number and no cursor) rather than from a key?"""
+        return bool(page) and self.after is None and self.before is None and not self.last
 
     def finish(self, rows: list) -> list:
         return list(reversed(rows)) if self.reversed else rows
@@ -183,6 +194,49 @@ def _parse(seek: Seek, raw: str) -> tuple:
     if not value:
         raise ValueError(raw)
     return decode(seek.column, value), int(pk)
+
+
+OVER_CAP_SECONDS = 60.0
+
+
+class OverCap:
+    """Lists known to hold more rows than their count cap, each for ``OVER_CAP_SECONDS``.
+
+    A key names one list as one user sees it: the view, the user (whose scope it is), the
+    cap and the request's arguments other than the page, the cursor and the sort.
+    """
+
+    PAGING_ARGS = frozenset(("page", "after", "before", "sort", "desc", "page_size"))
+    MAX_KEYS = 2_000
+
+    def __init__(self, seconds: float = OVER_CAP_SECONDS):
+        self.seconds = seconds
+        self._until: dict[tuple, float] = {}
+        self._lock = threading.Lock()
+
+    def key(self, endpoint: str, user_id, cap: int, args) -> tuple:
+        kept = sorted((k, v) for k, v in args.items(multi=True) if k not in self.PAGING_ARGS)
+        return (endpoint, user_id, cap, tuple(kept))
+
+    def known(self, key: tuple) -> bool:
+        until = self._until.get(key)
+        return until is not None and until > time.monotonic()
+
+    def remember(self, key: tuple) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._until) >= self.MAX_KEYS:
+                self._until = {k: t for k, t in self._until.items() if t > now}
+                if len(self._until) >= self.MAX_KEYS:
+                    self._until.clear()
+            self._until[key] = now + self.seconds
+
+    def forget(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+over_cap = OverCap()
 
 
 def capped_count(query, pk, cap: int) -> tuple[int, bool]:

@@ -113,6 +113,19 @@ def redis_status() -> str:
     return "ok" if redis_or_none() is not None else "down"
 
 
+# a page's "jobs are paused" banner trusts Redis's last answer this long (a ping a page was ~2 % of a list page)
+PAUSED_BANNER_TRUST_SECONDS = 5.0
+
+
 def jobs_paused() -> bool:
-    """Background jobs (reports, mail) wait while Redis does not answer; pages say so to staff."""
-    return redis_or_none() is None
+    """Background jobs (reports, mail) wait while Redis does not answer; pages say so to staff.
+
+    An answer is trusted for ``PAUSED_BANNER_TRUST_SECONDS``: the banner may come up that much late.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the LocalProxy as Flask
+    if time.monotonic() < app.extensions.get("redis_answered_until", 0.0) and not believed_down():
+        return False
+    if redis_or_none() is None:
+        return True
+    app.extensions["redis_answered_until"] = time.monotonic() + PAUSED_BANNER_TRUST_SECONDS
+    return False

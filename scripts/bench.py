@@ -1,6 +1,6 @@
 """``make bench``: the portal's screens over HTTP on a big database, side by side with stock Flask-Admin.
 
-    make bench [APPEALS=1000000] [SEED=1] [DB=sqlite|postgres] [REPEAT=5]
+    make bench [APPEALS=1000000] [SEED=1] [DB=sqlite|postgres] [REPEAT=5] [STOCK=0]
     .venv/bin/python scripts/bench.py --appeals 1000000 [--db postgres]
 
 1. Data: SQLite in ``instance-bench/sqlite-<N>-seed<S>.sqlite`` (built once with ``init-db`` and
@@ -9,7 +9,8 @@
    ``PORTAL_BENCH_DATABASE_URL``, filled up to N appeals when it has fewer.
 2. Two servers on 127.0.0.1: the portal (waitress, one process, the real app with an embedded
    Redis) and stock Flask-Admin (``scripts/stock_admin.py``: automapped ModelViews over the same
-   tables).
+   tables); ``STOCK=0`` leaves stock Flask-Admin out (at 10,000,000 appeals its searches and deep
+   pages take tens of seconds each, its column then says "—").
 3. Each request: one warm-up, then the median of REPEAT timed requests (keep-alive, logged in as
    the role named), except "cold" rows, measured once as the first request of a fresh server.
    Deep pages: the portal follows its keyset link (the URL its "next" link gives at 95 %),
@@ -302,8 +303,10 @@ def timed(client: Client, path: str, repeat: int, warm: bool = True) -> tuple[in
     return status, statistics.median(times), size
 
 
-def stock_filter_arg(client: Client, column: str, operation: str = "equals") -> str | None:
+def stock_filter_arg(client: Client | None, column: str, operation: str = "equals") -> str | None:
     """Stock Flask-Admin's URL argument of a filter (read from its list page's filter groups)."""
+    if client is None:
+        return None
     _, page, _ = client.get("/admin/appeal/")
     match = re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', page.decode(), re.S)
     if not match:
@@ -339,6 +342,13 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT") or 5))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT") or 5181))
     parser.add_argument("--folder", default=os.path.join(ROOT, "instance-bench"))
+    parser.add_argument(
+        "--no-stock",
+        dest="stock",
+        action="store_false",
+        default=os.environ.get("STOCK", "1") != "0",
+        help="leave stock Flask-Admin out (STOCK=0)",
+    )
     args = parser.parse_args(argv)
     os.makedirs(args.folder, exist_ok=True)
 
@@ -357,11 +367,12 @@ def main(argv=None) -> None:
     servers = []
     try:
         portal = subprocess.Popen(portal_cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        stock = subprocess.Popen(stock_cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        servers = [portal, stock]
+        servers = [portal]
+        if args.stock:
+            servers.append(subprocess.Popen(stock_cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL))
+            wait_for(stock_port, "/admin/")
         wait_for(portal_port, "/healthz")
-        wait_for(stock_port, "/admin/")
-        rows = run_cases(args, facts, portal, portal_port, stock_port, url)
+        rows = run_cases(args, facts, portal, portal_port, stock_port if args.stock else None, url)
         print_table(args, facts, rows)
     finally:
         for server in servers:
@@ -375,19 +386,19 @@ def main(argv=None) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_cases(args, facts, portal, portal_port, stock_port, url) -> list[tuple]:
+def run_cases(args, facts, portal, portal_port, stock_port: int | None, url) -> list[tuple]:
     repeat = args.repeat
     clients = {}
     for role in ROLES:
         clients[role] = Client(portal_port)
         clients[role].login(f"bench.{role}")
-    stock = Client(stock_port)
+    stock = Client(stock_port) if stock_port else None
     rows: list[tuple] = []
 
     def case(name, path, stock_path=None, role="director", warm=True):
         status, ms, size = timed(clients[role], path, 1 if not warm else repeat, warm=warm)
         stock_ms = None
-        if stock_path:
+        if stock_path and stock is not None:
             s_status, stock_ms, _ = timed(stock, stock_path, 1 if not warm else repeat, warm=warm)
             if s_status != 200:
                 stock_ms = None

@@ -239,3 +239,25 @@ def test_the_monday_tick_job_runs_the_report_and_schedules_the_next(app):
     run = db.session.execute(db.select(ReportRun)).scalar_one()
     assert run.params["week"] == str(Week.last_complete()) and run.state == JobState.FINISHED
     assert len(ScheduledJobRegistry(queue=queue()).get_job_ids()) == 1
+
+
+def test_the_paused_jobs_banner_trusts_a_ping_for_seconds_and_a_dead_redis_shows_it(app, monkeypatch):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from portal import redis_conn
+
+    pings = []
+    real_ping = redis.Redis.ping
+    monkeypatch.setattr(redis.Redis, "ping", lambda self, **kw: pings.append(1) or real_ping(self, **kw))
+    app.extensions.pop("redis_answered_until", None)
+    with app.test_request_context("/"):
+        assert redis_conn.jobs_paused() is False
+        assert redis_conn.jobs_paused() is False
+        assert len(pings) == 1
+        # Redis goes away: once the trusted answer is older than the trust, the banner is up
+        app.extensions["redis"] = redis.Redis(unix_socket_path="/nonexistent/redis.sock", retry=Retry(NoBackoff(), 0))
+        app.extensions["redis_answered_until"] = 0.0
+        assert redis_conn.jobs_paused() is True
+        assert redis_conn.jobs_paused() is True  # believed down: no new attempt needed to say so

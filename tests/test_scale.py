@@ -291,6 +291,57 @@ def test_a_short_list_is_counted_exactly_and_a_long_one_says_more_than(app, clie
     assert "(12)" not in html and "10" in html
 
 
+def _counts(spy: Spy) -> int:
+    return sum(1 for statement, _ in spy.statements if "count(" in statement.lower() and "appeal" in statement)
+
+
+def test_a_list_over_its_cap_is_not_counted_again_for_a_minute_and_one_below_it_always_is(
+    app, client, auth, monkeypatch
+):
+    from admin_views import paging
+    from admin_views.appeals import AppealView
+
+    add_appeals(12)
+    auth.as_role(Role.DIRECTOR)
+    monkeypatch.setattr(AppealView, "count_cap", 10)
+    with Spy() as spy:
+        first = client.get("/admin/appeal/").get_data(as_text=True)
+    assert _counts(spy) == 1 and ("більше 10 " in first or "more than 10 " in first)
+    with Spy() as spy:  # a reload, the next page, another sort: the same list
+        for url in ("/admin/appeal/", "/admin/appeal/?page=1", "/admin/appeal/?sort=9&desc=1"):
+            html = client.get(url).get_data(as_text=True)
+            assert "більше 10 " in html or "more than 10 " in html
+    assert _counts(spy) == 0
+    # another list (a filter), which holds fewer than the cap, is counted exactly, every time
+    executor_id = db.session.execute(sa.select(Appeal.main_executor_id)).scalars().first()
+    short = f"/admin/appeal/?flt0_main_executor={executor_id}&flt1_privileged=1"
+    assert "(0)" in client.get(short).get_data(as_text=True)
+    make_appeal(main_executor_id=executor_id, is_privileged=True)
+    db.session.commit()
+    with Spy() as spy:
+        assert "(1)" in client.get(short).get_data(as_text=True)
+    assert _counts(spy) == 1
+    # a minute later the long list is counted again
+    monkeypatch.setattr(paging.time, "monotonic", lambda: 10**9)
+    with Spy() as spy:
+        client.get("/admin/appeal/")
+    assert _counts(spy) == 1
+
+
+def test_what_one_user_counted_is_not_anothers_count(app, client, auth, monkeypatch):
+    from admin_views.appeals import AppealView
+
+    add_appeals(12)
+    monkeypatch.setattr(AppealView, "count_cap", 10)
+    auth.as_role(Role.DIRECTOR)
+    client.get("/admin/appeal/")
+    auth.logout()
+    auth.as_role(Role.CLERK)
+    with Spy() as spy:
+        client.get("/admin/appeal/")
+    assert _counts(spy) == 1
+
+
 def test_a_search_by_name_walks_its_matches_newest_registered_first_and_counts_to_its_own_cap(app, client, auth):
     appeals = add_appeals(45)  # every applicant of the factory is a Петренко
     auth.as_role(Role.DIRECTOR)
@@ -434,3 +485,17 @@ def test_rows_written_in_one_pass_keep_the_delete_form_and_the_checkbox(client, 
     assert f'<input type="checkbox" name="rowid" class="action-checkbox" value="{spent.id}"' in row
     assert f'<input type="hidden" name="id" value="{spent.id}">' in row and 'name="csrf_token"' in row
     assert f'href="/admin/expenditure/edit/?id={spent.id}&amp;url=' in row
+
+
+def test_a_page_read_from_a_key_joins_what_its_rows_show_and_an_offset_page_reads_it_by_id(app, client, auth):
+    add_appeals(22)
+    auth.as_role(Role.DIRECTOR)
+
+    def by_id(url: str) -> list[str]:
+        db.session.expunge_all()  # the test's own rows would be found in the session, not read
+        with Spy() as spy:
+            assert client.get(url).status_code == 200
+        return [s for s, _ in spy.statements if re.search(r"FROM (applicant|topic|executor)\s+WHERE \w+\.id IN", s)]
+
+    assert by_id("/admin/appeal/") == []
+    assert by_id("/admin/appeal/?page_size=20&page=1") != []  # OFFSET 20: no join for the skipped rows

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text as sa_text
 
 from portal.models.enums import Role
-from portal.warmup import warm_up
+from portal.warmup import WARM_PAGES, warm_pages, warm_up
 
 
 def test_after_the_warm_up_no_page_compiles_a_template(app, client, auth, monkeypatch):
@@ -29,3 +30,63 @@ def test_the_warm_up_loads_each_language_once(app, language):
         assert get_translations() is first
         if language == "uk":
             assert first.gettext("Appeals") != "Appeals"
+
+
+def _table_counts() -> dict[str, int]:
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.models import Appeal, AuditLog, User
+
+    return {
+        m.__name__: db.session.execute(sa.select(sa.func.count()).select_from(m)).scalar_one()
+        for m in (Appeal, AuditLog, User)
+    }
+
+
+def _as_a_real_server(app, monkeypatch):
+    # the test harness empties ``g`` before each request (conftest._fresh_g), which would also
+    # drop the warm-up's user, set before its request starts; a real server has no such step
+    kept = [f for f in app.before_request_funcs[None] if f.__name__ != "_fresh_g"]
+    monkeypatch.setitem(app.before_request_funcs, None, kept)
+
+
+def test_the_warm_up_renders_the_busiest_pages_and_leaves_nothing_behind(app, monkeypatch):
+    from tests.factories import make_appeal
+
+    _as_a_real_server(app, monkeypatch)
+    make_appeal()
+    before = _table_counts()
+    assert warm_pages(app) == len(WARM_PAGES)
+    assert _table_counts() == before
+
+
+def test_a_warm_up_page_that_writes_is_rolled_back_and_counted_cold(app, monkeypatch, caplog):
+    from portal.extensions import db
+    from tests.factories import make_applicant
+
+    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", None) == "appeal")
+    real_get_list = view.get_list
+
+    def get_list_that_writes(*args, **kwargs):
+        make_applicant(full_name="Записаний Під Час Прогрівання")
+        db.session.commit()
+        return real_get_list(*args, **kwargs)
+
+    monkeypatch.setattr(view, "get_list", get_list_that_writes)
+    _as_a_real_server(app, monkeypatch)
+    before = _table_counts()
+    assert warm_pages(app, ("/admin/appeal/",)) == 0
+    assert "may not write" in caplog.text
+    assert _table_counts() == before
+    assert "Записаний" not in str(db.session.execute(sa_text("SELECT full_name FROM applicant")).scalars().all())
+
+
+def test_the_warm_up_puts_what_the_process_loaded_out_of_the_collectors_reach(app):
+    import gc
+
+    try:
+        warm_up(app)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

@@ -20,6 +20,9 @@ from portal.models.enums import CalendarDayKind
 
 # Looking further than this for a working day means the calendar is wrong, not the date.
 MAX_DAYS_OFF_IN_A_ROW = 60
+# a calendar is loaded for this many days either side of the day asked (a few dozen rows a year): a
+# list of overdue appeals spans years of due dates, and each window is two statements
+WINDOW_DAYS = 730
 
 
 def settings() -> CalendarSetting:
@@ -74,7 +77,7 @@ def _calendar_for(day: date) -> Calendar:
     for cal in cache:
         if cal.covers(day - timedelta(days=MAX_DAYS_OFF_IN_A_ROW)) and cal.covers(day + timedelta(days=14)):
             return cal
-    cal = Calendar(day - timedelta(days=120), day + timedelta(days=120))
+    cal = Calendar(day - timedelta(days=WINDOW_DAYS), day + timedelta(days=WINDOW_DAYS))
     cache.append(cal)
     return cal
 
