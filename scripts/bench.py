@@ -1,6 +1,6 @@
 """``make bench``: the portal's screens over HTTP on a big database, side by side with stock Flask-Admin.
 
-    make bench [APPEALS=1000000] [SEED=1] [DB=sqlite|postgres] [REPEAT=5] [STOCK=0]
+    make bench [APPEALS=1000000] [SEED=1] [DB=sqlite|postgres] [REPEAT=5] [STOCK=0] [EXPORT=0]
     .venv/bin/python scripts/bench.py --appeals 1000000 [--db postgres]
 
 1. Data: SQLite in ``instance-bench/sqlite-<N>-seed<S>.sqlite`` (built once with ``init-db`` and
@@ -349,6 +349,13 @@ def main(argv=None) -> None:
         default=os.environ.get("STOCK", "1") != "0",
         help="leave stock Flask-Admin out (STOCK=0)",
     )
+    parser.add_argument(
+        "--no-export",
+        dest="export",
+        action="store_false",
+        default=os.environ.get("EXPORT", "1") != "0",
+        help="leave the full CSV export out (EXPORT=0: at ten million appeals it writes 6 GB in minutes)",
+    )
     args = parser.parse_args(argv)
     os.makedirs(args.folder, exist_ok=True)
 
@@ -465,6 +472,8 @@ def run_cases(args, facts, portal, portal_port, stock_port: int | None, url) -> 
     case("weekly report", "/admin/report/weekly/")
     case("quarterly report", "/admin/report/quarterly/")
     rows.append(("portal process peak memory, MB", 200, peak_memory_mb(portal.pid), None, 0))
+    if not args.export:
+        return rows
     # the register's full CSV export: its job's function in a process of its own (scripts/bench_export.py)
     export = full_export(url, args.folder)
     TARGETS[EXPORT_TIME] = round(export["rows"] / EXPORT_ROWS_PER_S, 1)
