@@ -342,20 +342,18 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT") or 5))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT") or 5181))
     parser.add_argument("--folder", default=os.path.join(ROOT, "instance-bench"))
-    parser.add_argument(
-        "--no-stock",
-        dest="stock",
-        action="store_false",
-        default=os.environ.get("STOCK", "1") != "0",
-        help="leave stock Flask-Admin out (STOCK=0)",
-    )
-    parser.add_argument(
-        "--no-export",
-        dest="export",
-        action="store_false",
-        default=os.environ.get("EXPORT", "1") != "0",
-        help="leave the full CSV export out (EXPORT=0: at ten million appeals it writes 6 GB in minutes)",
-    )
+    for part, what in (
+        ("stock", "stock Flask-Admin"),
+        ("export", "the full CSV export (at ten million appeals it writes 6 GB in minutes)"),
+    ):
+        # --no-stock / STOCK=0, --no-export / EXPORT=0
+        parser.add_argument(
+            f"--no-{part}",
+            dest=part,
+            action="store_false",
+            default=os.environ.get(part.upper(), "1") != "0",
+            help=f"leave {what} out ({part.upper()}=0)",
+        )
     args = parser.parse_args(argv)
     os.makedirs(args.folder, exist_ok=True)
 
