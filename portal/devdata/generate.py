@@ -29,6 +29,7 @@ import operator
 import pickle
 import random
 import sqlite3
+import string
 import time as clock
 from bisect import bisect
 from collections.abc import Callable
@@ -574,6 +575,11 @@ def _sync_sequences() -> None:
         )
 
 
+def _joins(character: str) -> bool:
+    """Whether a character may be part of a search document's word (a letter, a digit or an apostrophe)."""
+    return search.document_words(f"ab{character}cd") != ["ab", "cd"]
+
+
 def _kyiv_date(naive_utc: datetime) -> date:
     return naive_utc.replace(tzinfo=UTC).astimezone(KYIV).date()
 
@@ -971,6 +977,9 @@ ASSIGNMENT_NEW, ASSIGNMENT_ACCEPTED, ASSIGNMENT_ANSWERED = (
 DELIVERY_SENT = DeliveryStatus.SENT.value
 FEEDBACK_PHONE, FEEDBACK_EMAIL = FeedbackMethod.PHONE.value, FeedbackMethod.EMAIL.value
 HOUSE_LETTERS = ("", "", "", "", "А", "Б")
+SEX_VALUES = {sex: sex.value for sex in Sex}
+SUBJECT_VALUES = {subject: subject.value for subject in AppealSubject}
+REGIONAL_KEY = search.number_key("КЦ-")  # a regional number's token: this, the appeal's id and the year's two digits
 MAIL_DOMAINS = ("gmail.com", "ukr.net", "i.ua", "meta.ua")
 DECIDED = frozenset((S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED))
 SIGNING_OR_LATER = frozenset((S.ON_SIGNING, S.SIGNED, S.SENT, S.CLOSED))
@@ -1088,6 +1097,13 @@ class _Generator:
         self.mobile_codes = catalogue("mobile_codes")
         self.routes = catalogue("routes")
         self.scenarios = catalogue("scenarios")
+        self.word_cache: dict[str, tuple[str, ...]] = {}
+        self.templates: dict[str, tuple | None] = {}
+        self.house_words = self.words(", буд. ")
+        self.city_words = self.words(f"{demo.CITY}, ")
+        self.flat_words = self.words(", кв. ")
+        self.collective_words = self.words("Мешканці будинку ")
+        self.number_prefixes: dict[str, str] = {}  # a registration number's prefix → its part of the number's token
 
     def _id(self, table: str) -> int:
         value = self.next_id[table]
@@ -1098,23 +1114,32 @@ class _Generator:
         """One element of ``seq``, uniformly."""
         return seq[int(self.random() * len(seq))]
 
-    # people and places as in the demo (``demo.person`` …), drawn with ``pick`` and ``random`` only
-    def person(self) -> tuple[str, Sex]:
+    # people and places as in the demo (``demo.person`` …), drawn with ``pick`` and ``random`` only,
+    # each with its search document's words (``words``)
+    def person(self) -> tuple[str, Sex, tuple[str, ...]]:
+        words = self.words
         surname = self.pick(self.surnames)
         father = self.pick(self.male_names)
         if self.random() < 0.5:
-            return f"{surname[0]} {self.pick(self.male_names)[0]} {father[1]}", Sex.MALE
-        return f"{surname[1]} {self.pick(self.female_names)} {father[2]}", Sex.FEMALE
+            first = self.pick(self.male_names)[0]
+            return f"{surname[0]} {first} {father[1]}", Sex.MALE, words(surname[0]) + words(first) + words(father[1])
+        first = self.pick(self.female_names)
+        return f"{surname[1]} {first} {father[2]}", Sex.FEMALE, words(surname[1]) + words(first) + words(father[2])
 
-    def street_address(self) -> tuple[str, str]:
+    def street_address(self) -> tuple[str, str, tuple[str, ...]]:
+        """(street, house address, the house address's words)."""
         street = self.pick(self.streets)
-        return street, f"{street}, буд. {1 + int(self.random() * 160)}{self.pick(HOUSE_LETTERS)}"
+        number = f"{1 + int(self.random() * 160)}{self.pick(HOUSE_LETTERS)}"
+        return street, f"{street}, буд. {number}", self.words(street) + self.house_words + self.words(number)
 
-    def home_address(self) -> str:
-        house = self.street_address()[1]
+    def home_address(self) -> tuple[str, tuple[str, ...]]:
+        _, house, words = self.street_address()
         if self.random() < 0.8:
-            return f"{demo.CITY}, {house}, кв. {1 + int(self.random() * 220)}"
-        return f"{demo.CITY}, {house}"
+            flat = 1 + int(self.random() * 220)
+            return f"{demo.CITY}, {house}, кв. {flat}", self.city_words + words + self.flat_words + self.words(
+                str(flat)
+            )
+        return f"{demo.CITY}, {house}", self.city_words + words
 
     def mobile_phone(self) -> str:
         return f"+38{self.pick(self.mobile_codes)}{int(self.random() * 10_000_000):07d}"
@@ -1125,17 +1150,69 @@ class _Generator:
             f"{demo.latin(parts[1])[:1]}.{demo.latin(parts[0])}{1 + int(self.random() * 99)}@{self.pick(MAIL_DOMAINS)}"
         )
 
-    def texts(self, topic_code: str, topic_name: str) -> tuple[str, str]:
-        """(summary, content) of an appeal on a subtopic, its placeholders filled in."""
-        street, address = self.street_address()
+    def texts(self, topic_code: str, topic_name: str) -> tuple[str, str, tuple[str, ...]]:
+        """(summary, content, their words) of an appeal on a subtopic, its placeholders filled in."""
+        street, address, address_words = self.street_address()
         options = self.scenarios.get(topic_code)
         if options:
             summary, detail = self.pick(options)
         else:
             summary, detail = topic_name, f"Звертаюся з питання: {topic_name.lower()}."
-        summary = summary.format(address=address, street=street, route=self.pick(self.routes))[:500]
-        detail = detail.format(address=address, street=street, route=self.pick(self.routes))
-        return summary, f"{detail} {self.pick(self.requests)}"
+        route = self.pick(self.routes)
+        values = {"address": address_words, "street": self.words(street), "route": self.words(route)}
+        text = summary.format(address=address, street=street, route=route)
+        summary_words = self.filled_words(summary, values) if len(text) <= 500 else None
+        summary = text[:500]
+        route = self.pick(self.routes)
+        values["route"] = self.words(route)
+        detail_words = self.filled_words(detail, values)
+        detail = detail.format(address=address, street=street, route=route)
+        request = self.pick(self.requests)
+        if summary_words is None or detail_words is None:  # a template the words cannot be pieced together for
+            words = tuple(search.document_words(f"{summary} {detail} {request}"))
+        else:
+            words = summary_words + detail_words + self.words(request)
+        return summary, f"{detail} {request}", words
+
+    def words(self, text: str) -> tuple[str, ...]:
+        """``search.document_words`` of a piece of text, remembered (pieces come from the catalogues)."""
+        words = self.word_cache.get(text)
+        if words is None:
+            words = self.word_cache[text] = tuple(search.document_words(text))
+        return words
+
+    def filled_words(self, template: str, values: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+        """The words of a template filled with ``values`` (the words of each field), or None when it cannot be pieced."""
+        parts = self.templates.get(template, False)
+        if parts is False:
+            parts = self.templates[template] = self._template_parts(template)
+        if parts is None:
+            return None
+        words: tuple[str, ...] = ()
+        for part in parts:
+            words += values[part] if part.__class__ is str else part
+        return words
+
+    def _template_parts(self, template: str) -> tuple | None:
+        """A template as the words of its literal text (tuples) and its fields (names), or None.
+
+        Pieced together only when every field is bare and stands between characters that end
+        a word (neither a letter, a digit nor an apostrophe): then no word spans a field's edge.
+        """
+        parts: list = []
+        pieces = list(string.Formatter().parse(template))
+        for i, (literal, name, spec, conversion) in enumerate(pieces):
+            if literal:
+                parts.append(tuple(search.document_words(literal)))
+            if name is None:
+                continue
+            after = pieces[i + 1][0] if i + 1 < len(pieces) else ""
+            if name not in ("address", "street", "route") or spec or conversion:
+                return None
+            if (literal and _joins(literal[-1])) or (after and _joins(after[0])):
+                return None
+            parts.append(name)
+        return tuple(parts)
 
     def _midnight(self, day: date) -> datetime:
         """Midnight of a Kyiv day as naive UTC, by the day's offset at noon (DST switches at night)."""
@@ -1251,7 +1328,7 @@ class _Generator:
             topic_index = bisect(self.topic_cum_weights, rnd() * self.topic_cum_weights[-1])
             applicant_id, privileged, name, person = self.applicant(out, subject, registered_at)
         topic_id, topic_code, topic_name, direction_id = c.topics[topic_index]
-        summary, content = self.texts(topic_code, topic_name)
+        summary, content, text_words = self.texts(topic_code, topic_name)
         channel = CHANNEL_VALUES[bisect(CHANNELS[1], rnd() * CHANNELS[1][-1])]
         appeal_type = TYPE_VALUES[bisect(TYPES[1], rnd() * TYPES[1][-1])]
         due = day + timedelta(days=term)
@@ -1262,9 +1339,18 @@ class _Generator:
         else:
             prefix = name[:1].upper() or registration.FALLBACK_PREFIX
         reg_number = registration.format_reg_number(prefix, seq, year)
+        # the search document's tokens (``search.document``): the numbers' keys, the applicant's, the words
+        number_key = self.number_prefixes.get(prefix)
+        if number_key is None:
+            number_key = self.number_prefixes[prefix] = search.number_key(prefix)
+        tokens = [f"{number_key}{seq:06d}{year % 100:02d}"]
         government = channel == GOVERNMENT
-        ukc_number = f"{20_000_000 + appeal_id}" if government else ""
-        regional_number = f"КЦ-{appeal_id}/{year % 100:02d}" if government else ""
+        if government:
+            ukc_number = f"{20_000_000 + appeal_id}"
+            regional_number = f"КЦ-{appeal_id}/{year % 100:02d}"
+            tokens += (ukc_number, f"{REGIONAL_KEY}{appeal_id}{year % 100:02d}")
+        else:
+            ukc_number = regional_number = ""
         clerk = self.pick(c.clerks)
         outcome = self.history(
             out,
@@ -1294,7 +1380,7 @@ class _Generator:
                 regional_number,
                 applicant_id,
                 appeal_type,
-                subject.value,
+                SUBJECT_VALUES[subject],
                 REPEATED if repeat_of else PRIMARY,
                 topic_id,
                 direction_id,
@@ -1311,22 +1397,10 @@ class _Generator:
             )
             + outcome
         )
-        out["appeal_search"].append(
-            (
-                appeal_id,
-                search.document(
-                    reg_number=reg_number,
-                    ukc_number=ukc_number,
-                    regional_number=regional_number,
-                    summary=summary,
-                    content=content,
-                    full_name=person[0] if person else "",
-                    address=person[1] if person else "",
-                    phones=(person[2],) if person else (),
-                    email=person[3] if person else "",
-                ),
-            )
-        )
+        if person:
+            tokens += person
+        tokens += text_words
+        out["appeal_search"].append((appeal_id, " ".join(dict.fromkeys(tokens))))
         if status is S.CLOSED and applicant_id is not None and subject is AppealSubject.INDIVIDUAL:
             closed_at = outcome[APPEAL_CLOSED_AT]
             self.recent.append((appeal_id, applicant_id, topic_index, privileged, name, closed_at, person))
@@ -1342,19 +1416,39 @@ class _Generator:
         applicant_id = self._id("applicant")
         privilege = status = None
         if subject is AppealSubject.COLLECTIVE:
-            name = f"Мешканці будинку {self.street_address()[1]}"
+            _, house, house_words = self.street_address()
+            name = f"Мешканці будинку {house}"
+            name_words = self.collective_words + house_words
             sex = Sex.UNKNOWN
         else:
-            name, sex = self.person()
+            name, sex, name_words = self.person()
             privilege = self.pick(c.privileges) if c.privileges and rnd() < 0.15 else None
             status = self.pick(c.social_statuses) if c.social_statuses and rnd() < 0.85 else None
-        address = self.home_address()
+        address, address_words = self.home_address()
         phone = self.mobile_phone()
         email = self.email_for(name) if sex is not Sex.UNKNOWN and rnd() < 0.3 else ""
         out["applicant"].append(
-            (applicant_id, name, address, phone, "", email, sex.value, status, privilege, registered_at, registered_at)
+            (
+                applicant_id,
+                name,
+                address,
+                phone,
+                "",
+                email,
+                SEX_VALUES[sex],
+                status,
+                privilege,
+                registered_at,
+                registered_at,
+            )
         )
-        return applicant_id, privilege is not None, name, (name, address, phone, email)
+        # the applicant's part of a search document (``search.document``): phone and e-mail keys, then words
+        keys = [search.phone_key(phone)]
+        if len(keys[0]) < 5:
+            keys = []
+        if email_key := search.email_key(email):
+            keys.append(email_key)
+        return applicant_id, privilege is not None, name, tuple(keys) + name_words + address_words
 
     def history(
         self,
