@@ -983,6 +983,8 @@ REGIONAL_KEY = search.number_key("КЦ-")  # a regional number's token: this, th
 MAIL_DOMAINS = ("gmail.com", "ukr.net", "i.ua", "meta.ua")
 DECIDED = frozenset((S.RETURNED_TO_APPLICANT, S.NOT_CONSIDERED, S.FORWARDED, S.CANCELLED))
 SIGNING_OR_LATER = frozenset((S.ON_SIGNING, S.SIGNED, S.SENT, S.CLOSED))
+CLOSED, RETURNED, CANCELLED, NOT_CONSIDERED = S.CLOSED, S.RETURNED_TO_APPLICANT, S.CANCELLED, S.NOT_CONSIDERED
+ANONYMOUS = AppealSubject.ANONYMOUS
 # who records each step of the history: the clerk, the signer or the executor's user
 CLERK, SIGNER, EXECUTOR = 0, 1, 2
 ACTOR = {S.ASSIGNED: SIGNER, S.SIGNED: SIGNER, S.IN_WORK: EXECUTOR, S.ANSWER_DRAFTED: EXECUTOR, S.ON_SIGNING: EXECUTOR}
@@ -1003,6 +1005,14 @@ class _Path:
     comments: tuple[str, ...]
     first_in_work: int | None  # the step where the work began (a reworked answer has a second one)
     code: int  # the same in every process (``_path``)
+    # the last step into each of these states (None: not on the path), as the history needs them
+    assigned: int | None = None
+    drafted: int | None = None
+    signed: int | None = None
+    sent: int | None = None
+    forwarded: int | None = None
+    resolution: bool = False  # the appeal went to a resolution (it has a signer)
+    rework_count: int = 0
 
     @classmethod
     def of(cls, status: AppealStatus, rework: bool, via_forward: bool) -> _Path:
@@ -1031,7 +1041,25 @@ class _Path:
         first_in_work = states.index(S.IN_WORK) if S.IN_WORK in states else None
         from_states, to_states, actors, comments = zip(*changes)
         code = STATUS_ORDER.index(status) * 4 + rework * 2 + via_forward
-        return cls(states, fractions, even, from_states, to_states, actors, comments, first_in_work, code)
+        last = {state: i for i, state in enumerate(states)}
+        return cls(
+            states,
+            fractions,
+            even,
+            from_states,
+            to_states,
+            actors,
+            comments,
+            first_in_work,
+            code,
+            assigned=last.get(S.ASSIGNED),
+            drafted=last.get(S.ANSWER_DRAFTED),
+            signed=last.get(S.SIGNED),
+            sent=last.get(S.SENT),
+            forwarded=last.get(S.FORWARDED),
+            resolution=S.ON_RESOLUTION in last,
+            rework_count=max(0, states.count(S.IN_WORK) - 1),
+        )
 
 
 STATUS_ORDER = tuple(AppealStatus)
@@ -1472,40 +1500,40 @@ class _Generator:
         """
         rnd = self.random
         c = self.c
-        moment = self.moment
         day = self.day
-        available = max(0.02, age - 0.01)
-        via_forward = status is S.CLOSED and rnd() < 0.03
+        closed = status is CLOSED
+        via_forward = closed and rnd() < 0.03
         rework = status in SIGNING_OR_LATER and not via_forward and rnd() < 0.08
         key = (status, rework, via_forward)
         path = self.paths.get(key)
         if path is None:
             path = self.paths[key] = _Path.of(status, rework, via_forward)
-        states = path.states
-        if not path.fractions:
+        fractions = path.fractions
+        if not fractions:
             moments = [registered]
         else:
-            if status is S.CLOSED and not via_forward:
+            if closed and not via_forward:
                 span = term * (0.4 + 0.55 * rnd()) if rnd() < 0.88 else term + 1 + 5 * rnd()
             elif path.even:
                 span = 0.5 + 4 * rnd()
             else:
-                span = available * (0.55 + 0.4 * rnd())
-            span = min(span, available)
-            moments = [registered] + [registered + timedelta(days=span * f) for f in path.fractions]
-        stored = list(map(moment, moments))
-        at = dict(zip(states, moments))
-        at_stored = dict(zip(states, stored))
-        signer = c.signers.get(direction_id) or c.signers.get(None)
-        updated_at = stored[-1]
-        signer_id = signer if S.ON_RESOLUTION in at else None
-        rework_count = max(0, states.count(S.IN_WORK) - 1)
+                span = max(0.02, age - 0.01) * (0.55 + 0.4 * rnd())
+            available = max(0.02, age - 0.01)
+            if span > available:
+                span = available
+            moments = [registered]
+            moments += [registered + timedelta(days=span * f) for f in fractions]
+        stored = list(map(self.moment, moments))
+        signers = c.signers
+        signer = signers.get(direction_id) or signers.get(None)
+        signer_id = signer if path.resolution else None
 
         main_executor = executor_user = main_assignment = None
         deadline = None
-        if S.ASSIGNED in at:
-            assigned_at = at_stored[S.ASSIGNED]
-            resolved_on = _kyiv_date(at[S.ASSIGNED])
+        step = path.assigned
+        if step is not None:
+            assigned_at = stored[step]
+            resolved_on = _kyiv_date(moments[step])
             deadline = day(max(resolved_on, due - timedelta(days=self.pick((0, 0, 1, 2)))))
             resolution_id = self._id("resolution")
             out["resolution"].append(
@@ -1524,7 +1552,7 @@ class _Generator:
             main_executor = self.pick(candidates)
             executor_user = c.executor_users.get(main_executor)
             in_work = stored[path.first_in_work] if path.first_in_work is not None else None
-            drafted = at_stored.get(S.ANSWER_DRAFTED)
+            drafted = stored[path.drafted] if path.drafted is not None else None
             main_assignment = self._id("assignment")
             if drafted is not None:
                 state = ASSIGNMENT_ANSWERED
@@ -1571,16 +1599,19 @@ class _Generator:
 
         outgoing_number = ""
         sent_at = delivery_status = None
-        if S.SENT in at:
-            self.stream.outgoing += 1  # numbered per stream, the streams' numbers interleaved
-            outgoing_number = f"Г-{self.stream.outgoing * STREAMS - self.stream.index}/05-{at[S.SENT].year % 100:02d}"
-            sent_at = at_stored[S.SENT]
+        step = path.sent
+        if step is not None:
+            stream = self.stream
+            stream.outgoing += 1  # numbered per stream, the streams' numbers interleaved
+            outgoing_number = f"Г-{stream.outgoing * STREAMS - stream.index}/05-{moments[step].year % 100:02d}"
+            sent_at = stored[step]
             delivery_status = DELIVERY_SENT
 
-        if S.ANSWER_DRAFTED in at:
-            drafted_moment = at[S.ANSWER_DRAFTED]
-            drafted = at_stored[S.ANSWER_DRAFTED]
-            signed_at = at_stored.get(S.SIGNED)
+        step = path.drafted
+        if step is not None:
+            drafted_moment = moments[step]
+            drafted = stored[step]
+            signed_at = stored[path.signed] if path.signed is not None else None
             action = self.pick(self.actions["positive" if rnd() < 0.5 else "explained"])
             # both its answers, made by the writer from one row (``ANSWER_TEXTS``)
             out["answered"].append(
@@ -1603,7 +1634,7 @@ class _Generator:
                 (
                     appeal_id,
                     FEEDBACK_PHONE if rnd() < 0.75 else FEEDBACK_EMAIL,
-                    moment(contacted),
+                    self.moment(contacted),
                     self.pick(self.feedback_results),
                     None,
                     drafted,
@@ -1613,28 +1644,29 @@ class _Generator:
 
         decision_reason = forwarded_to = ""
         forwarded_at = notified_on = None
-        if status is S.RETURNED_TO_APPLICANT:
+        if status is RETURNED:
             decision_reason = self.return_reason
             notified_on = day(_kyiv_date(moments[-1]))
-        elif status is S.CANCELLED:
+        elif status is CANCELLED:
             decision_reason = "Помилкова реєстрація: звернення зареєстровано двічі."
-        elif status is S.NOT_CONSIDERED:
-            decision_reason = self.not_considered_reasons[0 if subject is AppealSubject.ANONYMOUS else 1]
-        if S.FORWARDED in at:
+        elif status is NOT_CONSIDERED:
+            decision_reason = self.not_considered_reasons[0 if subject is ANONYMOUS else 1]
+        step = path.forwarded
+        if step is not None:
             forwarded_to = self.pick(self.forward_bodies)
-            forwarded_at = at_stored[S.FORWARDED]
-            notified_on = day(_kyiv_date(at[S.FORWARDED]))
+            forwarded_at = stored[step]
+            notified_on = day(_kyiv_date(moments[step]))
         result_code_id = closed_at = None
-        if status is S.CLOSED:
+        if closed:
             code = "forwarded" if via_forward else RESULTS[0][bisect(RESULTS[1], rnd() * RESULTS[1][-1])]
             result_code_id = c.results.get(code)
-            closed_at = at_stored[S.CLOSED]
+            closed_at = stored[-1]
 
         # its status changes, expanded by the writer (``_Writer.pack``) from the path's steps
         out["history"].append((appeal_id, path.code, stored, clerk, signer, executor_user))
         return (
             signer_id,
-            rework_count,
+            path.rework_count,
             decision_reason,
             forwarded_to,
             forwarded_at,
@@ -1646,5 +1678,5 @@ class _Generator:
             result_code_id,
             closed_at,
             main_executor,
-            updated_at,
+            stored[-1],
         )
