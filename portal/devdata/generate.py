@@ -1344,8 +1344,9 @@ class _Generator:
 
     def filled_words(self, template: str, values: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
         """The words of a template filled with ``values`` (the words of each field), or None when it cannot be pieced."""
-        parts = self.templates.get(template, False)
-        if parts is False:
+        if template in self.templates:
+            parts = self.templates[template]
+        else:
             parts = self.templates[template] = self._template_parts(template)
         if parts is None:
             return None
