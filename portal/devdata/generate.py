@@ -25,7 +25,6 @@ import functools
 import gc
 import marshal
 import multiprocessing
-import operator
 import os
 import pickle
 import random
@@ -489,8 +488,8 @@ def _index_documents(definition: str, path: str, receiver, sender, result) -> No
             index.deserialize(payload, name=SCRATCH)
             images += 1
             index.execute(
-                f"INSERT INTO main.appeal_fts(rowid, terms) SELECT appeal_id, terms FROM {SCRATCH}.appeal_search "
-                f"ORDER BY appeal_id /* {images} */"
+                f"INSERT INTO main.appeal_fts(rowid, terms) SELECT id, terms FROM {SCRATCH}.appeal "
+                f"ORDER BY id /* {images} */"
             )
         index.execute("COMMIT")
         index.close()
@@ -717,6 +716,43 @@ def _kyiv_date(naive_utc: datetime) -> date:
     return naive_utc.replace(tzinfo=UTC).astimezone(KYIV).date()
 
 
+# The generator keeps a moment as whole microseconds since the epoch (naive UTC) until it stores
+# it: ``datetime`` arithmetic and ``isoformat`` cost ~3 µs a moment, about a fifth of a builder's
+# work (9–10 moments an appeal). The values are those ``datetime`` gives (see ``_Generator.history``).
+EPOCH = datetime(1970, 1, 1)
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+
+
+def _micros(naive_utc: datetime) -> int:
+    return (naive_utc - EPOCH) // timedelta(microseconds=1)
+
+
+def _from_micros(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+class _MomentText:
+    """A moment (µs since the epoch) as SQLAlchemy stores a naive datetime on SQLite, "2026-03-14 09:26:53.000000".
+
+    Made of remembered pieces: the day's text, the second of the day's, two halves of the microseconds.
+    """
+
+    def __init__(self):
+        self.days: dict[int, str] = {}
+        self.seconds = [f"{h:02d}:{m:02d}:{s:02d}." for h in range(24) for m in range(60) for s in range(60)]
+        self.thousands = [f"{i:03d}" for i in range(1000)]
+
+    def __call__(self, micros: int) -> str:
+        day, rest = divmod(micros, DAY_US)
+        second, fraction = divmod(rest, 1_000_000)
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = f"{(EPOCH + timedelta(days=day)).date().isoformat()} "
+        thousands = self.thousands
+        return text + self.seconds[second] + thousands[fraction // 1000] + thousands[fraction % 1000]
+
+
 # --- writing ---------------------------------------------------------------------------------------
 
 # the appeal's columns the generator decides at registration, then those its history decides
@@ -842,6 +878,14 @@ ANSWERED = (
     "drafted_at",
 )
 ANSWER_TEXT = ("n", "kind", "head", "of_summary", "middle")
+# SQLite: a chunk's in-memory database keeps one wide row an appeal where rows come one an appeal
+# (binding a row costs ~2.5 µs beside its values): the appeal's row ends with its search document
+# and its history (the clerk is the appeal's ``created_by_id``), the answered row with its proof of
+# feedback (created when the answer was drafted, no attachment)
+SCRATCH_COLUMNS = {
+    "appeal": COLUMNS["appeal"] + ("terms", "path", "moments", "signer", "executor"),
+    "answered": ANSWERED + ("method", "contacted_at", "result"),
+}
 MOMENT_WIDTH = 26  # a moment stored on SQLite: "2026-03-14 09:26:53.000000"
 
 
@@ -851,7 +895,7 @@ def _same(value):
 
 @dataclass(frozen=True)
 class _Stored:
-    """How the generator writes a datetime (naive UTC, what ``UTCDateTime`` stores) and a date."""
+    """How the generator writes a moment (µs since the epoch, naive UTC: what ``UTCDateTime`` stores) and a date."""
 
     moment: Callable
     day: Callable
@@ -865,28 +909,35 @@ def _scratch_table(name: str) -> str:
     """
     if name == "path_step":
         return f"CREATE TABLE path_step ({', '.join(PATH_STEP)}, PRIMARY KEY (path, step)) WITHOUT ROWID"
-    columns = {"history": HISTORY, "answered": ANSWERED, "answer_text": ANSWER_TEXT}.get(name) or COLUMNS[name]
-    key = {"appeal_search": "appeal_id", "history": "appeal_id", "answered": "appeal_id", "answer_text": "n"}.get(
-        name, "id"
-    )
+    columns = SCRATCH_COLUMNS.get(name) or {"answer_text": ANSWER_TEXT}.get(name) or COLUMNS[name]
+    key = {"answered": "appeal_id", "answer_text": "n"}.get(name, "id")
     definitions = (f'"{c}" INTEGER PRIMARY KEY' if c == key else f'"{c}"' for c in columns)
     return f"CREATE TABLE {name} ({', '.join(definitions)})"
 
 
 # the schema a chunk's in-memory database is attached as to the writing connection (SQLite), its tables
 SCRATCH = "generate_chunk"
-SCRATCH_TABLES = CHUNK_LISTS + ("path_step", "answer_text")
+SCRATCH_TABLES = ("applicant", "appeal", "resolution", "assignment", "answered", "path_step", "answer_text")
 
 
 def _image(tables: dict[str, list]) -> bytes:
     """A chunk's rows in an in-memory SQLite database (``SCRATCH_TABLES``), as the bytes of its file."""
     histories = tables["history"]
-    tables["history"] = [
-        (appeal_id, code, "".join(stored), clerk, signer, executor)
-        for appeal_id, code, stored, clerk, signer, executor in histories
-    ]
-    if sum(len(h[2]) for h in tables["history"]) != MOMENT_WIDTH * sum(len(h[2]) for h in histories):
+    appeals, documents, answered, proofs = (
+        tables["appeal"],
+        tables["appeal_search"],
+        tables["answered"],
+        tables["feedback_proof"],
+    )
+    if not (len(appeals) == len(documents) == len(histories) and len(answered) == len(proofs)):
+        raise RuntimeError("generate-data: a chunk's rows of one an appeal do not match")
+    moments = ["".join(h[2]) for h in histories]
+    if sum(map(len, moments)) != MOMENT_WIDTH * sum(len(h[2]) for h in histories):
         raise RuntimeError("generate-data: a moment is not stored in the expected width")
+    tables["appeal"] = [
+        (*a, d[1], h[1], m, h[4], h[5]) for a, d, h, m in zip(appeals, documents, histories, moments, strict=True)
+    ]
+    tables["answered"] = [(*r, f[1], f[2], f[3]) for r, f in zip(answered, proofs, strict=True)]
     tables["path_step"] = steps = []
     for code in sorted({h[1] for h in histories}):
         path = _path(code)
@@ -967,9 +1018,9 @@ class _Writer:
         self.placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
         if self.sqlite:
-            self.stored = _Stored(operator.methodcaller("isoformat", " ", "microseconds"), date.isoformat)
+            self.stored = _Stored(_MomentText(), date.isoformat)
         else:
-            self.stored = _Stored(_same, _same)
+            self.stored = _Stored(_from_micros, _same)
         self.statements: dict[str, tuple[str, tuple]] = {}
         self.attached: list[sqlite3.Connection] = []  # the connections ``SCRATCH`` is attached to
         self.images = 0
@@ -1034,16 +1085,16 @@ class _Writer:
         if self.sqlite and name == "status_change":
             values = ", ".join(
                 [
-                    f"h.appeal_id, s.from_status, s.to_status, substr(h.moments, s.start, {MOMENT_WIDTH})",
-                    f"CASE s.actor WHEN {CLERK} THEN h.clerk WHEN {SIGNER} THEN h.signer ELSE h.executor END",
+                    f"h.id, s.from_status, s.to_status, substr(h.moments, s.start, {MOMENT_WIDTH})",
+                    f"CASE s.actor WHEN {CLERK} THEN h.created_by_id WHEN {SIGNER} THEN h.signer ELSE h.executor END",
                     "s.comment",
                 ]
                 + ["?"] * len(defaults)
             )
             # each history in appeal order, its steps in order (the path's key): no sort
             sql = (
-                f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.history AS h "
-                f"CROSS JOIN {SCRATCH}.path_step AS s ON s.path = h.path ORDER BY h.appeal_id, s.step"
+                f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.appeal AS h "
+                f"CROSS JOIN {SCRATCH}.path_step AS s ON s.path = h.path ORDER BY h.id, s.step"
             )
         elif self.sqlite and name == "answer":
             values = ", ".join(
@@ -1059,6 +1110,13 @@ class _Writer:
                 f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.answered AS r "
                 f"CROSS JOIN {SCRATCH}.answer_text AS t ORDER BY r.appeal_id, t.n"
             )
+        elif self.sqlite and name in ("appeal_search", "feedback_proof"):
+            source, given = {
+                "appeal_search": ("appeal", "id, terms"),
+                "feedback_proof": ("answered", "appeal_id, method, contacted_at, result, NULL, drafted_at, drafted_at"),
+            }[name]
+            values = ", ".join([given] + ["?"] * len(defaults))
+            sql = f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.{source} ORDER BY rowid"
         elif self.sqlite:
             values = ", ".join([quote(k) for k in COLUMNS[name]] + ["?"] * len(defaults))
             sql = f"INSERT INTO main.{quote(name)} ({columns}) SELECT {values} FROM {SCRATCH}.{name} ORDER BY rowid"
@@ -1087,7 +1145,7 @@ class _Writer:
             elif isinstance(value, datetime):
                 if value.tzinfo is not None:
                     value = value.astimezone(UTC).replace(tzinfo=None)
-                value = self.stored.moment(value)
+                value = self.stored.moment(_micros(value))
             elif isinstance(value, date):
                 value = self.stored.day(value)
             values[column.key] = value
@@ -1097,6 +1155,8 @@ class _Writer:
 # --- the generator --------------------------------------------------------------------------------
 
 ONE_DAY = timedelta(days=1)
+DAYS = [timedelta(days=n) for n in range(31)]  # made once: a timedelta costs ~1 µs to make
+EARLIER_DEADLINE = (DAYS[0], DAYS[0], DAYS[1], DAYS[2])  # a deadline before the due date, drawn by ``pick``
 CHANNEL_VALUES = [c.value for c in CHANNELS[0]]
 TYPE_VALUES = [t.value for t in TYPES[0]]
 GOVERNMENT = Channel.GOVERNMENT.value
@@ -1242,7 +1302,9 @@ class _Generator:
         self.topic_cum_weights = list(accumulate(context.topic_weights))
         self.moment = stored.moment
         self.day = stored.day
-        self.midnights: dict[date, datetime] = {}  # a Kyiv day → its midnight as naive UTC
+        self.midnights: dict[date, int] = {}  # a Kyiv day → its midnight as naive UTC (µs)
+        self.kyiv_dates: dict[int, date] = {}  # an hour since the epoch (UTC) → its day in Kyiv
+        self.years: dict[int, int] = {}  # a day since the epoch (UTC) → its year
         self.paths: dict[tuple, _Path] = {}
         self.requests = catalogue("requests")
         self.resolution_texts = catalogue("resolution_texts")
@@ -1376,13 +1438,29 @@ class _Generator:
             parts.append(name)
         return tuple(parts)
 
-    def _midnight(self, day: date) -> datetime:
-        """Midnight of a Kyiv day as naive UTC, by the day's offset at noon (DST switches at night)."""
+    def _midnight(self, day: date) -> int:
+        """Midnight of a Kyiv day as naive UTC (µs), by the day's offset at noon (DST switches at night)."""
         midnight = self.midnights.get(day)
         if midnight is None:
             noon = datetime.combine(day, time(12), tzinfo=KYIV).astimezone(UTC).replace(tzinfo=None)
-            midnight = self.midnights[day] = noon - timedelta(hours=12)
+            midnight = self.midnights[day] = _micros(noon - timedelta(hours=12))
         return midnight
+
+    def _kyiv_date(self, micros: int) -> date:
+        """The Kyiv day of a moment (µs): by its hour, as Kyiv's offsets are whole hours."""
+        hour = micros // HOUR_US
+        day = self.kyiv_dates.get(hour)
+        if day is None:
+            day = self.kyiv_dates[hour] = _kyiv_date(_from_micros(hour * HOUR_US))
+        return day
+
+    def _year(self, micros: int) -> int:
+        """The (UTC) year of a moment (µs)."""
+        day = micros // DAY_US
+        year = self.years.get(day)
+        if year is None:
+            year = self.years[day] = _from_micros(day * DAY_US).year
+        return year
 
     # the plan: registration ages (oldest first) and final states
     def ages(self):
@@ -1469,7 +1547,7 @@ class _Generator:
         rnd = self.random
         c = self.c
         moment = self.moment
-        registered = self._midnight(day) + timedelta(seconds=8 * 3600 + int(rnd() * 36_000))  # 8:00–18:00
+        registered = self._midnight(day) + (8 * 3600 + int(rnd() * 36_000)) * 1_000_000  # 8:00–18:00
         registered_at = moment(registered)
         year = day.year
         appeal_id = self._id("appeal")
@@ -1493,7 +1571,7 @@ class _Generator:
         summary, content, text_words = self.texts(topic_code, topic_name)
         channel = CHANNEL_VALUES[bisect(CHANNELS[1], rnd() * CHANNELS[1][-1])]
         appeal_type = TYPE_VALUES[bisect(TYPES[1], rnd() * TYPES[1][-1])]
-        due = day + timedelta(days=term)
+        due = day + DAYS[term]
         if subject is AppealSubject.COLLECTIVE:
             prefix = "КО"
         elif subject is AppealSubject.ANONYMOUS:
@@ -1616,7 +1694,7 @@ class _Generator:
         self,
         out,
         appeal_id: int,
-        registered: datetime,
+        registered: int,
         status: AppealStatus,
         age: float,
         term: int,
@@ -1655,8 +1733,13 @@ class _Generator:
             available = max(0.02, age - 0.01)
             if span > available:
                 span = available
+            # ``registered + timedelta(days=span * f)``: whole days, then the fraction's microseconds
+            # rounded half to even (``round``), as ``timedelta`` does
             moments = [registered]
-            moments += [registered + timedelta(days=span * f) for f in fractions]
+            for f in fractions:
+                days = span * f
+                whole = int(days)
+                moments.append(registered + whole * DAY_US + round((days - whole) * 86_400_000_000.0))
         stored = list(map(self.moment, moments))
         signers = c.signers
         signer = signers.get(direction_id) or signers.get(None)
@@ -1667,8 +1750,8 @@ class _Generator:
         step = path.assigned
         if step is not None:
             assigned_at = stored[step]
-            resolved_on = _kyiv_date(moments[step])
-            deadline = day(max(resolved_on, due - timedelta(days=self.pick((0, 0, 1, 2)))))
+            resolved_on = self._kyiv_date(moments[step])
+            deadline = day(max(resolved_on, due - self.pick(EARLIER_DEADLINE)))
             resolution_id = self._id("resolution")
             out["resolution"].append(
                 (
@@ -1737,7 +1820,7 @@ class _Generator:
         if step is not None:
             stream = self.stream
             stream.outgoing += 1  # numbered per stream, the streams' numbers interleaved
-            outgoing_number = f"Г-{stream.outgoing * STREAMS - stream.index}/05-{moments[step].year % 100:02d}"
+            outgoing_number = f"Г-{stream.outgoing * STREAMS - stream.index}/05-{self._year(moments[step]) % 100:02d}"
             sent_at = stored[step]
             delivery_status = DELIVERY_SENT
 
@@ -1763,7 +1846,8 @@ class _Generator:
                 )
             )
             assert path.first_in_work is not None  # an answer is drafted after the work began
-            contacted = drafted_moment - (drafted_moment - moments[path.first_in_work]) / 4
+            # ``timedelta / 4``: rounded half to even (exact in a float below 2**53 µs)
+            contacted = drafted_moment - round((drafted_moment - moments[path.first_in_work]) / 4)
             out["feedback_proof"].append(
                 (
                     appeal_id,
@@ -1780,7 +1864,7 @@ class _Generator:
         forwarded_at = notified_on = None
         if status is RETURNED:
             decision_reason = self.return_reason
-            notified_on = day(_kyiv_date(moments[-1]))
+            notified_on = day(self._kyiv_date(moments[-1]))
         elif status is CANCELLED:
             decision_reason = "Помилкова реєстрація: звернення зареєстровано двічі."
         elif status is NOT_CONSIDERED:
@@ -1789,7 +1873,7 @@ class _Generator:
         if step is not None:
             forwarded_to = self.pick(self.forward_bodies)
             forwarded_at = stored[step]
-            notified_on = day(_kyiv_date(moments[step]))
+            notified_on = day(self._kyiv_date(moments[step]))
         result_code_id = closed_at = None
         if closed:
             code = "forwarded" if via_forward else RESULTS[0][bisect(RESULTS[1], rnd() * RESULTS[1][-1])]
