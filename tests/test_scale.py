@@ -210,6 +210,96 @@ def test_the_overdue_and_other_work_lists_read_only_open_appeals(client, auth, r
         assert not wide_reads(statement, parameters), statement
 
 
+# --- work lists: their legal order read from the state index, one ordered read per state -------------
+
+WORK_LISTS = [
+    "/admin/appeal/?flt0_status=in_work",
+    "/admin/appeal/?flt0_status=in_work&page=1",
+    "/admin/appeal/?flt0_overdue=1",
+    "/admin/appeal/?flt0_near_due=1",
+    "/admin/appeal/?flt0_open=1",
+    "/admin/appeal/?flt0_open=1&page=2",
+    "/admin/appeal/?flt0_overdue=1&flt1_privileged=1",
+]
+WORK_INDEX = "ix_appeal_status_privileged_due"
+
+
+def work_list_sorts(statement: str, parameters) -> list[str]:
+    """What in ``statement``'s plan sorts appeals read other than by their id (empty: none).
+
+    SQLite: every read of ``appeal`` is by rowid or a range of one state in WORK_INDEX, and a
+    temporary B-tree sorts only what such reads gave (the merged states' keys, a page read by
+    id). PostgreSQL (sorts disabled: on a few rows it would sort rather than walk an index):
+    the state index is read, and a list over several states merges the ordered reads.
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = list(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            reads = [r for r in rows if re.match(r"^(SCAN|SEARCH) appeal\b", r[-1])]
+            bad = [
+                r[-1] for r in reads if "INTEGER PRIMARY KEY" not in r[-1] and f"{WORK_INDEX} (status=?" not in r[-1]
+            ]
+            for sort in (r for r in rows if "TEMP B-TREE" in r[-1]):
+                bad += [r[-1] for r in reads if r[1] == sort[1] and "INTEGER PRIMARY KEY" not in r[-1]]
+            return bad
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        conn.exec_driver_sql("SET enable_incremental_sort = off")
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+        conn.rollback()
+    several = statement.count(" UNION ALL ") > 0
+    ok = WORK_INDEX in plan and ("Merge Append" in plan if several else True)
+    return [] if ok else [plan]
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.EXECUTOR])
+@pytest.mark.parametrize("url", WORK_LISTS)
+def test_a_work_list_reads_its_page_in_the_legal_order_from_the_state_index(client, auth, role, url):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    with Spy() as spy:
+        response = client.get(url)
+    assert response.status_code == 200
+    pages = [(s, p) for s, p in _appeal_selects(spy) if "ORDER BY appeal.is_privileged DESC" in s]
+    assert pages
+    for statement, parameters in pages:
+        assert "appeal.due_date, appeal.id" in statement  # the legal order, the id last
+        assert not work_list_sorts(statement, parameters), statement
+        assert not full_scans(statement, parameters), statement
+    several = "status=" not in url
+    assert any(" UNION ALL " in s for s, _ in pages) == several  # one ordered read per state, merged
+
+
+def test_a_work_list_over_several_states_pages_in_the_legal_order_and_counts_exactly(client, auth):
+    from portal.i18n import kyiv_today
+
+    today = kyiv_today()
+    open_states = sorted((s for s in OPEN_STATUSES), key=lambda s: s.value)
+    appeals = []
+    for i in range(45):  # every open state, terms repeating across states, some privileged; a few finished
+        appeals.append(
+            make_appeal(
+                status=open_states[i % len(open_states)],
+                due_date=today - timedelta(days=1 + (i * 7) % 11),
+                is_privileged=i % 5 == 0,
+                registered_at=datetime(2026, 1, 5, tzinfo=UTC) + timedelta(hours=45 - i),
+            )
+        )
+    for status in (AppealStatus.CLOSED, AppealStatus.SENT):
+        make_appeal(status=status, due_date=today - timedelta(days=3), is_privileged=True)
+    db.session.commit()
+    expected = [a.id for a in sorted(appeals, key=lambda a: (not a.is_privileged, a.due_date, a.id))]
+    auth.as_role(Role.DIRECTOR)
+    for url in ("/admin/appeal/?flt0_overdue=1&page_size=20", "/admin/appeal/?flt0_open=1&page_size=20"):
+        shown = []
+        for page in range(3):
+            html = client.get(f"{url}&page={page}").get_data(as_text=True)
+            shown += _ids(html)
+            count = re.search(r'portal-list-count">([^<]*)<', html)
+            assert count and re.search(r"\b45\b", count.group(1))  # the count is exact below the cap
+        assert shown == expected
+
+
 @pytest.mark.parametrize("role", HOME_ROLES)
 def test_the_home_page_runs_the_same_few_statements_however_many_appeals(client, auth, role):
     world = _home_world()
