@@ -642,8 +642,33 @@ class AppealView(PortalModelView):
             return None
         return search.search_key(db.session.get_bind().dialect.name)
 
+    def counted_seek(self, seek):
+        """A search by words that found few matches (counted exactly, below the cap) on PostgreSQL: its page
+        takes them all from the GIN index and sorts them.
+
+        The planner otherwise walks the register backwards from the newest appeal checking each
+        one's vector whenever it expects the word to be common, and its estimate for a word its
+        statistics do not hold is a fixed share of the table: a word found a few times in ten
+        million appeals took 27 s. Ordered by an expression of the key instead of the key, the
+        walk is not a plan it can take; the order is the same.
+        """
+        count = g.get("list_count")
+        if (
+            seek.key is not None
+            and count is not None
+            and count[1]
+            and not g.get("list_count_estimated")
+            and db.session.get_bind().dialect.name == "postgresql"
+        ):
+            seek.key = seek.key + 0
+        return seek
+
     def list_count_cap(self) -> int | None:
         return self.search_count_cap if (request.args.get("search") or "").strip() else self.count_cap
+
+    def list_count_estimable(self) -> bool:
+        # a search by words on PostgreSQL: counting a common word's matches reads all of them from the GIN index
+        return self._joined_search(request.args.get("search")) and db.session.get_bind().dialect.name == "postgresql"
 
     # --- exports: a file at once up to EXPORT_MAX_ROWS rows; the whole list by a background job ----
     @expose("/export/<export_type>/")
