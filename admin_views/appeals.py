@@ -19,9 +19,6 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, BindParameter
-from sqlalchemy.sql.visitors import replacement_traverse
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -72,7 +69,17 @@ from portal.models.org import Executor
 from portal.models.reference import Direction, Topic
 from portal.redirects import safe_next
 from portal.reports import register_export, runs
-from portal.services import attachments, audit, deadlines, notifications, preferences, registration, search, workflow
+from portal.services import (
+    attachments,
+    audit,
+    deadlines,
+    notifications,
+    preferences,
+    registration,
+    search,
+    workflow,
+    worklists,
+)
 from portal.services.errors import DomainError
 from portal.services.scope import can_see_appeal, scope_appeals
 
@@ -254,21 +261,12 @@ def _work_list_filters(filters) -> bool:
     return False
 
 
-# a work list puts privileged applicants first (Art. 20 part 3), then the earliest term; the index
-# ix_appeal_status_privileged_due (status, is_privileged DESC, due_date, id) gives this order within a state
-WORK_LIST_ORDER = ((Appeal.is_privileged, True), (Appeal.due_date, False), (Appeal.id, False))
+# a work list puts privileged applicants first (Art. 20 part 3), then the earliest term (portal.services.worklists)
+WORK_LIST_ORDER = worklists.WORK_ORDER
+work_list_order = worklists.work_order
 
 _ALL_STATES = tuple(sorted(s.value for s in AppealStatus))
 _FINISHED_STATES = frozenset(_ALL_STATES) - _WORK_STATES
-
-
-def work_list_order(columns=None) -> list:
-    """ORDER BY of a work list: over Appeal's columns, or ``columns`` (a subquery's, by name)."""
-    order = []
-    for column, desc in WORK_LIST_ORDER:
-        term = column if columns is None else columns[column.key]
-        order.append(term.desc() if desc else term)
-    return order
 
 
 def _work_list_states(filters) -> list[str]:
@@ -286,61 +284,13 @@ def _work_list_states(filters) -> list[str]:
 
 
 def merged_work_page(query, rows, states: list[str], page: int, page_size: int):
-    """A work-list page of ``query`` over several states: one ordered read per state, merged.
-
-    No index gives the legal order across states (it leads with the state), so the list of
-    several would sort all its matches (every open appeal, at ten million 100,000 of them).
-    Each state's matches are read in order (``ix_appeal_status_privileged_due``: one range),
-    at most as many as the page's end; the page is the first of their union in the same order
-    (PostgreSQL: Merge Append), and ``rows`` (a query of the page's rows and what they show)
-    reads them by id alone (SQLite would start from the list's own WHERE, e.g. every overdue
-    appeal, and probe the ids). The order and the rows are those of ``query`` ordered and
-    paged by OFFSET: every match is in exactly one state's read.
-    """
-    end = (page + 1) * page_size
+    """A work-list page of ``query`` over several states: one ordered read per state, merged
+    (``worklists.page_ids``); ``rows`` (a query of the page's rows and what they show) reads them
+    by id alone (SQLite would start from the list's own WHERE, e.g. every overdue appeal, and
+    probe the ids). The order and the rows are those of ``query`` ordered and paged by OFFSET."""
     keys = query.order_by(None).with_entities(Appeal.id, Appeal.is_privileged, Appeal.due_date).statement
-    arms = [
-        # literals: SQLite plans "LIMIT ?" as if the limit were unknown (see paging.Seek.apply)
-        _in_state(keys, state)
-        .where(Appeal.status == state)
-        .order_by(*work_list_order())
-        .limit(sa.literal_column(str(int(end))))
-        .subquery()
-        .select()
-        for state in states
-    ]
-    merged = sa.union_all(*arms).subquery()
-    ids = (
-        sa.select(merged.c.id)
-        .order_by(*work_list_order(merged.c))
-        .limit(sa.literal_column(str(int(page_size))))
-        .offset(sa.literal_column(str(int(page * page_size))))
-    )
+    ids = worklists.page_ids(keys, states, page * page_size, page_size)
     return rows.filter(Appeal.id.in_(ids)).order_by(*work_list_order())
-
-
-def _in_state(statement, state: str):
-    """``statement`` with each ``status IN (…)`` in it replaced by its value for appeals in ``state``.
-
-    Within one state's read the list's own ``status IN (open states)`` is true or false: kept
-    beside ``status = state``, PostgreSQL would count both clauses' selectivity, expect a few
-    rows where there are thousands and read them through another index and a sort.
-    """
-    status = Appeal.__table__.c.status
-
-    def known(element):
-        if (
-            isinstance(element, BinaryExpression)
-            and element.operator is operators.in_op
-            and element.left.compare(status)
-            and isinstance(element.right, BindParameter)
-            and isinstance(element.right.value, (list, tuple))
-        ):
-            values = {getattr(v, "value", v) for v in element.right.value}
-            return sa.true() if state in values else sa.false()
-        return None
-
-    return replacement_traverse(statement, {}, known)
 
 
 # --- the view -----------------------------------------------------------------------------------

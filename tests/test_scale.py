@@ -270,6 +270,18 @@ def test_a_work_list_reads_its_page_in_the_legal_order_from_the_state_index(clie
     assert any(" UNION ALL " in s for s, _ in pages) == several  # one ordered read per state, merged
 
 
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.CLERK, Role.EXECUTOR])
+def test_the_home_pages_urgent_queue_reads_one_ordered_range_per_state(client, auth, role):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    with Spy() as spy:
+        assert client.get("/admin/").status_code == 200
+    urgent = [(s, p) for s, p in _appeal_selects(spy) if "ORDER BY appeal.is_privileged DESC" in s]
+    assert urgent and all(" UNION ALL " in s for s, _ in urgent)
+    for statement, parameters in urgent:
+        assert not work_list_sorts(statement, parameters), statement
+
+
 def test_a_work_list_over_several_states_pages_in_the_legal_order_and_counts_exactly(client, auth):
     from portal.i18n import kyiv_today
 
@@ -639,3 +651,24 @@ def test_a_page_read_from_a_key_joins_what_its_rows_show_and_an_offset_page_read
 
     assert by_id("/admin/appeal/") == []
     assert by_id("/admin/appeal/?page_size=20&page=1") != []  # OFFSET 20: no join for the skipped rows
+
+
+def test_a_state_or_openness_known_makes_the_status_test_a_constant(app):
+    from portal.services import deadlines, worklists
+
+    overdue = deadlines.overdue_clause()
+    one = sa.select(Appeal.id).where(overdue, Appeal.channel == "phone")
+
+    def sql(element) -> str:
+        return str(element.compile(db.engine, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+    assert " IN " in sql(one)
+    assert " IN " not in sql(worklists.in_state(one, AppealStatus.IN_WORK.value))
+    assert "due_date <" in sql(worklists.in_state(one, AppealStatus.IN_WORK.value))
+    assert " IN " not in sql(worklists.among_open(overdue))
+    # a finished state in an open list's read: nothing; a list of some states only stays as it is
+    assert "false" in sql(worklists.in_state(one, AppealStatus.CLOSED.value)).lower() or " 0 " in sql(
+        worklists.in_state(one, AppealStatus.CLOSED.value)
+    )
+    some = Appeal.status.in_([AppealStatus.IN_WORK.value, AppealStatus.SIGNED.value])
+    assert " IN " in sql(worklists.among_open(some))
