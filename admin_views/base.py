@@ -23,7 +23,6 @@ from flask import (
     current_app,
     flash,
     g,
-    has_request_context,
     redirect,
     request,
     stream_with_context,
@@ -201,6 +200,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         seek = paging.plan(self, sort_column, sort_desc) if execute and self.seekable(sort_column) else None
         g.list_seek, g.list_count, g.list_pager, g.list_counting = seek, None, None, execute
         g.list_count_estimated = False
+        # read by OFFSET: a page number and no key to read it from (paging.Seek.uses_offset); see row_loads
+        g.list_offset = bool(page) and (seek is None or seek.uses_offset(page))
         count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
         if g.list_count is not None:
             counted, exact = g.list_count
@@ -218,10 +219,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         """Loader options for ``row_relations``: joined into a list page read without OFFSET (only the rows
         shown are joined: one statement instead of one more per relation), else by IN queries (a join
         would run for every row an OFFSET skips)."""
-        offset = False
-        if has_request_context() and request.endpoint == f"{self.endpoint}.index_view":
-            offset = request.args.get("page", "0") not in ("", "0") and not ({"after", "before"} & request.args.keys())
-        load = selectinload if offset else joinedload
+        load = selectinload if g.get("list_offset") else joinedload
         return [load(getattr(self.model, name)) for name in self.row_relations]
 
     def list_count_cap(self) -> int | None:

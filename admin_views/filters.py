@@ -73,6 +73,7 @@ def _kept_options() -> dict:
 
 @sa.event.listens_for(Session, "after_flush")
 def _forget_changed_options(session, flush_context) -> None:
+    session.info["portal_flushed"] = True  # a rollback of this transaction may take rows the options read
     if not has_app_context():
         return
     kept = _kept_options()
@@ -85,9 +86,15 @@ def _forget_changed_options(session, flush_context) -> None:
 
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _forget_options_on_rollback(session, previous_transaction) -> None:
-    # a rolled-back flush may have put a row in the options that no longer exists
-    if has_app_context():
+    # a rolled-back flush may have put a row in the options that no longer exists; a transaction
+    # that only read (the start's warm-up pages, a refused form) leaves them as they are
+    if session.info.pop("portal_flushed", False) and has_app_context():
         _kept_options().clear()
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _flushes_committed(session) -> None:
+    session.info.pop("portal_flushed", None)
 
 
 def lazy_options(model, order, label=str) -> LazyOptions:

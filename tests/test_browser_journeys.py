@@ -137,6 +137,8 @@ def _select2_pick(page, field: str, typed: str) -> None:
     search = page.locator(".select2-drop-active input.select2-input")
     search.wait_for(state="visible")
     search.press_sequentially(typed, delay=20)
+    # the answer to the whole word, not to its first letters (select2 marks the input while it asks)
+    page.wait_for_selector(".select2-drop-active input.select2-input:not(.select2-active)")
     page.wait_for_selector(".select2-drop-active .select2-result-selectable")
     search.press("Enter")
     page.wait_for_function(f"() => document.querySelector('#{field}').value !== ''")
