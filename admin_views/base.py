@@ -284,13 +284,21 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         if model is not None and template == self.details_template:
             kwargs.setdefault("may_edit", self.may_edit_row(model))
         if self.logs_personal_data and model is not None and template in (self.details_template, self.edit_template):
-            audit.log_event_now(
-                AuditAction.VIEW_PERSONAL_DATA,
-                model=type(model).__name__,
-                record_id=getattr(model, "id", None),
-                label=str(model),
-            )
+            self.log_personal_data_view(model)
         return super().render(template, **kwargs)
+
+    def log_personal_data_view(self, model) -> None:
+        """Record that this request shows ``model``'s personal data, once per request. It commits (every
+        loaded row expires): a page that loads what it shows up front calls it first (AppealView.render)."""
+        if g.get("_personal_data_view_logged"):
+            return
+        g._personal_data_view_logged = True
+        audit.log_event_now(
+            AuditAction.VIEW_PERSONAL_DATA,
+            model=type(model).__name__,
+            record_id=getattr(model, "id", None),
+            label=str(model),
+        )
 
     def filter_menu(self, groups):
         """The list's filter menu: labels, operations and fixed options translated once per process and language.

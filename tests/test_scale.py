@@ -56,19 +56,20 @@ class Spy:
         sa.event.remove(db.engine, "before_cursor_execute", self)
 
 
-def full_scans(statement: str, parameters) -> list[str]:
-    """The plan lines of ``statement`` that read all of appeal or audit_log."""
+def full_scans(statement: str, parameters, tables=("appeal", "audit_log")) -> list[str]:
+    """The plan lines of ``statement`` that read all of one of ``tables`` (by default appeal or audit_log)."""
+    names = "|".join(tables)
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
-            scans = [line for line in plan if re.match(r"^SCAN (appeal|audit_log)\b(?! USING)", line)]
+            scans = [line for line in plan if re.match(rf"^SCAN ({names})\b(?! USING)", line)]
             # an unfiltered page walked in rowid order stops after LIMIT rows: not a full scan
             walk = " LIMIT " in statement and " WHERE " not in statement and not any("TEMP B-TREE" in x for x in plan)
             return [] if walk else scans
         conn.exec_driver_sql("SET enable_seqscan = off")
         plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
         conn.rollback()
-        return [line for line in plan if re.search(r"Seq Scan on (appeal|audit_log)\b", line)]
+        return [line for line in plan if re.search(rf"Seq Scan on ({names})\b", line)]
 
 
 LIST_URLS = [

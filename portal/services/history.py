@@ -491,6 +491,9 @@ def record_history(model, limit: int = 20):
     name, record_id = type(model).__name__, record_id_of(model)
     entries, more = record_entries(name, record_id, limit, views=False)
     view_count, views = record_views(name, record_id)
+    from portal.services.pii import preload_keys
+
+    preload_keys([(e.record_label, e.changes) for e in [*entries, *views]])  # one read for the whole tab
     return {
         "entries": [(e, diff_rows(e)) for e in entries],
         "more": more,

@@ -265,6 +265,35 @@ def _key(applicant_id: int) -> bytes | None:
     return cache[applicant_id]
 
 
+def preload_keys(values) -> None:
+    """Read at once the keys of the applicants whose sealed values are among ``values`` (strings, or dicts
+    and lists of them, nested): a page that reveals many entries reads their keys in one statement."""
+    from portal.extensions import db
+
+    found: set[int] = set()
+
+    def walk(value):
+        if isinstance(value, str):
+            match = _ENVELOPE.match(value) if value.startswith(PREFIX) else None
+            if match is not None:
+                found.add(int(match.group(1)))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(values)
+    if not has_app_context():
+        return
+    cache = g.setdefault("_pii_keys", {})
+    missing = sorted(found - cache.keys())
+    if missing:
+        keys = keys_for(db.session.connection(), missing, create=False)
+        cache.update({applicant_id: keys.get(applicant_id) for applicant_id in missing})
+
+
 def reveal(value):
     """A stored value as readers see it: the plain text while its key exists, «знищено» after."""
     if not isinstance(value, str) or not value.startswith(PREFIX):

@@ -127,9 +127,17 @@ def document(
         tokens[key] = None
     # one pass over the texts joined by a space gives the words of each text in turn; a word
     # already among the tokens keeps its place
-    text = APOSTROPHES.sub("", " ".join(filter(None, (full_name, address, summary, content)))).casefold()
-    tokens.update(dict.fromkeys(LONG_WORD.findall(text)))
+    tokens.update(dict.fromkeys(document_words(" ".join(filter(None, (full_name, address, summary, content))))))
     return " ".join(tokens)
+
+
+def document_words(text: str) -> list[str]:
+    """The words a document takes from a text, in order (repeats kept): ``MIN_WORD`` letters or more, folded.
+
+    Texts joined by a character that is neither a letter, a digit nor an apostrophe give the
+    words of each in turn (the bulk generator makes documents from the words of their pieces).
+    """
+    return LONG_WORD.findall(APOSTROPHES.sub("", text).casefold())
 
 
 def query_tokens(term: str) -> list[str]:

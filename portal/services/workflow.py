@@ -685,9 +685,12 @@ def unreported_co_executors(appeal: Appeal) -> list[Executor]:
     resolution = max(appeal.resolutions, key=lambda r: r.id or 0, default=None)
     if resolution is None:
         return []
+    # the resolution's assignments taken from the appeal's own (the card has them loaded; there is no
+    # index to read them by resolution)
+    mine = [a for a in appeal.assignments if a.resolution is resolution]
     return [
         a.executor
-        for a in sorted(resolution.assignments, key=lambda a: a.position)
+        for a in sorted(mine, key=lambda a: a.position)
         if ExecutorRole(a.executor_role) == ExecutorRole.CO_EXECUTOR and a.answered_at is None
     ]
 
