@@ -10,6 +10,8 @@ order instead, at most as many as the page's end, and merges them (PostgreSQL: M
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
@@ -62,7 +64,7 @@ def page_ids(keys, states: list[str], offset: int, limit: int):
     )
 
 
-def among_open(clause):
+def among_open(clause: Any) -> Any:
     """``clause`` for appeals known to be open: each ``status IN (…)`` holding every open state is true.
 
     A count over the open appeals (the home page's) checks its conditions (overdue, due soon)
@@ -72,7 +74,7 @@ def among_open(clause):
     status = Appeal.__table__.c.status
     open_states = {s.value for s in OPEN_STATUSES}
 
-    def known(element):
+    def known(element: Any, **kw: Any) -> Any:
         values = _in_values(element, status)
         return sa.true() if values is not None and open_states <= values else None
 
@@ -92,7 +94,7 @@ def _in_values(element, status) -> set | None:
     return None
 
 
-def in_state(statement, state: str):
+def in_state(statement: Any, state: str) -> Any:
     """``statement`` with each ``status IN (…)`` in it replaced by its value for appeals in ``state``.
 
     Within one state's read the list's own ``status IN (open states)`` is true or false: kept
@@ -101,7 +103,7 @@ def in_state(statement, state: str):
     """
     status = Appeal.__table__.c.status
 
-    def known(element):
+    def known(element: Any, **kw: Any) -> Any:
         values = _in_values(element, status)
         return None if values is None else sa.true() if state in values else sa.false()
 
