@@ -199,6 +199,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         seek = paging.plan(self, sort_column, sort_desc) if execute and self.seekable(sort_column) else None
         g.list_seek, g.list_count, g.list_pager, g.list_counting = seek, None, None, execute
+        g.list_count_estimated = False
         # read by OFFSET: a page number and no key to read it from (paging.Seek.uses_offset); see row_loads
         g.list_offset = bool(page) and (seek is None or seek.uses_offset(page))
         count, data = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
@@ -225,6 +226,11 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         """How many rows this request's list counts at most (``count_cap``; a view may lower it for a search)."""
         return self.count_cap
 
+    def list_count_estimable(self) -> bool:
+        """May this request's list show the database's estimate of its rows instead of a count, when that
+        estimate is far over the cap (``paging.ESTIMATE_OVER``; the page says it is an estimate)?"""
+        return False
+
     def seekable(self, sort_column) -> bool:
         """May this list request be read by keyset pages (its order one column and the id)? A view whose
         ``get_query`` orders some lists its own way says no for them: they page by OFFSET."""
@@ -239,17 +245,27 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
             if paging.over_cap.known(key):
                 g.list_count = (cap, False)
             else:
-                g.list_count = paging.capped_count(query, self.model.id, cap)
-                if not g.list_count[1]:
-                    paging.over_cap.remember(key)
+                estimate = paging.estimated_rows(query, self.model.id) if self.list_count_estimable() else None
+                if estimate is not None and estimate >= paging.ESTIMATE_OVER * cap:
+                    g.list_count, g.list_count_estimated = (paging.about(estimate), False), True
+                else:
+                    g.list_count = paging.capped_count(query, self.model.id, cap)
+                    if not g.list_count[1]:
+                        paging.over_cap.remember(key)
         if seek is None:
             return None  # Flask-Admin's LIMIT and OFFSET, in the order get_query gave
-        return seek.apply(query, page, page_size)
+        return self.counted_seek(seek).apply(query, page, page_size)
+
+    def counted_seek(self, seek: paging.Seek) -> paging.Seek:
+        """The keyset plan of this page once the list is counted (``g.list_count``): a view may read a list
+        known to be short in another way."""
+        return seek
 
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs.setdefault("seek_pager", g.get("list_pager"))
             kwargs.setdefault("capped_count", g.get("list_count"))
+            kwargs.setdefault("count_estimated", g.get("list_count_estimated", False))
             kwargs.setdefault("count_cap", self.list_count_cap())
             # row action links built once per page; the template puts each row's id in
             return_url = kwargs.get("return_url")

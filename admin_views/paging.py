@@ -19,6 +19,7 @@ remembered: it is exact on every request.
 from __future__ import annotations
 
 import enum
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -244,6 +245,35 @@ def capped_count(query, pk, cap: int) -> tuple[int, bool]:
     inner = query.order_by(None).with_entities(pk).limit(cap + 1).subquery()
     n = db.session.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
     return min(n, cap), n <= cap
+
+
+ESTIMATE_OVER = 20  # a list estimated at this many times its cap or more is not counted: its estimate is shown
+
+
+def estimated_rows(query, pk) -> int | None:
+    """PostgreSQL's estimate of how many rows ``query`` gives (its planner's, nothing read); None elsewhere.
+
+    A search by a common word matches a sixtieth of ten million appeals: counting even 1,001 of
+    them builds the full-text index's bitmap of all 160,000 (200 ms and more), where planning
+    the count takes a millisecond and its estimate is within a few per cent.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    statement = query.order_by(None).with_entities(pk).statement
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def about(n: int) -> int:
+    """An estimate rounded to two significant digits (153,211 → 150,000)."""
+    if n < 100:
+        return n
+    scale = 10 ** (len(str(n)) - 2)
+    return round(n / scale) * scale
 
 
 def pager_links(seek: Seek, rows: list, page: int, page_size: int) -> dict:

@@ -211,6 +211,108 @@ def test_the_overdue_and_other_work_lists_read_only_open_appeals(client, auth, r
         assert not wide_reads(statement, parameters), statement
 
 
+# --- work lists: their legal order read from the state index, one ordered read per state -------------
+
+WORK_LISTS = [
+    "/admin/appeal/?flt0_status=in_work",
+    "/admin/appeal/?flt0_status=in_work&page=1",
+    "/admin/appeal/?flt0_overdue=1",
+    "/admin/appeal/?flt0_near_due=1",
+    "/admin/appeal/?flt0_open=1",
+    "/admin/appeal/?flt0_open=1&page=2",
+    "/admin/appeal/?flt0_overdue=1&flt1_privileged=1",
+]
+WORK_INDEX = "ix_appeal_status_privileged_due"
+
+
+def work_list_sorts(statement: str, parameters) -> list[str]:
+    """What in ``statement``'s plan sorts appeals read other than by their id (empty: none).
+
+    SQLite: every read of ``appeal`` is by rowid or a range of one state in WORK_INDEX, and a
+    temporary B-tree sorts only what such reads gave (the merged states' keys, a page read by
+    id). PostgreSQL (sorts disabled: on a few rows it would sort rather than walk an index):
+    the state index is read, and a list over several states merges the ordered reads.
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = list(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            reads = [r for r in rows if re.match(r"^(SCAN|SEARCH) appeal\b", r[-1])]
+            bad = [
+                r[-1] for r in reads if "INTEGER PRIMARY KEY" not in r[-1] and f"{WORK_INDEX} (status=?" not in r[-1]
+            ]
+            for sort in (r for r in rows if "TEMP B-TREE" in r[-1]):
+                bad += [r[-1] for r in reads if r[1] == sort[1] and "INTEGER PRIMARY KEY" not in r[-1]]
+            return bad
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        conn.exec_driver_sql("SET enable_incremental_sort = off")
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+        conn.rollback()
+    several = statement.count(" UNION ALL ") > 0
+    ok = WORK_INDEX in plan and ("Merge Append" in plan if several else True)
+    return [] if ok else [plan]
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.EXECUTOR])
+@pytest.mark.parametrize("url", WORK_LISTS)
+def test_a_work_list_reads_its_page_in_the_legal_order_from_the_state_index(client, auth, role, url):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    with Spy() as spy:
+        response = client.get(url)
+    assert response.status_code == 200
+    pages = [(s, p) for s, p in _appeal_selects(spy) if "ORDER BY appeal.is_privileged DESC" in s]
+    assert pages
+    for statement, parameters in pages:
+        assert "appeal.due_date, appeal.id" in statement  # the legal order, the id last
+        assert not work_list_sorts(statement, parameters), statement
+        assert not full_scans(statement, parameters), statement
+    several = "status=" not in url
+    assert any(" UNION ALL " in s for s, _ in pages) == several  # one ordered read per state, merged
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.CLERK, Role.EXECUTOR])
+def test_the_home_pages_urgent_queue_reads_one_ordered_range_per_state(client, auth, role):
+    world = _home_world()
+    _login_home_user(auth, role, world)
+    with Spy() as spy:
+        assert client.get("/admin/").status_code == 200
+    urgent = [(s, p) for s, p in _appeal_selects(spy) if "ORDER BY appeal.is_privileged DESC" in s]
+    assert urgent and all(" UNION ALL " in s for s, _ in urgent)
+    for statement, parameters in urgent:
+        assert not work_list_sorts(statement, parameters), statement
+
+
+def test_a_work_list_over_several_states_pages_in_the_legal_order_and_counts_exactly(client, auth):
+    from portal.i18n import kyiv_today
+
+    today = kyiv_today()
+    open_states = sorted((s for s in OPEN_STATUSES), key=lambda s: s.value)
+    appeals = []
+    for i in range(45):  # every open state, terms repeating across states, some privileged; a few finished
+        appeals.append(
+            make_appeal(
+                status=open_states[i % len(open_states)],
+                due_date=today - timedelta(days=1 + (i * 7) % 11),
+                is_privileged=i % 5 == 0,
+                registered_at=datetime(2026, 1, 5, tzinfo=UTC) + timedelta(hours=45 - i),
+            )
+        )
+    for status in (AppealStatus.CLOSED, AppealStatus.SENT):
+        make_appeal(status=status, due_date=today - timedelta(days=3), is_privileged=True)
+    db.session.commit()
+    expected = [a.id for a in sorted(appeals, key=lambda a: (not a.is_privileged, a.due_date, a.id))]
+    auth.as_role(Role.DIRECTOR)
+    for url in ("/admin/appeal/?flt0_overdue=1&page_size=20", "/admin/appeal/?flt0_open=1&page_size=20"):
+        shown = []
+        for page in range(3):
+            html = client.get(f"{url}&page={page}").get_data(as_text=True)
+            shown += _ids(html)
+            count = re.search(r'portal-list-count">([^<]*)<', html)
+            assert count and re.search(r"\b45\b", count.group(1))  # the count is exact below the cap
+        assert shown == expected
+
+
 @pytest.mark.parametrize("role", HOME_ROLES)
 def test_the_home_page_runs_the_same_few_statements_however_many_appeals(client, auth, role):
     world = _home_world()
@@ -362,17 +464,28 @@ def test_a_search_by_name_walks_its_matches_newest_registered_first_and_counts_t
     assert "(45)" in html  # below the cap: exact
 
 
-def test_a_search_page_by_name_reads_only_the_matches_it_shows(app, client, auth):
+def test_a_search_page_by_name_reads_only_the_matches_it_shows(app, client, auth, monkeypatch):
     """The page is read in the search index's own order: SQLite sorts nothing; PostgreSQL orders by
-    the document's key and checks the stored vector (never computing it again per row)."""
+    the document's key and checks the stored vector (never computing it again per row) when the
+    matches are many, and sorts the few a search counted below its cap by an expression of the key
+    (the planner's walk along the key for a word it wrongly thinks common read ten million rows)."""
+    from admin_views.appeals import AppealView
+
     add_appeals(6)
     auth.as_role(Role.DIRECTOR)
+    url = "/admin/appeal/?search=%D0%9F%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE"
     with Spy() as spy:
-        assert client.get("/admin/appeal/?search=%D0%9F%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE").status_code == 200
+        assert client.get(url).status_code == 200
     if db.engine.dialect.name == "postgresql":
         pages = [s for s, _ in spy.statements if "appeal_search.tsv @@" in s and " LIMIT 50" in s]
-        assert pages and all("ORDER BY appeal_search.appeal_id DESC" in s for s in pages)
+        assert pages and all(re.search(r"ORDER BY appeal_search.appeal_id \+ \S+ DESC", s) for s in pages)
         assert not any("to_tsvector" in s for s, _ in spy.statements)
+        monkeypatch.setattr(AppealView, "search_count_cap", 3)  # over the cap: the walk along the key
+        with Spy() as spy:
+            html = client.get(url).get_data(as_text=True)
+        pages = [s for s, _ in spy.statements if "appeal_search.tsv @@" in s and " LIMIT 50" in s]
+        assert pages and all("ORDER BY appeal_search.appeal_id DESC" in s for s in pages)
+        assert len(_ids(html)) == 6
         return
     pages = [(s, p) for s, p in spy.statements if "appeal_fts MATCH" in s and "ORDER BY" in s]
     assert pages
@@ -381,6 +494,45 @@ def test_a_search_page_by_name_reads_only_the_matches_it_shows(app, client, auth
             plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
             assert not any("TEMP B-TREE" in line for line in plan), plan
             assert plan[0].startswith("SCAN appeal_fts"), plan
+
+
+@pytest.mark.parametrize("estimate, shown", [(50_321, "50 000"), (399, " 6 ")])
+def test_a_search_estimated_far_over_its_cap_shows_the_estimate_and_counts_nothing(
+    app, client, auth, monkeypatch, estimate, shown
+):
+    """A common word's count reads all its matches from PostgreSQL's GIN index (200 ms at ten million
+    appeals): far over the cap, the planner's estimate is shown as one, rounded; near it, the count runs."""
+    from admin_views import paging
+    from admin_views.appeals import AppealView
+
+    add_appeals(6)
+    auth.as_role(Role.DIRECTOR)
+    monkeypatch.setattr(AppealView, "search_count_cap", 20)
+    monkeypatch.setattr(AppealView, "list_count_estimable", lambda self: True)
+    monkeypatch.setattr(paging, "estimated_rows", lambda query, pk: estimate)
+    with Spy() as spy:
+        html = client.get("/admin/appeal/?search=%D0%9F%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE").get_data(
+            as_text=True
+        )
+    count = re.search(r'portal-list-count">([^<]*)<', html)
+    assert count and shown in count.group(1)
+    estimated = ("приблизно" in count.group(1)) or ("about" in count.group(1))
+    assert estimated == (estimate >= paging.ESTIMATE_OVER * 20)
+    assert _counts(spy) == (0 if estimated else 1)
+    assert len(_ids(html)) == 6
+
+
+def test_the_estimate_is_postgresqls_planners_and_sqlite_has_none(app):
+    from admin_views import paging
+
+    add_appeals(3)
+    query = db.session.query(Appeal).filter(Appeal.status == AppealStatus.REGISTERED)
+    estimate = paging.estimated_rows(query, Appeal.id)
+    if db.engine.dialect.name == "postgresql":
+        assert isinstance(estimate, int) and estimate >= 1
+    else:
+        assert estimate is None
+    assert [paging.about(n) for n in (7, 153_211, 9_871_004)] == [7, 150_000, 9_900_000]
 
 
 def test_a_signer_with_a_direction_pages_without_sorting_the_direction(app, client, auth):
@@ -500,3 +652,24 @@ def test_a_page_read_from_a_key_joins_what_its_rows_show_and_an_offset_page_read
 
     assert by_id("/admin/appeal/") == []
     assert by_id("/admin/appeal/?page_size=20&page=1") != []  # OFFSET 20: no join for the skipped rows
+
+
+def test_a_state_or_openness_known_makes_the_status_test_a_constant(app):
+    from portal.services import deadlines, worklists
+
+    overdue = deadlines.overdue_clause()
+    one = sa.select(Appeal.id).where(overdue, Appeal.channel == "phone")
+
+    def sql(element) -> str:
+        return str(element.compile(db.engine, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+    assert " IN " in sql(one)
+    assert " IN " not in sql(worklists.in_state(one, AppealStatus.IN_WORK.value))
+    assert "due_date <" in sql(worklists.in_state(one, AppealStatus.IN_WORK.value))
+    assert " IN " not in sql(worklists.among_open(overdue))
+    # a finished state in an open list's read: nothing; a list of some states only stays as it is
+    assert "false" in sql(worklists.in_state(one, AppealStatus.CLOSED.value)).lower() or " 0 " in sql(
+        worklists.in_state(one, AppealStatus.CLOSED.value)
+    )
+    some = Appeal.status.in_([AppealStatus.IN_WORK.value, AppealStatus.SIGNED.value])
+    assert " IN " in sql(worklists.among_open(some))

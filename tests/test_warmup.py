@@ -90,3 +90,27 @@ def test_the_warm_up_puts_what_the_process_loaded_out_of_the_collectors_reach(ap
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_on_postgresql_the_warm_up_also_searches_the_registers_most_common_word(app, monkeypatch):
+    """The first plan of a search by a word the statistics hold costs a connection some 40 ms once."""
+    from urllib.parse import unquote
+
+    from portal.extensions import db
+    from portal.warmup import common_word_pages
+    from tests.factories import make_appeal
+
+    _as_a_real_server(app, monkeypatch)
+    if db.engine.dialect.name != "postgresql":
+        assert common_word_pages(app) == ()
+        return
+    for _ in range(3):
+        make_appeal(summary="Зруйнований міст через річку")
+    db.session.commit()
+    db.session.execute(sa_text("ANALYZE appeal_search"))  # inside the test's transaction, rolled back with it
+    pages = common_word_pages(app)
+    assert len(pages) == 1 and pages[0].startswith("/admin/appeal/?search=")
+    assert len(unquote(pages[0].split("=", 1)[1])) >= 4
+    before = _table_counts()
+    assert warm_pages(app, pages) == 1
+    assert _table_counts() == before

@@ -100,8 +100,7 @@ class Appeal(TimestampMixin, Model):
         sa.Index("ix_appeal_main_executor_registered", "main_executor_id", "registered_at", "id"),
         # the list sorted by due date, with the id as the keyset tie-breaker
         sa.Index("ix_appeal_due_id", "due_date", "id"),
-        # home page: open appeals counted by state, privilege and term in one pass over this index alone
-        sa.Index("ix_appeal_status_privileged", "status", "is_privileged", "due_date"),
+        # (status, is_privileged DESC, due_date, id): below the class (a descending column)
         # an executor's queues from the home page ("to accept", "in work": their own in one state), listed and
         # counted without reading every appeal the body ever had
         sa.Index("ix_appeal_main_executor_status", "main_executor_id", "status"),
@@ -237,6 +236,12 @@ class Appeal(TimestampMixin, Model):
 
     def __str__(self) -> str:
         return f"№ {self.reg_number}"
+
+
+# home page: open appeals counted by state, privilege and term in one pass over this index alone; a work list
+# of one state (several: one ordered read per state, merged) read in its legal order without a sort
+# (admin_views.appeals WORK_LIST_ORDER: privileged first, then the earliest term, then the id)
+sa.Index("ix_appeal_status_privileged_due", Appeal.status, Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
 
 
 class AppealIssue(Model):

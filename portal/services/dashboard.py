@@ -24,7 +24,7 @@ from portal.models.appeals import Appeal, Assignment
 from portal.models.budget import BudgetEstimate, BudgetLine, Expenditure
 from portal.models.enums import OPEN_STATUSES, AppealStatus, DocumentState, ExecutorRole, Role
 from portal.models.org import StaffPosition
-from portal.services import deadlines, staff
+from portal.services import deadlines, staff, worklists
 from portal.services.scope import scope_appeals
 
 URGENT_LIST_SIZE = 10
@@ -64,7 +64,8 @@ class OpenCounts:
 def open_counts(user, conditions: dict[str, sa.ColumnElement[bool]]) -> OpenCounts:
     """Count the open appeals in ``user``'s scope by state, and those meeting each of ``conditions`` (name → WHERE)."""
     columns = [sa.func.count().label("all")]
-    columns += [sa.func.count().filter(clause).label(name) for name, clause in conditions.items()]
+    # counted over open appeals: a condition's own "is open" is true (worklists.among_open)
+    columns += [sa.func.count().filter(worklists.among_open(clause)).label(name) for name, clause in conditions.items()]
     query = sa.select(Appeal.status, *columns).where(deadlines.open_clause()).group_by(Appeal.status)
     rows = db.session.execute(scope_appeals(query, user)).mappings()
     return OpenCounts({AppealStatus(row["status"]): dict(row) for row in rows})
@@ -151,14 +152,15 @@ def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
     Overdue ones are counted and listed through the "overdue" filter; here only the few
     whose term runs out now, found by the due-date range.
     """
+    keys = scope_appeals(worklists.keys_of(sa.select(Appeal).where(deadlines.near_due_clause(kyiv_today()))), user)
+    ids = worklists.page_ids(keys, sorted(s.value for s in OPEN_STATUSES), 0, limit)  # one ordered read per state
     query = (
         sa.select(Appeal)
-        .where(deadlines.near_due_clause(kyiv_today()))
+        .where(Appeal.id.in_(ids))
         .options(selectinload(Appeal.main_executor))
-        .order_by(Appeal.is_privileged.desc(), Appeal.due_date, Appeal.id)
-        .limit(limit)
+        .order_by(*worklists.work_order())
     )
-    return list(db.session.execute(scope_appeals(query, user)).scalars())
+    return list(db.session.execute(query).scalars())
 
 
 def budget_month(today: date | None = None) -> dict:
