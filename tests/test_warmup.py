@@ -114,3 +114,23 @@ def test_on_postgresql_the_warm_up_also_searches_the_registers_most_common_word(
     before = _table_counts()
     assert warm_pages(app, pages) == 1
     assert _table_counts() == before
+
+
+@pytest.mark.parametrize(("loaded_by", "warmed"), [("a WSGI server", True), ("a flask command", False)])
+def test_wsgi_warms_the_app_for_a_server_and_not_for_a_command(tmp_path, loaded_by, warmed):
+    import os
+    import subprocess
+    import sys
+
+    own = ("PORTAL_DATABASE_URL", "PORTAL_REDIS_URL", "PORTAL_SECRET_KEY", "PORTAL_FILES_DIR", "PORTAL_REPORTS_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in own}
+    env.update(PORTAL_INSTANCE_PATH=str(tmp_path / "instance"), PORTAL_SECRET_KEY="s" * 32)
+    load = "import wsgi"
+    if loaded_by == "a flask command":  # what `flask --app wsgi generate-data` does: a click context is active
+        load = "import click\nwith click.Context(click.Command('generate-data')):\n    import wsgi"
+    script = f"{load}\nprint(len(wsgi.app.jinja_env.cache))"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    compiled = int(out.stdout.strip().splitlines()[-1])
+    assert (compiled > 40) is warmed
