@@ -389,8 +389,10 @@ def main(argv=None) -> None:
             servers.append(subprocess.Popen(stock_cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL))
             wait_for(stock_port, "/admin/")
         wait_for(portal_port, "/healthz")
+        speed = [cpu_check()]
         rows = run_cases(args, facts, portal, portal_port, stock_port if args.stock else None, url)
-        print_table(args, facts, rows)
+        speed.append(cpu_check())
+        print_table(args, facts, rows, speed)
     finally:
         for server in servers:
             server.terminate()
@@ -517,10 +519,24 @@ def q(text: str) -> str:
     return urllib.parse.quote(text, safe="")
 
 
-def print_table(args, facts, rows) -> None:
+def cpu_check(rounds: int = 3) -> float:
+    """Seconds for ten million additions in Python, best of ``rounds``: how fast this machine's CPU was
+    (a shared virtual machine's varies by a third and more from hour to hour; every row of the table with it)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def print_table(args, facts, rows, speed: list[float]) -> None:
     print(
         f"\n{facts['dialect']}: {facts['appeals']:,} appeals, {facts['audit_total']:,} audit entries; "
         f"median of {args.repeat} over HTTP (one warm-up), ms; cold rows: one request\n"
+        f"CPU check (10,000,000 additions in Python, before and after): "
+        f"{' / '.join(f'{s:.2f} s' for s in speed)}; load average {os.getloadavg()[0]:.2f}\n"
     )
     print("| request | HTTP | this portal | stock Flask-Admin | ratio | target |")
     print("|---|---|---|---|---|---|")
