@@ -94,7 +94,7 @@ from portal.services import (
     worklists,
 )
 from portal.services.errors import DomainError
-from portal.services.scope import can_see_appeal, scope_appeals
+from portal.services.scope import appeal_scope_clause, can_see_appeal, scope_appeals
 
 STATUS_BADGES = {
     AppealStatus.REGISTERED: "secondary",
@@ -664,6 +664,21 @@ class AppealView(PortalModelView):
         ):
             seek.key = seek.key + 0
         return seek
+
+    def count_rows(self, query, cap):
+        """A search by words with nothing else narrowing the list (no filter, a user who sees the whole
+        register) counts the search index's matches alone.
+
+        Every document of the index is one appeal's, so the matches are the list's rows; joined to
+        their appeals, counting 10,001 of a common surname's matches at a million appeals took
+        ~10 ms (a lookup of each appeal), the index alone ~1 ms.
+        """
+        term = request.args.get("search")
+        if self._joined_search(term) and not compat.active_filters(self) and appeal_scope_clause(current_user) is None:
+            matches = search.matching_ids(term or "", db.session.get_bind().dialect.name)
+            if matches is not None:
+                return paging.capped_rows(matches, cap)
+        return super().count_rows(query, cap)
 
     def list_count_cap(self) -> int | None:
         return self.search_count_cap if (request.args.get("search") or "").strip() else self.count_cap
