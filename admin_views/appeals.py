@@ -297,7 +297,7 @@ def _work_list_states(filters) -> list[str]:
 
 
 def merged_work_page(query, rows, states: list[str], page: int, page_size: int):
-    """A work-list page of ``query`` over several states: one ordered read per state, merged
+    """A work-list page of ``query`` over its states: one ordered read per state, merged
     (``worklists.page_ids``); ``rows`` (a query of the page's rows and what they show) reads them
     by id alone (SQLite would start from the list's own WHERE, e.g. every overdue appeal, and
     probe the ids). The order and the rows are those of ``query`` ordered and paged by OFFSET."""
@@ -585,7 +585,22 @@ class AppealView(PortalModelView):
 
     # --- queries --------------------------------------------------------------------------
     def scope_query(self, query):
-        return scope_appeals(query, current_user)
+        return scope_appeals(query, current_user, open_only=self._lists_open_appeals())
+
+    def _lists_open_appeals(self) -> bool:
+        """Does this request list (or export) appeals whose filters admit open states only (a work list)?
+
+        An executor's scope then reads the body's open assignments alone (``scope.appeal_scope_clause``);
+        a details page, a bulk action or a picker keeps the whole scope.
+        """
+        if not has_request_context() or request.endpoint not in (
+            f"{self.endpoint}.index_view",
+            f"{self.endpoint}.export",
+        ):
+            return False
+        if not _is_work_list(request.args):
+            return False
+        return set(_work_list_states(compat.active_filters(self))) <= _WORK_STATES
 
     def get_query(self):
         query = super().get_query().options(*self.row_loads())
@@ -607,11 +622,13 @@ class AppealView(PortalModelView):
         if not size:
             return None
         states = _work_list_states(compat.active_filters(self))
-        if len(states) < 2:
-            # one state (or none): the index range of the state in the legal order, without Flask-Admin's
-            # default order after it
+        if not states:
+            # no state can match (e.g. an open state among finished ones): the list's own query, in the legal order
             query = query.order_by(None).order_by(*work_list_order()).limit(sa.literal_column(str(int(size))))
             return query.offset(sa.literal_column(str(int(page * size)))) if page else query
+        # one state too: its page's ids first (an index range of the state, in the legal order), then the rows.
+        # Read in one statement with the rows' joins, an executor's page of one state was planned from the
+        # body's open assignments (PostgreSQL expects few of them in any one state) and sorted them all.
         rows = db.session.query(Appeal).options(*(joinedload(getattr(Appeal, n)) for n in self.row_relations))
         return merged_work_page(query, rows, states, page or 0, size)
 

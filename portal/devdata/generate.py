@@ -66,7 +66,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.models.users import User
-from portal.services import audit, registration, search
+from portal.services import audit, open_marks, registration, search
 from portal.services.errors import DomainError
 
 GENERATE_ACTOR = audit.Actor(None, "generate-data", "", "")
@@ -832,6 +832,7 @@ COLUMNS = {
         "answered_at",
         "created_at",
         "updated_at",
+        "appeal_open",
     ),
     "answer": (
         "appeal_id",
@@ -1778,6 +1779,7 @@ class _Generator:
             else:
                 state = ASSIGNMENT_NEW
             assignments = out["assignment"]
+            appeal_open = open_marks.is_open(status)
             assignments.append(
                 (
                     main_assignment,
@@ -1792,6 +1794,7 @@ class _Generator:
                     drafted,
                     assigned_at,
                     drafted or assigned_at,
+                    appeal_open,
                 )
             )
             if len(candidates) > 1 and rnd() < 0.25:
@@ -1811,6 +1814,7 @@ class _Generator:
                             None,
                             assigned_at,
                             drafted or assigned_at,
+                            appeal_open,
                         )
                     )
 

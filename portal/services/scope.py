@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.models.appeals import Appeal, Assignment
 from portal.models.enums import Role
+from portal.services import open_marks
 
 
 def scope_terms(user) -> list[tuple[str, object]] | None:
@@ -38,31 +39,38 @@ def scope_terms(user) -> list[tuple[str, object]] | None:
     return None
 
 
-def _assigned_to_sql(executor_id, counting: bool):
+def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False):
     # a page of a list walks appeals newest first and probes each for the body's assignment
     # (EXISTS); a count is cheaper driven from the body's assignments (IN)
     if counting:
         return Appeal.id.in_(sa.select(Assignment.appeal_id).where(Assignment.executor_id == executor_id))
-    # SELECT 1, not SELECT *: SQLite then answers the probe from ix_assignment_executor_appeal alone
-    return sa.exists(
-        sa.select(sa.literal_column("1")).where(
-            Assignment.appeal_id == Appeal.id, Assignment.executor_id == executor_id
-        )
-    )
+    where = [Assignment.appeal_id == Appeal.id, Assignment.executor_id == executor_id]
+    if open_only:
+        # over open appeals only, "an assignment of the body" is "an open assignment of the body"
+        # (open_marks): ix_assignment_open_executor holds the body's few thousand of those, where
+        # ix_assignment_executor_appeal holds every assignment it ever had
+        where.append(open_marks.open_clause())
+    # SELECT 1, not SELECT *: SQLite then answers the probe from the index alone
+    return sa.exists(sa.select(sa.literal_column("1")).where(*where))
 
 
-# fact → (SQL clause (value, counting), Python test (appeal, value))
+# fact → (SQL clause (value, counting, open_only), Python test (appeal, value))
 FACTS = {
     "assigned_to": (_assigned_to_sql, lambda appeal, v: any(a.executor_id == v for a in appeal.assignments)),
-    "direction": (lambda v, counting: Appeal.direction_id == v, lambda appeal, v: appeal.direction_id == v),
-    "signer": (lambda v, counting: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
+    "direction": (
+        lambda v, counting, open_only=False: Appeal.direction_id == v,
+        lambda appeal, v: appeal.direction_id == v,
+    ),
+    "signer": (lambda v, counting, open_only=False: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
 }
 
 
-def appeal_scope_clause(user, counting: bool = False):
+def appeal_scope_clause(user, counting: bool = False, open_only: bool = False):
     """A WHERE clause limiting appeals to the user's scope, or None for no limit.
 
-    ``counting``: the same rows, phrased for a count over many appeals.
+    ``counting``: the same rows, phrased for a count over many appeals. ``open_only``: the
+    caller's own WHERE admits only open appeals (a home page's counts, a work list); the
+    clause may then hold for open appeals alone.
     """
     terms = scope_terms(user)
     if terms is None:
@@ -73,16 +81,16 @@ def appeal_scope_clause(user, counting: bool = False):
         # those indexes ("+ 0"), a page walks its sort's index and stops once it is full, as a
         # direction is a large share of the register. A count keeps the lookups (it stops at its cap).
         return sa.or_(*[(WALKED[name] + 0) == value for name, value in terms])
-    clauses = [FACTS[name][0](value, counting) for name, value in terms]
+    clauses = [FACTS[name][0](value, counting, open_only) for name, value in terms]
     return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
 
 
 WALKED = {"direction": Appeal.direction_id, "signer": Appeal.signer_id}
 
 
-def scope_appeals(query, user, counting: bool = False):
-    """Apply the scope to a select() or a legacy Query over Appeal."""
-    clause = appeal_scope_clause(user, counting)
+def scope_appeals(query, user, counting: bool = False, open_only: bool = False):
+    """Apply the scope to a select() or a legacy Query over Appeal (``open_only``: see :func:`appeal_scope_clause`)."""
+    clause = appeal_scope_clause(user, counting, open_only)
     if clause is None:
         return query
     if hasattr(query, "where"):
