@@ -153,7 +153,8 @@ def urgent_appeals(user, limit: int = URGENT_LIST_SIZE) -> list[Appeal]:
     whose term runs out now, found by the due-date range.
     """
     near_due = sa.select(Appeal).where(deadlines.near_due_clause(kyiv_today()))
-    keys = scope_appeals(worklists.keys_of(near_due), user, open_only=True)
+    # a few days of terms in each state: each appeal probed (see scope.appeal_scope_clause)
+    keys = scope_appeals(worklists.keys_of(near_due), user, open_only=True, probe=True)
     ids = worklists.page_ids(keys, sorted(s.value for s in OPEN_STATUSES), 0, limit)  # one ordered read per state
     query = (
         sa.select(Appeal)

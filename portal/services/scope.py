@@ -39,7 +39,7 @@ def scope_terms(user) -> list[tuple[str, object]] | None:
     return None
 
 
-def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False):
+def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False, probe: bool = False):
     # a page of a list walks appeals newest first and probes each for the body's assignment
     # (EXISTS); a count is cheaper driven from the body's assignments (IN)
     if counting:
@@ -51,26 +51,31 @@ def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False):
         # ix_assignment_executor_appeal holds every assignment it ever had
         where.append(open_marks.open_clause())
     # SELECT 1, not SELECT *: SQLite then answers the probe from the index alone
-    return sa.exists(sa.select(sa.literal_column("1")).where(*where))
+    probing = sa.select(sa.literal_column("1")).where(*where)
+    if probe:
+        # OFFSET 0: PostgreSQL keeps the EXISTS a probe of each appeal read and never makes it a join
+        probing = probing.offset(sa.literal_column("0"))
+    return sa.exists(probing)
 
 
-# fact → (SQL clause (value, counting, open_only), Python test (appeal, value))
+# fact → (SQL clause (value, counting, **phrasing), Python test (appeal, value))
 FACTS = {
     "assigned_to": (_assigned_to_sql, lambda appeal, v: any(a.executor_id == v for a in appeal.assignments)),
-    "direction": (
-        lambda v, counting, open_only=False: Appeal.direction_id == v,
-        lambda appeal, v: appeal.direction_id == v,
-    ),
-    "signer": (lambda v, counting, open_only=False: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
+    "direction": (lambda v, counting, **_: Appeal.direction_id == v, lambda appeal, v: appeal.direction_id == v),
+    "signer": (lambda v, counting, **_: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
 }
 
 
-def appeal_scope_clause(user, counting: bool = False, open_only: bool = False):
+def appeal_scope_clause(user, counting: bool = False, open_only: bool = False, probe: bool = False):
     """A WHERE clause limiting appeals to the user's scope, or None for no limit.
 
     ``counting``: the same rows, phrased for a count over many appeals. ``open_only``: the
     caller's own WHERE admits only open appeals (a home page's counts, a work list); the
-    clause may then hold for open appeals alone.
+    clause may then hold for open appeals alone. ``probe``: each appeal read is tested on its
+    own, never joined with all of an executor body's (open) assignments: for a read that stops
+    after a page or covers a short range of due dates. PostgreSQL cannot know that a body's
+    open assignments are of open appeals, expects a handful of them in any one state and
+    would hash all of them for each state read.
     """
     terms = scope_terms(user)
     if terms is None:
@@ -81,16 +86,16 @@ def appeal_scope_clause(user, counting: bool = False, open_only: bool = False):
         # those indexes ("+ 0"), a page walks its sort's index and stops once it is full, as a
         # direction is a large share of the register. A count keeps the lookups (it stops at its cap).
         return sa.or_(*[(WALKED[name] + 0) == value for name, value in terms])
-    clauses = [FACTS[name][0](value, counting, open_only) for name, value in terms]
+    clauses = [FACTS[name][0](value, counting, open_only=open_only, probe=probe) for name, value in terms]
     return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
 
 
 WALKED = {"direction": Appeal.direction_id, "signer": Appeal.signer_id}
 
 
-def scope_appeals(query, user, counting: bool = False, open_only: bool = False):
-    """Apply the scope to a select() or a legacy Query over Appeal (``open_only``: see :func:`appeal_scope_clause`)."""
-    clause = appeal_scope_clause(user, counting, open_only)
+def scope_appeals(query, user, counting: bool = False, open_only: bool = False, probe: bool = False):
+    """Apply the scope to a select() or a legacy Query over Appeal (the phrasing: see :func:`appeal_scope_clause`)."""
+    clause = appeal_scope_clause(user, counting, open_only, probe)
     if clause is None:
         return query
     if hasattr(query, "where"):
