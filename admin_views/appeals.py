@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, flash, g, has_request_context, redirect, request, send_file, url_for
@@ -113,8 +114,12 @@ STATUS_BADGES = {
 }
 
 
-def list_filters():
-    """The appeals list's filters (built per view: their options load lazily)."""
+def list_filters(open_only: Callable[[], bool] | None = None):
+    """The appeals list's filters (built per view: their options load lazily).
+
+    ``open_only``: the view's test of whether the current list holds open appeals only (the executor filters then
+    read the body's open assignments).
+    """
     return [
         EnumFilter(Appeal.status, _l("Status"), AppealStatus, "status"),
         FlagFilter(_l("Open (not finished)"), deadlines.open_clause, "open"),
@@ -133,9 +138,11 @@ def list_filters():
         EnumFilter(Appeal.sign, _l("Receipt sign"), ReceiptSign, "sign"),
         IdFilter(Appeal.topic_id, _l("Topic"), lazy_options(Topic, [Topic.code]), "topic"),
         IdFilter(Appeal.direction_id, _l("Direction"), lazy_options(Direction, [Direction.name]), "direction"),
-        ExecutorFilter(Appeal.id, _l("Executor (any assignment)"), lazy_options(Executor, [Executor.name]), "executor"),
+        ExecutorFilter(
+            Appeal.id, _l("Executor (any assignment)"), lazy_options(Executor, [Executor.name]), "executor", open_only
+        ),
         CoExecutorFilter(
-            Appeal.id, _l("Co-executor or informed"), lazy_options(Executor, [Executor.name]), "co_executor"
+            Appeal.id, _l("Co-executor or informed"), lazy_options(Executor, [Executor.name]), "co_executor", open_only
         ),
         IdFilter(
             Appeal.main_executor_id,
@@ -580,7 +587,7 @@ class AppealView(PortalModelView):
     action_permissions: dict = {}
 
     def __init__(self, model, *args, **kwargs):
-        self.column_filters = list_filters()
+        self.column_filters = list_filters(open_only=self._lists_open_appeals)
         super().__init__(model, *args, **kwargs)
 
     # --- queries --------------------------------------------------------------------------

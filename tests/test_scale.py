@@ -294,6 +294,8 @@ EXECUTOR_OPEN_PAGES = [
     "/admin/appeal/?flt0_status=in_work",
     "/admin/appeal/?flt0_status=in_work&page=1",
     "/admin/appeal/?flt0_status=assigned&flt1_main_executor={executor}",
+    "/admin/appeal/?flt0_open=1&flt1_co_executor={executor}",  # the home page's co-executions
+    "/admin/appeal/?flt0_overdue=1&flt1_executor={executor}",
 ]
 
 
