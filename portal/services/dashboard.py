@@ -24,7 +24,7 @@ from portal.models.budget import BudgetEstimate, BudgetLine, Expenditure
 from portal.models.enums import OPEN_STATUSES, AppealStatus, DocumentState, ExecutorRole, Role
 from portal.models.org import StaffPosition
 from portal.services import deadlines, open_marks, staff, worklists
-from portal.services.scope import scope_appeals
+from portal.services.scope import open_assignments, scope_appeals
 
 URGENT_LIST_SIZE = 10
 
@@ -60,18 +60,26 @@ class OpenCounts:
         return sum(row[name] for status, row in self.rows.items() if not statuses or status in statuses)
 
 
-def open_counts(user, conditions: dict[str, sa.ColumnElement[bool]]) -> OpenCounts:
-    """Count the open appeals in ``user``'s scope by state, and those meeting each of ``conditions`` (name → WHERE)."""
+def open_counts(user, conditions: dict[str, sa.ColumnElement[bool]], body=None) -> OpenCounts:
+    """Count the open appeals in ``user``'s scope by state, and those meeting each of ``conditions`` (name → WHERE).
+
+    ``body``: an executor's scope as the rows of its body's open assignments (``scope.open_assignments``),
+    joined instead of tested appeal by appeal.
+    """
     columns = [sa.func.count().label("all")]
     # counted over open appeals: a condition's own "is open" is true (worklists.among_open)
     columns += [sa.func.count().filter(worklists.among_open(clause)).label(name) for name, clause in conditions.items()]
     query = sa.select(Appeal.status, *columns).where(deadlines.open_clause()).group_by(Appeal.status)
-    rows = db.session.execute(scope_appeals(query, user, open_only=True)).mappings()
+    if body is not None:
+        query = query.join(body, body.c.appeal_id == Appeal.id)
+    else:
+        query = scope_appeals(query, user, open_only=True)
+    rows = db.session.execute(query).mappings()
     return OpenCounts({AppealStatus(row["status"]): dict(row) for row in rows})
 
 
-def _conditions(user, today: date) -> dict[str, sa.ColumnElement[bool]]:
-    """The conditions of the home page's cards and, for an executor, of their own queues."""
+def _conditions(user, today: date, body=None) -> dict[str, sa.ColumnElement[bool]]:
+    """The conditions of the home page's cards and, for an executor, of their own queues (``body``: see open_counts)."""
     conditions = {
         "overdue": deadlines.overdue_clause(today),
         "near_due": deadlines.near_due_clause(today),
@@ -88,7 +96,9 @@ def _conditions(user, today: date) -> dict[str, sa.ColumnElement[bool]]:
                     Assignment.executor_role != ExecutorRole.RESPONSIBLE,
                     open_marks.open_clause(),  # counted over open appeals (open_counts)
                 )
-            ),
+            )
+            if body is None
+            else body.c.co_executing == 1,
         }
     return conditions
 
@@ -217,7 +227,8 @@ def for_user(user) -> dict:
     if not can(user, "appeal", "list"):
         return board
     today = kyiv_today()
-    counts = open_counts(user, _conditions(user, today))
+    body = open_assignments(user)
+    counts = open_counts(user, _conditions(user, today, body), body)
     board["appeals"] = {
         "today": today,
         "queues": _role_queues(user, counts),

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.models.appeals import Appeal, Assignment
-from portal.models.enums import Role
+from portal.models.enums import ExecutorRole, Role
 from portal.services import open_marks
 
 
@@ -91,6 +91,27 @@ def appeal_scope_clause(user, counting: bool = False, open_only: bool = False, p
 
 
 WALKED = {"direction": Appeal.direction_id, "signer": Appeal.signer_id}
+
+
+def open_assignments(user):
+    """An executor's scope over open appeals as rows to join: the body's open assignments, one row an appeal.
+
+    Columns ``appeal_id`` and ``co_executing`` (1: the body is a co-executor or informed, not
+    the responsible one). Joined to ``appeal``, the appeals of ``appeal_scope_clause(user,
+    open_only=True)`` restricted to open ones, each once. None for a user not scoped by an
+    executor body. A count over the scope (the home page's) reads each of the body's open
+    appeals once this way, and learns its role from the same rows.
+    """
+    terms = scope_terms(user)
+    if not terms or [name for name, _ in terms] != ["assigned_to"]:
+        return None
+    co_executing = sa.case((Assignment.executor_role != ExecutorRole.RESPONSIBLE, 1), else_=0)
+    return (
+        sa.select(Assignment.appeal_id, sa.func.max(co_executing).label("co_executing"))
+        .where(Assignment.executor_id == terms[0][1], open_marks.open_clause())
+        .group_by(Assignment.appeal_id)
+        .subquery("body_open")
+    )
 
 
 def scope_appeals(query, user, counting: bool = False, open_only: bool = False, probe: bool = False):
