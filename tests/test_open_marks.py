@@ -133,3 +133,35 @@ def test_a_duplicate_joins_the_executors_of_the_open_appeal_marked_open(app):
     repeats.join(duplicate, earlier)
     assert_marked(duplicate, expected_rows=2)
     assert all(mark for mark, _ in stored_marks(duplicate))
+
+
+def test_an_executors_scope_over_open_appeals_is_the_same_in_every_phrasing(app):
+    """Over open appeals, the body's open assignments give exactly the appeals of its whole scope."""
+    from portal.services import deadlines, scope
+    from tests.factories import make_user
+
+    body, other = make_executor(), make_executor()
+    expected = set()
+    for i, status in enumerate(list(S) * 2):
+        appeal = make_appeal(status=status)
+        if i % 3:  # responsible, or informed; some twice (a duplicate's executors), some of another body only
+            make_assignment(
+                appeal, body, executor_role=ExecutorRole.RESPONSIBLE if i % 2 else ExecutorRole.FOR_INFORMATION
+            )
+            if i % 5 == 0:
+                make_assignment(appeal, body, executor_role=ExecutorRole.CO_EXECUTOR, position=2)
+            expected |= {appeal.id} if status in OPEN_STATUSES else set()
+        else:
+            make_assignment(appeal, other)
+    user = make_user(Role.EXECUTOR, executor=body)
+    db.session.flush()
+    open_ids = sa.select(Appeal.id).where(deadlines.open_clause())
+
+    def ids(**phrasing) -> list[int]:
+        return sorted(db.session.execute(scope.scope_appeals(open_ids, user, **phrasing)).scalars())
+
+    joined = open_ids.join(body_open := scope.open_assignments(user), body_open.c.appeal_id == Appeal.id)
+    assert expected and ids() == sorted(expected)
+    assert ids(open_only=True) == ids(open_only=True, probe=True) == ids(counting=True) == sorted(expected)
+    assert list(db.session.execute(joined.order_by(Appeal.id)).scalars()) == sorted(expected)  # each once
+    assert scope.open_assignments(make_user(Role.DIRECTOR)) is None
