@@ -376,6 +376,36 @@ def test_a_work_list_over_several_states_pages_in_the_legal_order_and_counts_exa
         assert shown == expected
 
 
+@pytest.mark.parametrize(
+    "args, work",
+    [
+        ("flt0_open=1", True),
+        ("flt0_overdue=1", True),
+        ("flt0_near_due=1", True),
+        ("flt0_status=in_work", True),
+        ("flt0_status=in_work&flt1_open=1", True),
+        ("flt0_open=0", False),  # finished appeals: no queue, the register's order
+        ("flt0_status=closed", False),
+        ("flt0_status=closed&flt1_open=1", False),  # nothing can match: no queue
+        ("flt0_privileged=1", False),
+        ("", False),
+    ],
+)
+def test_a_list_is_a_work_queue_exactly_when_its_filters_allow_only_states_awaiting_an_answer(client, auth, args, work):
+    """One reading of the filters decides both whether a list is a queue (its legal order) and which
+    states its page reads: the list, its export and its page plan cannot disagree."""
+    from admin_views.appeals import _is_work_list, _work_list_states
+
+    keys = [tuple(part.split("=")) for part in args.split("&") if part]
+    states = _work_list_states([(key.split("_", 1)[1], value) for key, value in keys])
+    assert _is_work_list(states) == work
+    auth.as_role(Role.DIRECTOR)
+    with Spy() as spy:
+        assert client.get(f"/admin/appeal/?{args}").status_code == 200
+    legal = any("ORDER BY appeal.is_privileged DESC" in s for s, _ in _appeal_selects(spy))
+    assert legal == work
+
+
 @pytest.mark.parametrize("role", HOME_ROLES)
 def test_the_home_page_runs_the_same_few_statements_however_many_appeals(client, auth, role):
     world = _home_world()
