@@ -165,3 +165,18 @@ def test_an_executors_scope_over_open_appeals_is_the_same_in_every_phrasing(app)
     assert ids(open_only=True) == ids(open_only=True, probe=True) == ids(counting=True) == sorted(expected)
     assert list(db.session.execute(joined.order_by(Appeal.id)).scalars()) == sorted(expected)  # each once
     assert scope.open_assignments(make_user(Role.DIRECTOR)) is None
+
+
+def test_the_mark_follows_the_appeal_without_audit_entries_of_its_own(world):
+    """The appeal's change of state is on the record; its assignments' marks moving with it are not business changes."""
+    from portal.models import AuditLog
+    from portal.services import audit
+
+    appeal = world.appeal(S.IN_WORK)
+    db.session.commit()
+    with audit.acting_as(audit.Actor(None, "director", "director", "")):
+        workflow.cancel(world.users[Role.DIRECTOR], appeal, reason="Помилково зареєстровано")
+        db.session.commit()
+    assert [mark for mark, _ in stored_marks(appeal)] == [False]
+    models = set(db.session.execute(sa.select(AuditLog.model).where(AuditLog.action == "update")).scalars())
+    assert "Appeal" in models and "Assignment" not in models
