@@ -222,6 +222,11 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         load = selectinload if g.get("list_offset") else joinedload
         return [load(getattr(self.model, name)) for name in self.row_relations]
 
+    def count_rows(self, query, cap: int) -> tuple[int, bool]:
+        """(rows, exact?) of this request's list ``query``, reading at most ``cap`` + 1 of its rows (a view may
+        count them from a smaller source that gives the same rows)."""
+        return paging.capped_count(query, self.model.id, cap)
+
     def list_count_cap(self) -> int | None:
         """How many rows this request's list counts at most (``count_cap``; a view may lower it for a search)."""
         return self.count_cap
@@ -249,7 +254,7 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
                 if estimate is not None and estimate >= paging.ESTIMATE_OVER * cap:
                     g.list_count, g.list_count_estimated = (paging.about(estimate), False), True
                 else:
-                    g.list_count = paging.capped_count(query, self.model.id, cap)
+                    g.list_count = self.count_rows(query, cap)
                     if not g.list_count[1]:
                         paging.over_cap.remember(key)
         if seek is None:

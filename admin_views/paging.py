@@ -242,7 +242,12 @@ over_cap = OverCap()
 
 def capped_count(query, pk, cap: int) -> tuple[int, bool]:
     """(rows, exact?) of a list query, reading at most ``cap`` + 1 rows of it."""
-    inner = query.order_by(None).with_entities(pk).limit(cap + 1).subquery()
+    return capped_rows(query.order_by(None).with_entities(pk).statement, cap)
+
+
+def capped_rows(select: sa.Select, cap: int) -> tuple[int, bool]:
+    """(rows, exact?) of a SELECT, reading at most ``cap`` + 1 of its rows."""
+    inner = select.order_by(None).limit(cap + 1).subquery()
     n = db.session.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
     return min(n, cap), n <= cap
 

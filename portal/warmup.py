@@ -11,8 +11,9 @@ The first request of a fresh process also paid for the database side of a page: 
 compiles each statement shape once per process (about a third of the first search's time),
 and a new database connection starts with an empty page cache. ``warm_pages`` renders the
 busiest pages (``WARM_PAGES``: the appeals list, a search by a word and by a number, a
-filter; on PostgreSQL also a search by the register's most common word) once, as a director
-who exists only in this process, inside a transaction that is rolled back and may not commit. Last, ``gc.freeze`` moves everything loaded so far (the app,
+filter; on PostgreSQL also a search by the register's most common word) twice (see
+``warm_pages``), as a director who exists only in this process, inside a transaction that is
+rolled back and may not commit. Last, ``gc.freeze`` moves everything loaded so far (the app,
 its templates, catalogues and mappings: some 200,000 objects) out of the collector's reach,
 so a full collection in a request no longer walks them (several ms a list page).
 """
@@ -66,6 +67,9 @@ WARM_PAGES = (
 )
 
 
+WARM_UP_USER_ID = -1
+
+
 class WarmUpWrite(RuntimeError):
     """A warm-up page tried to commit: it is rolled back and the page left cold."""
 
@@ -75,38 +79,57 @@ def _refuse_commit(session) -> None:
 
 
 def warm_pages(app: Flask, pages: tuple[str, ...] = WARM_PAGES) -> int:
-    """Render each of ``pages`` once as a director of this process only, nothing committed; pages that answered 200.
+    """Render each of ``pages`` as a director of this process only, nothing committed; pages that answered 200.
 
-    A page that fails (a database not yet created, say) is logged and skipped: the warm-up
-    never stops a server from starting.
+    A page that answers is rendered a second time: a statement's cache key can depend on what
+    compiled before it in the same request (SQLAlchemy keeps a subquery compiled for the count and
+    keys the page's statement with it), and a real user's first request finds the count compiled,
+    as the second rendering does. A page that fails (a database not yet created, say) is logged
+    and skipped: the warm-up never stops a server from starting.
     """
-    from portal.extensions import db
-    from portal.models.enums import Role
-    from portal.models.users import User
-
     warmed = 0
     sa.event.listen(Session, "before_commit", _refuse_commit)
     try:
         for path in pages:
-            with app.app_context(), app.test_request_context(path):  # an app context (and g) of its own
-                try:
-                    # id 0 is nobody's: the page's per-user reads (bell, chosen columns) run and find nothing
-                    db.session.get(User, 0)  # the statement of every request's user loader
-                    login_user(
-                        User(id=0, username="warm-up", full_name="", role=Role.DIRECTOR, active=True, session_version=1)
-                    )
-                    response = app.full_dispatch_request()
-                    response.get_data()
-                    warmed += response.status_code == 200
-                    if response.status_code != 200:
-                        log.warning("warm-up: %s answered %s", path, response.status_code)
-                except Exception as exc:  # a cold page is no reason to refuse to start
-                    log.warning("warm-up: %s failed: %s", path, exc)
-                finally:
-                    db.session.rollback()
+            if _render(app, path):
+                warmed += 1
+                _render(app, path)
     finally:
         sa.event.remove(Session, "before_commit", _refuse_commit)
     return warmed
+
+
+def _render(app: Flask, path: str) -> bool:
+    """Render one page as the warm-up's director, rolled back; did it answer 200?"""
+    from portal.extensions import db
+    from portal.models.enums import Role
+    from portal.models.users import User
+
+    with app.app_context(), app.test_request_context(path):  # an app context (and g) of its own
+        try:
+            # id -1 is nobody's: the page's per-user reads (bell, chosen columns) run and find nothing
+            # (a false id such as 0 would skip those that first ask whether the user has one)
+            db.session.get(User, WARM_UP_USER_ID)  # the statement of every request's user loader
+            login_user(
+                User(
+                    id=WARM_UP_USER_ID,
+                    username="warm-up",
+                    full_name="",
+                    role=Role.DIRECTOR,
+                    active=True,
+                    session_version=1,
+                )
+            )
+            response = app.full_dispatch_request()
+            response.get_data()
+            if response.status_code != 200:
+                log.warning("warm-up: %s answered %s", path, response.status_code)
+            return response.status_code == 200
+        except Exception as exc:  # a cold page is no reason to refuse to start
+            log.warning("warm-up: %s failed: %s", path, exc)
+            return False
+        finally:
+            db.session.rollback()
 
 
 def common_word_pages(app: Flask) -> tuple[str, ...]:

@@ -61,6 +61,35 @@ def test_the_warm_up_renders_the_busiest_pages_and_leaves_nothing_behind(app, mo
     assert _table_counts() == before
 
 
+def test_after_the_warm_up_a_directors_first_pages_compile_no_sql_statement(app, client, auth, monkeypatch):
+    """Each statement shape compiled once per process cost the first user's search milliseconds; the
+    warm-up's user must also run the per-user reads (chosen columns, bell) a real user's page runs."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    from portal.extensions import db
+    from tests.factories import make_appeal
+
+    _as_a_real_server(app, monkeypatch)
+    make_appeal()
+    auth.as_role(Role.DIRECTOR)
+    db.engine._compiled_cache.clear()  # earlier tests compiled these shapes already
+    warm_pages(app)
+    missed: list[str] = []
+
+    def cache_miss(conn, cursor, statement, parameters, context, executemany):
+        if context is not None and context.cache_hit == CacheStats.CACHE_MISS:
+            missed.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", cache_miss)
+    try:
+        for url in (*WARM_PAGES, "/admin/appeal/?search=%D0%9A%D0%BE%D0%B2%D0%B0%D0%BB%D0%B5%D0%BD%D0%BA%D0%BE"):
+            assert client.get(url).status_code == 200, url
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", cache_miss)
+    assert missed == []
+
+
 def test_a_warm_up_page_that_writes_is_rolled_back_and_counted_cold(app, monkeypatch, caplog):
     from portal.extensions import db
     from tests.factories import make_applicant

@@ -20,9 +20,6 @@ from portal.models.enums import CalendarDayKind
 
 # Looking further than this for a working day means the calendar is wrong, not the date.
 MAX_DAYS_OFF_IN_A_ROW = 60
-# a calendar is loaded for this many days either side of the day asked (a few dozen rows a year): a
-# list of overdue appeals spans years of due dates, and each window is two statements
-WINDOW_DAYS = 730
 
 
 def settings() -> CalendarSetting:
@@ -48,9 +45,9 @@ def set_public_holidays_off(value: bool) -> CalendarSetting:
     return row
 
 
-def days_off(start: date, end: date) -> frozenset[date]:
-    """The calendar's non-working days in [start, end], weekends not included."""
-    query = sa.select(CalendarDay.day, CalendarDay.kind).where(CalendarDay.day >= start, CalendarDay.day <= end)
+def days_off() -> frozenset[date]:
+    """The calendar's non-working days, weekends not included."""
+    query = sa.select(CalendarDay.day, CalendarDay.kind)
     holidays_off = public_holidays_off()
     return frozenset(
         day for day, kind in db.session.execute(query) if holidays_off or kind != CalendarDayKind.PUBLIC_HOLIDAY
@@ -58,39 +55,34 @@ def days_off(start: date, end: date) -> frozenset[date]:
 
 
 class Calendar:
-    """Non-working days loaded once for a range of dates (a list page asks for many control dates)."""
+    """The non-working days, loaded once (a list page asks for the control dates of due dates years apart)."""
 
-    def __init__(self, start: date, end: date, off: frozenset[date] | None = None):
-        self.start, self.end = start, end
-        self.off = days_off(start, end) if off is None else off
-
-    def covers(self, day: date) -> bool:
-        return self.start <= day <= self.end
+    def __init__(self, off: frozenset[date] | None = None):
+        self.off = days_off() if off is None else off
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.off
 
 
-def _calendar_for(day: date) -> Calendar:
-    # a window around ``day``, kept for the request (or app context) so a page loads it once
-    cache = g.setdefault("_work_calendars", []) if has_app_context() else []
-    for cal in cache:
-        if cal.covers(day - timedelta(days=MAX_DAYS_OFF_IN_A_ROW)) and cal.covers(day + timedelta(days=14)):
-            return cal
-    cal = Calendar(day - timedelta(days=WINDOW_DAYS), day + timedelta(days=WINDOW_DAYS))
-    cache.append(cal)
+def _calendar() -> Calendar:
+    # the whole calendar (a few dozen rows a year), loaded once for the request (or app context)
+    cal = g.get("_work_calendar") if has_app_context() else None
+    if cal is None:
+        cal = Calendar()
+        if has_app_context():
+            g._work_calendar = cal
     return cal
 
 
 def forget() -> None:
     """Drop the calendars cached for this request (after the calendar changed)."""
     if has_app_context():
-        g.pop("_work_calendars", None)
+        g.pop("_work_calendar", None)
         g.pop("_control_dates", None)
 
 
 def is_working_day(day: date) -> bool:
-    return _calendar_for(day).is_working_day(day)
+    return _calendar().is_working_day(day)
 
 
 def control_date(due: date | None) -> date | None:
@@ -104,7 +96,7 @@ def control_date(due: date | None) -> date | None:
 
 
 def _control_date(due: date) -> date:
-    cal = _calendar_for(due)
+    cal = _calendar()
     day = due
     for _ in range(MAX_DAYS_OFF_IN_A_ROW):
         if cal.is_working_day(day):
@@ -115,7 +107,7 @@ def _control_date(due: date) -> date:
 
 def next_working_day(after: date) -> date:
     """The first working day after ``after``."""
-    cal = _calendar_for(after)
+    cal = _calendar()
     day = after + timedelta(days=1)
     for _ in range(MAX_DAYS_OFF_IN_A_ROW):
         if cal.is_working_day(day):
