@@ -624,11 +624,8 @@ class AppealView(PortalModelView):
         return merged_work_page(query, rows, self._list_states(), page or 0, size)
 
     def _list_states(self) -> list[str]:
-        """The states this request's list can hold by its filters (kept for the request)."""
-        states = g.get("_appeal_list_states")
-        if states is None:
-            states = g._appeal_list_states = _work_list_states(_filter_keys(compat.active_filters(self)))
-        return states
+        """The states this request's list can hold by its filters."""
+        return _work_list_states(_filter_keys(compat.active_filters(self)))
 
     def _work_list(self) -> bool:
         """Is this request's list a work queue (its filters allow only states awaiting an answer)?"""

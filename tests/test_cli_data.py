@@ -478,10 +478,12 @@ def _generated_rows() -> dict:
     dialect = db.session.get_bind().dialect.name
     found["search"] = [sorted(db.session.execute(search.matching_ids(n.split()[0], dialect)).scalars()) for n in names]
     if dialect == "sqlite":  # the full-text index itself, as FTS5 stores it
-        for shadow in ("data", "idx", "docsize", "config"):
-            found[f"fts {shadow}"] = db.session.execute(
-                sa.text(f"SELECT * FROM appeal_fts_{shadow} ORDER BY 1, 2")
-            ).all()
+        from portal.devdata.generate import fts_shadow_tables
+
+        shadows = fts_shadow_tables(db.session.connection().connection.dbapi_connection, "main")
+        assert {"appeal_fts_data", "appeal_fts_idx", "appeal_fts_config"} <= set(shadows)
+        for shadow in shadows:
+            found[f"fts {shadow}"] = db.session.execute(sa.text(f"SELECT * FROM {shadow} ORDER BY 1, 2")).all()
     return found
 
 

@@ -152,11 +152,12 @@ class Appeal(TimestampMixin, Model):
     status: Mapped[AppealStatus] = mapped_column(
         enum_column(AppealStatus), default=AppealStatus.REGISTERED, info={"label": _l("Status")}
     )
+    # indexed as the first column of ix_appeal_privileged_registered
     is_privileged: Mapped[bool] = mapped_column(
-        default=False, index=True, info={"label": _l("Privileged applicant")}
+        default=False, info={"label": _l("Privileged applicant")}
     )  # copied from the applicant
     term_days: Mapped[int] = mapped_column(default=30, info={"label": _l("Term, days")})
-    due_date: Mapped[date] = mapped_column(sa.Date, index=True, info={"label": _l("Due date")})
+    due_date: Mapped[date] = mapped_column(sa.Date, info={"label": _l("Due date")})  # see ix_appeal_due_id
     repeat_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeal.id"), info={"label": _l("Repeat of")})
     signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Signer")})
     rework_count: Mapped[int] = mapped_column(default=0, info={"label": _l("Reworks")})
@@ -180,8 +181,9 @@ class Appeal(TimestampMixin, Model):
     # the sequence part of reg_number, so that a clerk typing "125" finds "П-000125/26" by index
     reg_seq: Mapped[int | None] = mapped_column(index=True, info={"label": _l("Sequence No.")})
     # the responsible (first) executor of the current resolution, denormalised for lists and filters
+    # indexed as the first column of ix_appeal_main_executor_registered (and …_main_executor_status)
     main_executor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("executor.id"), index=True, info={"label": _l("Executor of record")}
+        sa.ForeignKey("executor.id"), info={"label": _l("Executor of record")}
     )
 
     applicant: Mapped[Applicant | None] = relationship(back_populates="appeals", info={"label": _l("Applicant")})
@@ -446,7 +448,8 @@ class StatusChange(Model):
     to_status: Mapped[AppealStatus] = mapped_column(
         enum_column(AppealStatus, name="to_status"), info={"label": _l("To state")}
     )
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True, info={"label": _l("When")})
+    # not indexed: a history is read by its appeal (ix_status_change_appeal_id) and sorted in memory
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"label": _l("When")})
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), info={"label": _l("Who")})
     comment: Mapped[str] = mapped_column(sa.Text, default="", info={"label": _l("Comment")})
 

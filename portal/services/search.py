@@ -40,12 +40,17 @@ MAX_QUERY_TOKENS = 8
 FTS_DEFAULTS = (("hashsize", 1024 * 1024), ("automerge", 4))  # FTS5's own
 FTS_BULK_HASH_SIZE = 128 * 1024 * 1024
 
-# DDL beside the table (the i11_scale migration holds a frozen copy); see install()
+# DDL beside the table (the i11_scale and g2_fts_ascii migrations hold frozen copies); see install().
+# A document is already its tokens, folded, joined by spaces, and a query's tokens are made the
+# same way (``document_words``, ``query_tokens``), so FTS5 has nothing to fold or find: its
+# ``ascii`` tokenizer splits at the spaces alone and gives the index unicode61 gave, ~35 % faster
+# (unicode61 decoded and looked up every character). No document sizes are kept
+# (``columnsize=0``): only ``bm25`` reads them, and nothing ranks.
 DDL = {
     "sqlite": [
         "CREATE VIRTUAL TABLE IF NOT EXISTS appeal_fts USING fts5("
         "terms, content='appeal_search', content_rowid='appeal_id', "
-        "tokenize=\"unicode61 remove_diacritics 0\", prefix='2 3')",
+        "tokenize='ascii', prefix='2 3', columnsize=0)",
         "CREATE TRIGGER IF NOT EXISTS appeal_search_ai AFTER INSERT ON appeal_search BEGIN "
         "INSERT INTO appeal_fts(rowid, terms) VALUES (new.appeal_id, new.terms); END",
         "CREATE TRIGGER IF NOT EXISTS appeal_search_ad AFTER DELETE ON appeal_search BEGIN "
