@@ -11,7 +11,7 @@ The column is added with its default (false: no table rewrite on PostgreSQL), th
 assignments of open appeals are marked; the index is built over those alone.
 
 Revision ID: ex_open_assignments
-Revises: pg_worklist_index
+Revises: g2_fts_ascii
 Create Date: 2026-12-01 16:45:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "ex_open_assignments"
-down_revision = "pg_worklist_index"
+down_revision = "g2_fts_ascii"
 branch_labels = None
 depends_on = None
 
