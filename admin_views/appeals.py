@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, flash, g, has_request_context, redirect, request, send_file, url_for
@@ -113,8 +114,12 @@ STATUS_BADGES = {
 }
 
 
-def list_filters():
-    """The appeals list's filters (built per view: their options load lazily)."""
+def list_filters(open_only: Callable[[], bool] | None = None):
+    """The appeals list's filters (built per view: their options load lazily).
+
+    ``open_only``: the view's test of whether the current list holds open appeals only (the executor filters then
+    read the body's open assignments).
+    """
     return [
         EnumFilter(Appeal.status, _l("Status"), AppealStatus, "status"),
         FlagFilter(_l("Open (not finished)"), deadlines.open_clause, "open"),
@@ -133,9 +138,11 @@ def list_filters():
         EnumFilter(Appeal.sign, _l("Receipt sign"), ReceiptSign, "sign"),
         IdFilter(Appeal.topic_id, _l("Topic"), lazy_options(Topic, [Topic.code]), "topic"),
         IdFilter(Appeal.direction_id, _l("Direction"), lazy_options(Direction, [Direction.name]), "direction"),
-        ExecutorFilter(Appeal.id, _l("Executor (any assignment)"), lazy_options(Executor, [Executor.name]), "executor"),
+        ExecutorFilter(
+            Appeal.id, _l("Executor (any assignment)"), lazy_options(Executor, [Executor.name]), "executor", open_only
+        ),
         CoExecutorFilter(
-            Appeal.id, _l("Co-executor or informed"), lazy_options(Executor, [Executor.name]), "co_executor"
+            Appeal.id, _l("Co-executor or informed"), lazy_options(Executor, [Executor.name]), "co_executor", open_only
         ),
         IdFilter(
             Appeal.main_executor_id,
@@ -287,7 +294,7 @@ def _filter_keys(filters) -> list[tuple[str | None, str]]:
 
 
 def merged_work_page(query, rows, states: list[str], page: int, page_size: int):
-    """A work-list page of ``query`` over several states: one ordered read per state, merged
+    """A work-list page of ``query`` over its states: one ordered read per state, merged
     (``worklists.page_ids``); ``rows`` (a query of the page's rows and what they show) reads them
     by id alone (SQLite would start from the list's own WHERE, e.g. every overdue appeal, and
     probe the ids). The order and the rows are those of ``query`` ordered and paged by OFFSET."""
@@ -570,12 +577,25 @@ class AppealView(PortalModelView):
     action_permissions: dict = {}
 
     def __init__(self, model, *args, **kwargs):
-        self.column_filters = list_filters()
+        self.column_filters = list_filters(open_only=self._lists_open_appeals)
         super().__init__(model, *args, **kwargs)
 
     # --- queries --------------------------------------------------------------------------
     def scope_query(self, query):
-        return scope_appeals(query, current_user)
+        return scope_appeals(query, current_user, open_only=self._lists_open_appeals())
+
+    def _lists_open_appeals(self) -> bool:
+        """Does this request list (or export) appeals whose filters admit open states only (a work list)?
+
+        An executor's scope then reads the body's open assignments alone (``scope.appeal_scope_clause``);
+        a details page, a bulk action or a picker keeps the whole scope.
+        """
+        if not has_request_context() or request.endpoint not in (
+            f"{self.endpoint}.index_view",
+            f"{self.endpoint}.export",
+        ):
+            return False
+        return self._work_list()
 
     def get_query(self):
         query = super().get_query().options(*self.row_loads())
@@ -596,14 +616,12 @@ class AppealView(PortalModelView):
         size = self.page_size if page_size is None else page_size
         if not size:
             return None
-        states = self._list_states()
-        if len(states) < 2:
-            # one state (or none): the index range of the state in the legal order, without Flask-Admin's
-            # default order after it
-            query = query.order_by(None).order_by(*work_list_order()).limit(sa.literal_column(str(int(size))))
-            return query.offset(sa.literal_column(str(int(page * size)))) if page else query
+        # one state too (a work list has at least one): its page's ids first (an index range of the state, in the
+        # legal order), then the rows. Read in one statement with the rows' joins, an executor's page of one state
+        # was planned from the body's open assignments (PostgreSQL expects few of them in any one state) and
+        # sorted them all.
         rows = db.session.query(Appeal).options(*(joinedload(getattr(Appeal, n)) for n in self.row_relations))
-        return merged_work_page(query, rows, states, page or 0, size)
+        return merged_work_page(query, rows, self._list_states(), page or 0, size)
 
     def _list_states(self) -> list[str]:
         """The states this request's list can hold by its filters."""

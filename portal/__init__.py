@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import database, error_pages, i18n, inputs, proxies, redis_conn, security, sessions, sqlite
     from portal.extensions import csrf, db, migrate
-    from portal.services import audit, history, search  # noqa: F401  (search: its flush hooks)
+    from portal.services import audit, history, open_marks, search  # noqa: F401  (search, open_marks: flush hooks)
 
     sqlite.init_app(app)
     db.init_app(app)

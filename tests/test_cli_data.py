@@ -113,6 +113,19 @@ def seeded(demo_app):
 # --- seed-demo ------------------------------------------------------------------------------------
 
 
+def _wrong_open_marks() -> list[tuple[int, str, bool]]:
+    """(assignment, its appeal's state, its mark) of each assignment whose open mark is not its appeal's openness."""
+    rows = db.session.execute(
+        sa.select(Assignment.id, Appeal.status, Assignment.appeal_open).join(Appeal, Appeal.id == Assignment.appeal_id)
+    ).all()
+    assert rows
+    return [(i, status, mark) for i, status, mark in rows if bool(mark) != (AppealStatus(status) in OPEN_STATUSES)]
+
+
+def test_seed_demo_marks_the_assignments_of_open_appeals(seeded):
+    assert not _wrong_open_marks()
+
+
 def test_seed_demo_creates_a_user_for_every_role(seeded):
     roles = {Role(r) for r in db.session.execute(sa.select(User.role)).scalars()}
     assert roles == set(Role)
@@ -534,6 +547,18 @@ def test_generate_data_covers_every_state_with_consistent_relations(runner):
             assert {AnswerKind(a.kind) for a in appeal.answers} == set(AnswerKind) and appeal.feedback
         assert bool(appeal.outgoing_number) == _reached(appeal, S.SENT)
         assert (appeal.result_code_id is not None) == (status == S.CLOSED)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["empty register", "added to appeals"])
+def test_generate_data_marks_the_assignments_of_open_appeals(runner, existing):
+    if existing:  # not a bulk load into an empty register: the writer of a register with appeals
+        factories.make_appeal()
+        db.session.commit()
+    result = runner.invoke(args=["generate-data", "--appeals", "600", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert not _wrong_open_marks()
+    opened = db.session.execute(sa.select(sa.func.count()).where(Assignment.appeal_open.is_(True))).scalar_one()
+    assert opened > 0  # some are open, and the check above read both kinds
 
 
 def test_generate_data_spreads_appeals_over_five_years(runner):

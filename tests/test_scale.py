@@ -129,8 +129,9 @@ def wide_reads(statement: str, parameters) -> list[str]:
     rows, and so does a due date from today on (a term runs at most 45 days, so only the last
     weeks' appeals have one); a past range of due dates, a flag or an executor alone reads
     years of closed appeals, and so does a list of all the appeal ids an executor body was ever
-    assigned. SQLite's plans follow the indexes (there are no statistics), so they are the same
-    on a test's few rows as on a million; PostgreSQL picks by the tables' statistics, and on a
+    assigned (its open assignments are few: their partial index may be read whole). SQLite's
+    plans follow the indexes (there are no statistics), so they are the same on a test's few
+    rows as on a million; PostgreSQL picks by the tables' statistics, and on a
     few rows any index will do (its plans at scale: docs/benchmarks.md), so there only the full
     scans are checked.
     """
@@ -141,9 +142,10 @@ def wide_reads(statement: str, parameters) -> list[str]:
     reads = [line for line in plan if re.match(r"^(SCAN|SEARCH) appeal\b", line)]
     # the state, alone or after an executor, direction or signer; one row by its id; due from today on
     wide = [line for line in reads if not re.search(r"\((\w+=\? AND )?(rowid|status)=|\(due_date>\?", line)]
-    # a body's assignments are probed per appeal, never read whole (a body has years of them)
+    # a body's assignments are probed per appeal, never read whole (a body has years of them); its open
+    # ones are few (ix_assignment_open_executor, partial): those may be read whole
     probes = [line for line in plan if re.match(r"^(SCAN|SEARCH) assignment\b", line)]
-    return wide + [line for line in probes if "appeal_id=" not in line]
+    return wide + [line for line in probes if "appeal_id=" not in line and "ix_assignment_open_executor (" not in line]
 
 
 def _appeal_selects(spy) -> list[tuple[str, object]]:
@@ -281,6 +283,73 @@ def test_the_home_pages_urgent_queue_reads_one_ordered_range_per_state(client, a
     assert urgent and all(" UNION ALL " in s for s, _ in urgent)
     for statement, parameters in urgent:
         assert not work_list_sorts(statement, parameters), statement
+
+
+# --- an executor's open appeals: read from the body's open assignments, never all it ever had ---------
+
+OPEN_INDEX = "ix_assignment_open_executor"
+EXECUTOR_OPEN_PAGES = [
+    "/admin/",
+    "/admin/appeal/?flt0_overdue=1",
+    "/admin/appeal/?flt0_open=1",
+    "/admin/appeal/?flt0_near_due=1",
+    "/admin/appeal/?flt0_status=in_work",
+    "/admin/appeal/?flt0_status=in_work&page=1",
+    "/admin/appeal/?flt0_status=assigned&flt1_main_executor={executor}",
+    "/admin/appeal/?flt0_open=1&flt1_co_executor={executor}",  # the home page's co-executions
+    "/admin/appeal/?flt0_overdue=1&flt1_executor={executor}",
+]
+
+
+def body_reads(statement: str, parameters) -> list[str]:
+    """What in ``statement``'s plan reads an executor body's assignments other than its open ones (empty: none).
+
+    A body has years of assignments (1.2 million at ten million appeals) and a few thousand
+    open. SQLite: every read of ``assignment`` is in the open ones' partial index (its WHERE
+    matched: a clause spelled otherwise would fall back to the index of all of them).
+    PostgreSQL (no sequential scans): no index but the open one is read for a body alone
+    (without the appeal: all the body's rows); a probe of one appeal's assignments may use
+    any index (on a test's few rows the planner takes either).
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            reads = [line for line in plan if re.match(r"^(SCAN|SEARCH) assignment\b", line)]
+            return [line for line in reads if OPEN_INDEX not in line] + ([] if reads else ["no read of assignment"])
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+        conn.rollback()
+    bad = [line for line in plan if "Seq Scan on assignment" in line]
+    for line, after in zip(plan, plan[1:] + [""], strict=True):
+        index = re.search(r"Scan (?:using|on) (ix_assignment\w+)", line)
+        whole = re.search(r"Index Cond: \(executor_id = \d+\)$", after.strip())  # the body alone
+        if index and index.group(1) != OPEN_INDEX and whole:
+            bad.append(f"{line.strip()} / {after.strip()}")
+    return bad
+
+
+@pytest.mark.parametrize("url", EXECUTOR_OPEN_PAGES)
+def test_an_executors_home_and_work_lists_read_only_the_bodys_open_assignments(client, auth, url):
+    world = _home_world()
+    _login_home_user(auth, Role.EXECUTOR, world)
+    with Spy() as spy:
+        response = client.get(url.format(executor=world["executor"].id))
+    assert response.status_code == 200
+    scoped = [(s, p) for s, p in _appeal_selects(spy) if re.search(r"\bassignment\b", s)]
+    assert scoped
+    for statement, parameters in scoped:
+        assert not body_reads(statement, parameters), statement
+
+
+def test_an_executors_list_of_every_state_keeps_the_whole_scope(client, auth):
+    """A list that may hold finished appeals (no filter, a finished state) finds them through every assignment."""
+    world = _home_world()
+    _login_home_user(auth, Role.EXECUTOR, world)
+    for url in ("/admin/appeal/", "/admin/appeal/?flt0_status=closed", "/admin/appeal/?flt0_open=0"):
+        with Spy() as spy:
+            html = client.get(url).get_data(as_text=True)
+        assert LIST_ROW.search(html), url  # the closed appeal of _home_world is listed
+        assert not any("appeal_open" in s for s, _ in _appeal_selects(spy)), url
 
 
 def test_a_work_list_over_several_states_pages_in_the_legal_order_and_counts_exactly(client, auth):

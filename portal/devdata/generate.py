@@ -66,7 +66,7 @@ from portal.models.enums import (
 from portal.models.org import Executor
 from portal.models.reference import PrivilegeCategory, ResultCode, SocialStatus, Topic
 from portal.models.users import User
-from portal.services import audit, registration, search
+from portal.services import audit, open_marks, registration, search
 from portal.services.errors import DomainError
 
 GENERATE_ACTOR = audit.Actor(None, "generate-data", "", "")
@@ -842,6 +842,7 @@ COLUMNS = {
         "answered_at",
         "created_at",
         "updated_at",
+        "appeal_open",
     ),
     "answer": (
         "appeal_id",
@@ -1808,6 +1809,7 @@ class _Generator:
             else:
                 state = ASSIGNMENT_NEW
             assignments = out["assignment"]
+            appeal_open = open_marks.is_open(status)
             assignments.append(
                 (
                     main_assignment,
@@ -1822,6 +1824,7 @@ class _Generator:
                     drafted,
                     assigned_at,
                     drafted or assigned_at,
+                    appeal_open,
                 )
             )
             if len(candidates) > 1 and rnd() < 0.25:
@@ -1841,6 +1844,7 @@ class _Generator:
                             None,
                             assigned_at,
                             drafted or assigned_at,
+                            appeal_open,
                         )
                     )
 

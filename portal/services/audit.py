@@ -60,7 +60,8 @@ NOT_AUDITED = {
 # Fields recorded as changed but whose values are never written to the log.
 SECRET_FIELDS = {"password_hash"}
 SECRET = "***"
-SKIPPED_FIELDS = {"updated_at", "created_at", "last_login_at", "session_version"}  # login, logout: own events
+# login, logout: own events; an assignment's open mark follows its appeal's state, logged with the appeal
+SKIPPED_FIELDS = {"updated_at", "created_at", "last_login_at", "session_version", "appeal_open"}
 LABEL_MAX = 300
 
 

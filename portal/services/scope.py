@@ -21,7 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.models.appeals import Appeal, Assignment
-from portal.models.enums import Role
+from portal.models.enums import ExecutorRole, Role
+from portal.services import open_marks
 
 
 def scope_terms(user) -> list[tuple[str, object]] | None:
@@ -38,31 +39,43 @@ def scope_terms(user) -> list[tuple[str, object]] | None:
     return None
 
 
-def _assigned_to_sql(executor_id, counting: bool):
+def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False, probe: bool = False):
     # a page of a list walks appeals newest first and probes each for the body's assignment
     # (EXISTS); a count is cheaper driven from the body's assignments (IN)
     if counting:
         return Appeal.id.in_(sa.select(Assignment.appeal_id).where(Assignment.executor_id == executor_id))
-    # SELECT 1, not SELECT *: SQLite then answers the probe from ix_assignment_executor_appeal alone
-    return sa.exists(
-        sa.select(sa.literal_column("1")).where(
-            Assignment.appeal_id == Appeal.id, Assignment.executor_id == executor_id
-        )
-    )
+    where = [Assignment.appeal_id == Appeal.id, Assignment.executor_id == executor_id]
+    if open_only:
+        # over open appeals only, "an assignment of the body" is "an open assignment of the body"
+        # (open_marks): ix_assignment_open_executor holds the body's few thousand of those, where
+        # ix_assignment_executor_appeal holds every assignment it ever had
+        where.append(open_marks.open_clause())
+    # SELECT 1, not SELECT *: SQLite then answers the probe from the index alone
+    probing = sa.select(sa.literal_column("1")).where(*where)
+    if probe:
+        # OFFSET 0: PostgreSQL keeps the EXISTS a probe of each appeal read and never makes it a join
+        probing = probing.offset(sa.literal_column("0"))
+    return sa.exists(probing)
 
 
-# fact → (SQL clause (value, counting), Python test (appeal, value))
+# fact → (SQL clause (value, counting, **phrasing), Python test (appeal, value))
 FACTS = {
     "assigned_to": (_assigned_to_sql, lambda appeal, v: any(a.executor_id == v for a in appeal.assignments)),
-    "direction": (lambda v, counting: Appeal.direction_id == v, lambda appeal, v: appeal.direction_id == v),
-    "signer": (lambda v, counting: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
+    "direction": (lambda v, counting, **_: Appeal.direction_id == v, lambda appeal, v: appeal.direction_id == v),
+    "signer": (lambda v, counting, **_: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
 }
 
 
-def appeal_scope_clause(user, counting: bool = False):
+def appeal_scope_clause(user, counting: bool = False, open_only: bool = False, probe: bool = False):
     """A WHERE clause limiting appeals to the user's scope, or None for no limit.
 
-    ``counting``: the same rows, phrased for a count over many appeals.
+    ``counting``: the same rows, phrased for a count over many appeals. ``open_only``: the
+    caller's own WHERE admits only open appeals (a home page's counts, a work list); the
+    clause may then hold for open appeals alone. ``probe``: each appeal read is tested on its
+    own, never joined with all of an executor body's (open) assignments: for a read that stops
+    after a page or covers a short range of due dates. PostgreSQL cannot know that a body's
+    open assignments are of open appeals, expects a handful of them in any one state and
+    would hash all of them for each state read.
     """
     terms = scope_terms(user)
     if terms is None:
@@ -73,16 +86,37 @@ def appeal_scope_clause(user, counting: bool = False):
         # those indexes ("+ 0"), a page walks its sort's index and stops once it is full, as a
         # direction is a large share of the register. A count keeps the lookups (it stops at its cap).
         return sa.or_(*[(WALKED[name] + 0) == value for name, value in terms])
-    clauses = [FACTS[name][0](value, counting) for name, value in terms]
+    clauses = [FACTS[name][0](value, counting, open_only=open_only, probe=probe) for name, value in terms]
     return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
 
 
 WALKED = {"direction": Appeal.direction_id, "signer": Appeal.signer_id}
 
 
-def scope_appeals(query, user, counting: bool = False):
-    """Apply the scope to a select() or a legacy Query over Appeal."""
-    clause = appeal_scope_clause(user, counting)
+def open_assignments(user):
+    """An executor's scope over open appeals as rows to join: the body's open assignments, one row an appeal.
+
+    Columns ``appeal_id`` and ``co_executing`` (1: the body is a co-executor or informed, not
+    the responsible one). Joined to ``appeal``, the appeals of ``appeal_scope_clause(user,
+    open_only=True)`` restricted to open ones, each once. None for a user not scoped by an
+    executor body. A count over the scope (the home page's) reads each of the body's open
+    appeals once this way, and learns its role from the same rows.
+    """
+    terms = scope_terms(user)
+    if not terms or [name for name, _ in terms] != ["assigned_to"]:
+        return None
+    co_executing = sa.case((Assignment.executor_role != ExecutorRole.RESPONSIBLE, 1), else_=0)
+    return (
+        sa.select(Assignment.appeal_id, sa.func.max(co_executing).label("co_executing"))
+        .where(Assignment.executor_id == terms[0][1], open_marks.open_clause())
+        .group_by(Assignment.appeal_id)
+        .subquery("body_open")
+    )
+
+
+def scope_appeals(query, user, counting: bool = False, open_only: bool = False, probe: bool = False):
+    """Apply the scope to a select() or a legacy Query over Appeal (the phrasing: see :func:`appeal_scope_clause`)."""
+    clause = appeal_scope_clause(user, counting, open_only, probe)
     if clause is None:
         return query
     if hasattr(query, "where"):
