@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -51,7 +53,7 @@ def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False, probe
         # ix_assignment_executor_appeal holds every assignment it ever had
         where.append(open_marks.open_clause())
     # SELECT 1, not SELECT *: SQLite then answers the probe from the index alone
-    probing = sa.select(sa.literal_column("1")).where(*where)
+    probing: sa.Select = sa.select(sa.literal_column("1")).where(*where)
     if probe:
         # OFFSET 0: PostgreSQL keeps the EXISTS a probe of each appeal read and never makes it a join
         probing = probing.offset(sa.literal_column("0"))
@@ -59,7 +61,7 @@ def _assigned_to_sql(executor_id, counting: bool, open_only: bool = False, probe
 
 
 # fact → (SQL clause (value, counting, **phrasing), Python test (appeal, value))
-FACTS = {
+FACTS: dict[str, tuple[Callable[..., Any], Callable[[Any, Any], bool]]] = {
     "assigned_to": (_assigned_to_sql, lambda appeal, v: any(a.executor_id == v for a in appeal.assignments)),
     "direction": (lambda v, counting, **_: Appeal.direction_id == v, lambda appeal, v: appeal.direction_id == v),
     "signer": (lambda v, counting, **_: Appeal.signer_id == v, lambda appeal, v: appeal.signer_id == v),
