@@ -95,7 +95,7 @@ from portal.services import (
     worklists,
 )
 from portal.services.errors import DomainError
-from portal.services.scope import appeal_scope_clause, can_see_appeal, scope_appeals
+from portal.services.scope import can_see_appeal, scope_appeals, scope_terms
 
 STATUS_BADGES = {
     AppealStatus.REGISTERED: "secondary",
@@ -690,7 +690,7 @@ class AppealView(PortalModelView):
         ~10 ms (a lookup of each appeal), the index alone ~1 ms.
         """
         term = request.args.get("search")
-        if self._joined_search(term) and not compat.active_filters(self) and appeal_scope_clause(current_user) is None:
+        if self._joined_search(term) and not compat.active_filters(self) and scope_terms(current_user) is None:
             matches = search.matching_ids(term or "", db.session.get_bind().dialect.name)
             if matches is not None:
                 return paging.capped_rows(matches, cap)

@@ -57,8 +57,8 @@ def days_off() -> frozenset[date]:
 class Calendar:
     """The non-working days, loaded once (a list page asks for the control dates of due dates years apart)."""
 
-    def __init__(self, off: frozenset[date] | None = None):
-        self.off = days_off() if off is None else off
+    def __init__(self):
+        self.off = days_off()
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.off

@@ -19,11 +19,11 @@ from sqlalchemy.orm import selectinload
 from portal.auth.permissions import can
 from portal.extensions import db
 from portal.i18n import kyiv_today
-from portal.models.appeals import Appeal, Assignment
+from portal.models.appeals import Appeal
 from portal.models.budget import BudgetEstimate, BudgetLine, Expenditure
-from portal.models.enums import OPEN_STATUSES, AppealStatus, DocumentState, ExecutorRole, Role
+from portal.models.enums import OPEN_STATUSES, AppealStatus, DocumentState, Role
 from portal.models.org import StaffPosition
-from portal.services import deadlines, open_marks, staff, worklists
+from portal.services import deadlines, staff, worklists
 from portal.services.scope import open_assignments, scope_appeals
 
 URGENT_LIST_SIZE = 10
@@ -79,26 +79,21 @@ def open_counts(user, conditions: dict[str, sa.ColumnElement[bool]], body=None) 
 
 
 def _conditions(user, today: date, body=None) -> dict[str, sa.ColumnElement[bool]]:
-    """The conditions of the home page's cards and, for an executor, of their own queues (``body``: see open_counts)."""
+    """The conditions of the home page's cards and, for an executor, of their own queues.
+
+    ``body``: the executor's open assignments as joined rows (``scope.open_assignments``; see
+    open_counts), which also say whether the body co-executes each appeal.
+    """
     conditions = {
         "overdue": deadlines.overdue_clause(today),
         "near_due": deadlines.near_due_clause(today),
         "privileged": Appeal.is_privileged.is_(True),
     }
-    if Role(user.role) == Role.EXECUTOR and user.executor_id is not None:
+    if Role(user.role) == Role.EXECUTOR and user.executor_id is not None and body is not None:
         conditions |= {
             "mine": Appeal.main_executor_id == user.executor_id,
             "mine_reworked": sa.and_(Appeal.main_executor_id == user.executor_id, Appeal.rework_count > 0),
-            "co_execution": sa.exists(
-                sa.select(sa.literal_column("1")).where(
-                    Assignment.appeal_id == Appeal.id,
-                    Assignment.executor_id == user.executor_id,
-                    Assignment.executor_role != ExecutorRole.RESPONSIBLE,
-                    open_marks.open_clause(),  # counted over open appeals (open_counts)
-                )
-            )
-            if body is None
-            else body.c.co_executing == 1,
+            "co_execution": body.c.co_executing == 1,
         }
     return conditions
 
