@@ -248,11 +248,13 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         if cap and page_size and self.simple_list_pager and g.get("list_counting"):
             key = paging.over_cap.key(self.endpoint, current_user.get_id(), cap, request.args)
             if paging.over_cap.known(key):
-                g.list_count = (cap, False)
+                shown = paging.over_cap.estimate(key)
+                g.list_count, g.list_count_estimated = (cap if shown is None else shown, False), shown is not None
             else:
                 estimate = paging.estimated_rows(query, self.model.id) if self.list_count_estimable() else None
                 if estimate is not None and estimate >= paging.ESTIMATE_OVER * cap:
                     g.list_count, g.list_count_estimated = (paging.about(estimate), False), True
+                    paging.over_cap.remember(key, estimate=paging.about(estimate))
                 else:
                     g.list_count = self.count_rows(query, cap)
                     if not g.list_count[1]:

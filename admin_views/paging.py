@@ -12,8 +12,10 @@ A view with ``count_cap`` counts at most that many rows: the exact number below 
 Reading cap + 1 index entries still costs a few milliseconds a page (10,000 of them), so a
 list found to hold more than its cap is remembered as such for ``OVER_CAP_SECONDS``
 (``OverCap``, per process, per user and list arguments): the next pages and reloads of the
-same list say "more than N" without counting again. A count below the cap is never
-remembered: it is exact on every request.
+same list say "more than N" without counting again. A list shown with the database's
+estimate instead of a count (``estimated_rows``, PostgreSQL) is remembered with that
+estimate: its next pages show it again without asking the planner. A count below the cap
+is never remembered: it is exact on every request.
 """
 
 from __future__ import annotations
@@ -201,7 +203,8 @@ OVER_CAP_SECONDS = 60.0
 
 
 class OverCap:
-    """Lists known to hold more rows than their count cap, each for ``OVER_CAP_SECONDS``.
+    """Lists known to hold more rows than their count cap, each for ``OVER_CAP_SECONDS``, with the estimate
+    shown for them when one was (``estimate``).
 
     A key names one list as one user sees it: the view, the user (whose scope it is), the
     cap and the request's arguments other than the page, the cursor and the sort.
@@ -212,25 +215,33 @@ class OverCap:
 
     def __init__(self, seconds: float = OVER_CAP_SECONDS):
         self.seconds = seconds
-        self._until: dict[tuple, float] = {}
+        self._until: dict[tuple, tuple[float, int | None]] = {}
         self._lock = threading.Lock()
 
     def key(self, endpoint: str, user_id, cap: int, args) -> tuple:
         kept = sorted((k, v) for k, v in args.items(multi=True) if k not in self.PAGING_ARGS)
         return (endpoint, user_id, cap, tuple(kept))
 
-    def known(self, key: tuple) -> bool:
-        until = self._until.get(key)
-        return until is not None and until > time.monotonic()
+    def _entry(self, key: tuple) -> tuple[float, int | None] | None:
+        entry = self._until.get(key)
+        return entry if entry is not None and entry[0] > time.monotonic() else None
 
-    def remember(self, key: tuple) -> None:
+    def known(self, key: tuple) -> bool:
+        return self._entry(key) is not None
+
+    def estimate(self, key: tuple) -> int | None:
+        """The estimate shown for a list remembered with one (None: counted to its cap, or not known)."""
+        entry = self._entry(key)
+        return None if entry is None else entry[1]
+
+    def remember(self, key: tuple, estimate: int | None = None) -> None:
         now = time.monotonic()
         with self._lock:
             if len(self._until) >= self.MAX_KEYS:
-                self._until = {k: t for k, t in self._until.items() if t > now}
+                self._until = {k: e for k, e in self._until.items() if e[0] > now}
                 if len(self._until) >= self.MAX_KEYS:
                     self._until.clear()
-            self._until[key] = now + self.seconds
+            self._until[key] = (now + self.seconds, estimate)
 
     def forget(self) -> None:
         with self._lock:

@@ -665,6 +665,39 @@ def test_a_search_estimated_far_over_its_cap_shows_the_estimate_and_counts_nothi
     assert len(_ids(html)) == 6
 
 
+def test_the_next_pages_of_an_estimated_search_show_its_estimate_without_asking_again(app, client, auth, monkeypatch):
+    """Paging through a common word's matches (or reloading) shows the first page's estimate: the planner
+    is not asked again, nothing is counted; another user, or another word, is asked afresh."""
+    from admin_views import paging
+    from admin_views.appeals import AppealView
+
+    add_appeals(6)
+    monkeypatch.setattr(AppealView, "search_count_cap", 20)
+    monkeypatch.setattr(AppealView, "list_count_estimable", lambda self: True)
+    asked = []
+    monkeypatch.setattr(paging, "estimated_rows", lambda query, pk: asked.append(1) or 87_654)
+
+    def shown(url):
+        with Spy() as spy:
+            html = client.get(url).get_data(as_text=True)
+        count = re.search(r'portal-list-count">([^<]*)<', html)
+        assert count, url
+        return count.group(1), _counts(spy)
+
+    petrenko = "/admin/appeal/?search=%D0%9F%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE"
+    auth.as_role(Role.DIRECTOR)
+    first, counted = shown(petrenko)
+    assert "88 000" in first and "приблизно" in first and counted == 0 and len(asked) == 1
+    for url in (petrenko, petrenko + "&page=1", petrenko + "&sort=1"):
+        assert shown(url) == (first, 0), url
+    assert len(asked) == 1
+    shown("/admin/appeal/?search=%D0%9A%D0%BE%D0%B2%D0%B0%D0%BB%D1%8C")  # another word
+    assert len(asked) == 2
+    auth.logout()
+    auth.as_role(Role.CLERK)
+    assert "88 000" in shown(petrenko)[0] and len(asked) == 3
+
+
 def test_the_estimate_is_postgresqls_planners_and_sqlite_has_none(app):
     from admin_views import paging
 
