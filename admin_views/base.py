@@ -528,13 +528,18 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
     def get_count_query(self):
         return self.scope_query(super().get_count_query())
 
+    def one_query(self):
+        """The query ``get_one`` reads one record from (the user's scope): ``get_query`` unless a view's list
+        query carries what one record does not need (its rows' joins, its order)."""
+        return self.get_query()
+
     def get_one(self, id):
         pk = parse_pk(id)
         if pk is None:
             return None
         if not MIN_ID <= pk <= MAX_ID:  # beyond a 64-bit id: no such row (and no OverflowError)
             return None
-        row = self.get_query().filter(self.model.id == pk).one_or_none()
+        row = self.one_query().filter(self.model.id == pk).one_or_none()
         if row is None and db.session.get(self.model, pk) is not None:
             # outside the user's scope: answered like a missing row (it reveals nothing),
             # but on the record as a denial, like a 403

@@ -211,7 +211,9 @@ def test_the_card_runs_the_same_few_statements_however_long_the_appeals_history(
     html, many = _open(client, url)
     assert html.count("451 try later") == 8
     assert _sql(many) == _sql(few)
-    assert len(_sql(many)) <= 25
+    settings = sum(1 for s in _sql(many) if s.startswith("SET LOCAL"))  # PostgreSQL: the card's join order
+    assert settings == (2 if db.engine.dialect.name == "postgresql" else 0)
+    assert len(_sql(many)) - settings <= 25
 
 
 def test_the_history_tab_reads_the_keys_of_its_sealed_values_at_once(client, auth):
