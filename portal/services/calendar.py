@@ -46,12 +46,11 @@ def set_public_holidays_off(value: bool) -> CalendarSetting:
 
 
 def days_off() -> frozenset[date]:
-    """The calendar's non-working days, weekends not included."""
-    query = sa.select(CalendarDay.day, CalendarDay.kind)
-    holidays_off = public_holidays_off()
-    return frozenset(
-        day for day, kind in db.session.execute(query) if holidays_off or kind != CalendarDayKind.PUBLIC_HOLIDAY
-    )
+    """The calendar's non-working days, weekends not included (one statement: the days and the switch)."""
+    switch = sa.select(CalendarSetting.public_holidays_off).order_by(CalendarSetting.id).limit(1).scalar_subquery()
+    holidays_off = sa.func.coalesce(switch, sa.true())  # no settings row yet: public holidays are days off
+    query = sa.select(CalendarDay.day).where(sa.or_(CalendarDay.kind != CalendarDayKind.PUBLIC_HOLIDAY, holidays_off))
+    return frozenset(db.session.execute(query).scalars())
 
 
 class Calendar:
