@@ -135,3 +135,25 @@ def test_registration_through_the_form_is_searchable_at_once(app, client, auth):
 )
 def test_query_normalisation(text, tokens):
     assert search.query_tokens(text) == tokens
+
+
+def test_the_migrations_build_the_full_text_structures_the_code_expects(app):
+    """``search.DDL`` is the full-text index as the search code expects it; the migrations build it from frozen
+    copies, and must build exactly that (a change to one without the other fails here)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        built = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'appeal_fts' OR name LIKE 'appeal_search_a_'"
+        ).scalars()
+        assert set(built) == {s.replace(" IF NOT EXISTS", "") for s in search.DDL["sqlite"]}
+        return
+    generated = conn.exec_driver_sql(
+        "SELECT generation_expression FROM information_schema.columns "
+        "WHERE table_name = 'appeal_search' AND column_name = 'tsv'"
+    ).scalar_one()
+    assert generated == "to_tsvector('simple'::regconfig, terms)"
+    assert "to_tsvector('simple', terms)" in search.DDL["postgresql"][0]
+    index = conn.exec_driver_sql(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_appeal_search_tsv'"
+    ).scalar_one()
+    assert index.endswith("USING gin (tsv)") and "USING gin (tsv)" in search.DDL["postgresql"][1]

@@ -40,7 +40,9 @@ MAX_QUERY_TOKENS = 8
 FTS_DEFAULTS = (("hashsize", 1024 * 1024), ("automerge", 4))  # FTS5's own
 FTS_BULK_HASH_SIZE = 128 * 1024 * 1024
 
-# DDL beside the table (the i11_scale and g2_fts_ascii migrations hold frozen copies); see install().
+# The full-text structures beside the table, as the code expects them: the migrations build them from
+# frozen copies (i11_scale, m11_search_tsv, g2_fts_ascii), and tests/test_search.py holds what they
+# build to this.
 # A document is already its tokens, folded, joined by spaces, and a query's tokens are made the
 # same way (``document_words``, ``query_tokens``), so FTS5 has nothing to fold or find: its
 # ``ascii`` tokenizer splits at the spaces alone and gives the index unicode61 gave, ~35 % faster
@@ -65,12 +67,6 @@ DDL = {
         "CREATE INDEX IF NOT EXISTS ix_appeal_search_tsv ON appeal_search USING gin (tsv)",
     ],
 }
-
-
-def install(connection) -> None:
-    """Create the full-text index structures that live outside the models (idempotent)."""
-    for statement in DDL.get(connection.dialect.name, []):
-        connection.execute(sa.text(statement))
 
 
 # --- normalisation --------------------------------------------------------------------------------
