@@ -90,14 +90,16 @@ def isolate_instance(instance: str, key: str | None) -> None:
     os.environ.setdefault("PORTAL_REPORTS_DIR", os.path.join(instance, "reports"))
 
 
-def make_app():
-    """Create the app once here: a configuration mistake stops the start with its message."""
+def make_app(warm: bool = True):
+    """Create the app once here: a configuration mistake stops the start with its message. ``warm``: render
+    its pages once before it serves (``portal.warmup``); the runner does it itself once the database is made."""
     try:
         from portal import create_app
         from portal.warmup import warm_up
 
         app = create_app()
-        warm_up(app)
+        if warm:
+            warm_up(app)
     except RuntimeError as exc:
         raise StartupError(f"Configuration error: {exc}") from None
     url = app.config.get("REDIS_URL") or ""
@@ -297,7 +299,7 @@ class Runner:
         instance = os.path.abspath(os.environ.get("PORTAL_INSTANCE_PATH") or DEFAULT_INSTANCE)
         key = ensure_secret_key(instance)
         isolate_instance(instance, key)
-        app = make_app()
+        app = make_app(warm=False)  # warmed below, once init-db has made or upgraded the database
 
         from waitress import create_server
 
@@ -326,6 +328,9 @@ class Runner:
                 run_cli("seed-demo")
             else:
                 say("No users yet: create one with flask --app wsgi create-user NAME --role director --password …")
+        from portal.warmup import warm_up
+
+        warm_up(app)
         self.start_worker()
         self.supervisor = Supervisor(self)
         self.supervisor.start()
