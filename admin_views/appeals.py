@@ -395,11 +395,11 @@ def load_card(appeal_id: int) -> Appeal:
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if postgres:
         db.session.execute(sa.text("SET LOCAL join_collapse_limit = 1"))
-    try:
-        return db.session.execute(query.execution_options(populate_existing=True)).unique().scalar_one()
-    finally:
-        if postgres:
-            db.session.execute(sa.text("SET LOCAL join_collapse_limit = DEFAULT"))
+    result = db.session.execute(query.execution_options(populate_existing=True))
+    if postgres:
+        # not in a finally: a statement that failed aborted the transaction, and the setting ends with it
+        db.session.execute(sa.text("SET LOCAL join_collapse_limit = DEFAULT"))
+    return result.unique().scalar_one()
 
 
 class AppealView(PortalModelView):
