@@ -247,8 +247,8 @@ class PortalModelView(compat.ModelViewHooks, ModelView):
         cap = self.list_count_cap()
         if cap and page_size and self.simple_list_pager and g.get("list_counting"):
             key = paging.over_cap.key(self.endpoint, current_user.get_id(), cap, request.args)
-            if paging.over_cap.known(key):
-                shown = paging.over_cap.estimate(key)
+            over, shown = paging.over_cap.recall(key)
+            if over:
                 g.list_count, g.list_count_estimated = (cap if shown is None else shown, False), shown is not None
             else:
                 estimate = paging.estimated_rows(query, self.model.id) if self.list_count_estimable() else None

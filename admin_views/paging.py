@@ -204,7 +204,7 @@ OVER_CAP_SECONDS = 60.0
 
 class OverCap:
     """Lists known to hold more rows than their count cap, each for ``OVER_CAP_SECONDS``, with the estimate
-    shown for them when one was (``estimate``).
+    shown for them when one was (``recall``).
 
     A key names one list as one user sees it: the view, the user (whose scope it is), the
     cap and the request's arguments other than the page, the cursor and the sort.
@@ -222,17 +222,12 @@ class OverCap:
         kept = sorted((k, v) for k, v in args.items(multi=True) if k not in self.PAGING_ARGS)
         return (endpoint, user_id, cap, tuple(kept))
 
-    def _entry(self, key: tuple) -> tuple[float, int | None] | None:
+    def recall(self, key: tuple) -> tuple[bool, int | None]:
+        """(known to be over its cap?, the estimate shown for it, when one was)."""
         entry = self._until.get(key)
-        return entry if entry is not None and entry[0] > time.monotonic() else None
-
-    def known(self, key: tuple) -> bool:
-        return self._entry(key) is not None
-
-    def estimate(self, key: tuple) -> int | None:
-        """The estimate shown for a list remembered with one (None: counted to its cap, or not known)."""
-        entry = self._entry(key)
-        return None if entry is None else entry[1]
+        if entry is None or entry[0] <= time.monotonic():
+            return False, None
+        return True, entry[1]
 
     def remember(self, key: tuple, estimate: int | None = None) -> None:
         now = time.monotonic()

@@ -90,16 +90,13 @@ def isolate_instance(instance: str, key: str | None) -> None:
     os.environ.setdefault("PORTAL_REPORTS_DIR", os.path.join(instance, "reports"))
 
 
-def make_app(warm: bool = True):
-    """Create the app once here: a configuration mistake stops the start with its message. ``warm``: render
-    its pages once before it serves (``portal.warmup``); the runner does it itself once the database is made."""
+def make_app():
+    """Create the app once here: a configuration mistake stops the start with its message. Not yet warmed
+    (``portal.warmup``): the runner does that once init-db has made or upgraded the database."""
     try:
         from portal import create_app
-        from portal.warmup import warm_up
 
         app = create_app()
-        if warm:
-            warm_up(app)
     except RuntimeError as exc:
         raise StartupError(f"Configuration error: {exc}") from None
     url = app.config.get("REDIS_URL") or ""
@@ -299,7 +296,7 @@ class Runner:
         instance = os.path.abspath(os.environ.get("PORTAL_INSTANCE_PATH") or DEFAULT_INSTANCE)
         key = ensure_secret_key(instance)
         isolate_instance(instance, key)
-        app = make_app(warm=False)  # warmed below, once init-db has made or upgraded the database
+        app = make_app()
 
         from waitress import create_server
 
@@ -330,7 +327,7 @@ class Runner:
                 say("No users yet: create one with flask --app wsgi create-user NAME --role director --password …")
         from portal.warmup import warm_up
 
-        warm_up(app)
+        warm_up(app)  # its pages rendered once, on the database init-db made
         self.start_worker()
         self.supervisor = Supervisor(self)
         self.supervisor.start()

@@ -22,19 +22,28 @@ from portal.models.enums import CalendarDayKind
 MAX_DAYS_OFF_IN_A_ROW = 60
 
 
+# public holidays are days off until the director switches them off (martial law); also before the row exists
+PUBLIC_HOLIDAYS_OFF = True
+
+
 def settings() -> CalendarSetting:
     """The calendar's switches (the one row, created on first use)."""
     row = db.session.execute(sa.select(CalendarSetting).order_by(CalendarSetting.id).limit(1)).scalar_one_or_none()
     if row is None:
-        row = CalendarSetting(public_holidays_off=True)
+        row = CalendarSetting(public_holidays_off=PUBLIC_HOLIDAYS_OFF)
         db.session.add(row)
         db.session.flush()
     return row
 
 
+def _holidays_off_clause() -> sa.ColumnElement[bool]:
+    """SQL: are public holidays days off (the settings row's switch, else the default)."""
+    switch = sa.select(CalendarSetting.public_holidays_off).order_by(CalendarSetting.id).limit(1).scalar_subquery()
+    return sa.func.coalesce(switch, sa.literal(PUBLIC_HOLIDAYS_OFF))
+
+
 def public_holidays_off() -> bool:
-    row = db.session.execute(sa.select(CalendarSetting.public_holidays_off).limit(1)).scalar_one_or_none()
-    return True if row is None else bool(row)
+    return bool(db.session.execute(sa.select(_holidays_off_clause())).scalar_one())
 
 
 def set_public_holidays_off(value: bool) -> CalendarSetting:
@@ -47,9 +56,9 @@ def set_public_holidays_off(value: bool) -> CalendarSetting:
 
 def days_off() -> frozenset[date]:
     """The calendar's non-working days, weekends not included (one statement: the days and the switch)."""
-    switch = sa.select(CalendarSetting.public_holidays_off).order_by(CalendarSetting.id).limit(1).scalar_subquery()
-    holidays_off = sa.func.coalesce(switch, sa.true())  # no settings row yet: public holidays are days off
-    query = sa.select(CalendarDay.day).where(sa.or_(CalendarDay.kind != CalendarDayKind.PUBLIC_HOLIDAY, holidays_off))
+    query = sa.select(CalendarDay.day).where(
+        sa.or_(CalendarDay.kind != CalendarDayKind.PUBLIC_HOLIDAY, _holidays_off_clause())
+    )
     return frozenset(db.session.execute(query).scalars())
 
 
