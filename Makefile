@@ -42,8 +42,21 @@ test: venv translations
 # DB=postgres reads PORTAL_BENCH_DATABASE_URL. The generated SQLite data is kept in instance-bench/.
 APPEALS ?= 1000000
 DB ?= sqlite
-bench: venv translations
-	APPEALS=$(APPEALS) DB=$(DB) $(PY) scripts/bench.py
+# The servers run on the system's Python 3.11 when it has one with venv (.venv-bench), as a production server
+# would: Debian builds it with profile-guided optimisation; pyenv's default build (a shared library, no PGO)
+# serves the portal's pages 6-16 % slower (docs/benchmarks.md). BENCH_PYTHON=… chooses another interpreter.
+BENCH_PYTHON ?= $(shell for p in /usr/bin/python3.11 /usr/local/bin/python3.11; do \
+	[ -x $$p ] && $$p -c 'import ensurepip, venv' 2>/dev/null && { echo $$p; exit; }; done; echo $(PYTHON))
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(BENCH_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: venv translations $(BENCH_STAMP)
+	APPEALS=$(APPEALS) DB=$(DB) $(BENCH_VENV)/bin/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache test-artifacts

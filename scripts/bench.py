@@ -3,6 +3,9 @@
     make bench [APPEALS=1000000] [SEED=1] [DB=sqlite|postgres] [REPEAT=5] [STOCK=0] [EXPORT=0]
     .venv/bin/python scripts/bench.py --appeals 1000000 [--db postgres]
 
+The servers, the data generator and the export run on the interpreter that runs this script: ``make
+bench`` uses ``.venv-bench``, made from the system's Python 3.11 when there is one (see the Makefile).
+
 1. Data: SQLite in ``instance-bench/sqlite-<N>-seed<S>.sqlite`` (built once with ``init-db`` and
    ``generate-data``, plus as many synthetic audit entries as appeals, then reused, its schema
    brought up to the migrations with ``init-db``, read once into the page cache); PostgreSQL at
@@ -30,6 +33,7 @@ import contextlib
 import html
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -537,6 +541,7 @@ def print_table(args, facts, rows, speed: list[float]) -> None:
         f"median of {args.repeat} over HTTP (one warm-up), ms; cold rows: one request\n"
         f"CPU check (10,000,000 additions in Python, before and after): "
         f"{' / '.join(f'{s:.2f} s' for s in speed)}; load average {os.getloadavg()[0]:.2f}\n"
+        f"Python {platform.python_version()} ({sys.executable}; the CPU check depends on its build too)\n"
     )
     print("| request | HTTP | this portal | stock Flask-Admin | ratio | target |")
     print("|---|---|---|---|---|---|")
