@@ -19,7 +19,7 @@ from portal.models import Applicant, AuditLog
 from portal.models.records import BackupRun, BackupState
 from portal.records import MANIFEST, RecordsError, file_sha256, table_digests, walk_files
 from portal.records.backup import create_archive, prune, run_backup, status
-from portal.records.restore import restore
+from portal.records.restore import restore, unpack_and_verify
 from portal.services import attachments
 from tests import factories as f
 from tests.conftest import PG_URL, _config
@@ -191,6 +191,47 @@ def test_a_damaged_archive_is_refused_without_touching_the_target(app, target, t
     with pytest.raises(RecordsError):
         restore(bad, force=True)
     assert db.session.execute(sa.select(sa.func.count()).select_from(Applicant)).scalar_one() == rows
+
+
+def _hostile_archive(path, entries) -> str:
+    """A tar.gz with a manifest and ``entries``: (name, kind, payload) with kind file, symlink or hardlink."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, kind, payload in [(MANIFEST, "file", b"{}"), *entries]:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+            else:
+                info.type = tarfile.SYMTYPE if kind == "symlink" else tarfile.LNKTYPE
+                info.linkname = payload.decode()
+                tar.addfile(info)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("../outside.txt", "file", b"x")],
+        [("files/../../outside.txt", "file", b"x")],
+        [("/tmp/portal-absolute-entry.txt", "file", b"x")],
+        [("etc/passwd", "file", b"x")],
+        [("files/link", "symlink", b"/etc/passwd")],
+        [("files/hard", "hardlink", b"manifest.json")],
+        [("files/a.pdf", "file", b"first"), ("files/a.pdf", "file", b"second")],
+    ],
+    ids=["parent", "nested-parent", "absolute", "foreign-folder", "symlink", "hardlink", "twice"],
+)
+def test_an_archive_with_a_hostile_entry_is_refused_and_writes_nothing_outside_its_folder(tmp_path, entries):
+    archive = _hostile_archive(tmp_path / "hostile.tar.gz", entries)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(RecordsError, match="unexpected entry|damaged"):
+        unpack_and_verify(archive, str(work))
+    assert not (tmp_path / "outside.txt").exists()
+    assert not os.path.exists("/tmp/portal-absolute-entry.txt")
+    assert not os.path.lexists(work / "files" / "link") and not (work / "files" / "hard").exists()
+    if entries[-1][0] == "files/a.pdf":  # the second copy never replaced the first
+        assert (work / "files" / "a.pdf").read_bytes() == b"first"
 
 
 def test_force_replaces_a_non_empty_target(app, target, tmp_path):
