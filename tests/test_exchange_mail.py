@@ -17,7 +17,7 @@ from jobs.worker import run_burst
 from portal import documents
 from portal import queue as job_queue
 from portal.extensions import db
-from portal.i18n import default_locale
+from portal.i18n import default_locale, kyiv_today
 from portal.models import Appeal, Attachment
 from portal.models.enums import AnswerKind, AppealStatus, AttachmentKind, DeliveryStatus, Role
 from portal.models.exchange import IntakeMessage, IntakeState, OutgoingMail
@@ -92,7 +92,7 @@ def test_dispatch_sends_one_message_with_the_three_attachments_byte_for_byte(app
     assert received.rcpt_tos == ["okc@contact-center.example.gov.ua"]
     message = email.message_from_bytes(received.data, policy=email.policy.default)
     assert (
-        message["Subject"] == f"Відповідь на звернення УКЦ № 2611-004217, вих. № 01-14/555 від {date.today():%d.%m.%Y}"
+        message["Subject"] == f"Відповідь на звернення УКЦ № 2611-004217, вих. № 01-14/555 від {kyiv_today():%d.%m.%Y}"
     )
     assert message["From"] == "zvernennia@rada.example.gov.ua"
     assert message["Message-ID"] == f"<answer-{appeal.id}-01-14-555@rada.example.gov.ua>"
