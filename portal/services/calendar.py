@@ -26,9 +26,14 @@ MAX_DAYS_OFF_IN_A_ROW = 60
 PUBLIC_HOLIDAYS_OFF = True
 
 
+def _the_row(*what) -> sa.Select:
+    """SELECT ``what`` of the settings row: the first, should there ever be more than one."""
+    return sa.select(*what).order_by(CalendarSetting.id).limit(1)
+
+
 def settings() -> CalendarSetting:
     """The calendar's switches (the one row, created on first use)."""
-    row = db.session.execute(sa.select(CalendarSetting).order_by(CalendarSetting.id).limit(1)).scalar_one_or_none()
+    row = db.session.execute(_the_row(CalendarSetting)).scalar_one_or_none()
     if row is None:
         row = CalendarSetting(public_holidays_off=PUBLIC_HOLIDAYS_OFF)
         db.session.add(row)
@@ -38,7 +43,7 @@ def settings() -> CalendarSetting:
 
 def _holidays_off_clause() -> sa.ColumnElement[bool]:
     """SQL: are public holidays days off (the settings row's switch, else the default)."""
-    switch = sa.select(CalendarSetting.public_holidays_off).order_by(CalendarSetting.id).limit(1).scalar_subquery()
+    switch = _the_row(CalendarSetting.public_holidays_off).scalar_subquery()
     return sa.func.coalesce(switch, sa.literal(PUBLIC_HOLIDAYS_OFF))
 
 
