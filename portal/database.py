@@ -10,6 +10,9 @@ login form is the exception: its password hash costs CPU time and writes only at
 
 A transaction that still loses (the wait ran out, a PostgreSQL deadlock or serialization
 failure) is *transient*: :func:`retrying` runs it again.
+
+On PostgreSQL, a page request's transaction that only read ends with COMMIT, which keeps the
+statements psycopg prepared on the connection (see ``_pg_end_read``).
 """
 
 from __future__ import annotations
@@ -82,8 +85,53 @@ def _sqlite_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# --- PostgreSQL: a read's transaction ends with COMMIT, and the prepared statements stay ---------
+#
+# psycopg prepares a statement on the server from its fifth run on a connection, and PostgreSQL
+# then plans it once (a generic plan, when that costs no more than planning each run), but psycopg
+# drops every prepared statement at a ROLLBACK, and every request ends its transaction with one:
+# a page's statements were parsed and planned again on every request. A transaction that only
+# read changed nothing, so COMMIT ends it the same way and the statements stay prepared. This is
+# done for transactions begun by page requests (GET, HEAD, OPTIONS) alone, which are meant to
+# read, and only when every statement SQLAlchemy sent in the transaction was a SELECT: anything
+# else (an INSERT, a savepoint, a WITH that may write, SET) and a failed transaction roll back.
+_READ_ONLY = "portal_transaction_read_only"
+
+
+def _pg_begin(conn) -> None:
+    # begun by a page request (the session is closed later, when the request is gone)
+    conn.info[_READ_ONLY] = has_request_context() and request.method in SAFE_METHODS
+
+
+def _pg_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.info.get(_READ_ONLY) and statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_READ_ONLY] = False
+
+
+def _pg_end_read(conn) -> None:
+    """Before a rollback: a page request's transaction that only read ends with COMMIT instead."""
+    if not conn.info.pop(_READ_ONLY, False) or conn.closed or conn.invalidated:
+        return
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    raw = conn.connection.dbapi_connection
+    if raw is None or raw.info.transaction_status != TransactionStatus.INTRANS:
+        return  # a failed transaction (INERROR) is rolled back as usual
+    try:
+        raw.commit()  # the rollback that follows finds no transaction and leaves the statements prepared
+    except psycopg.Error as exc:  # a lost connection, say: the rollback that follows reports it
+        log.debug("a read's COMMIT failed; rolling back instead: %s", exc)
+
+
 def setup_engine(engine: sa.Engine, busy_ms: int) -> None:
-    """Install the SQLite settings on ``engine`` (nothing for PostgreSQL)."""
+    """Install the SQLite settings on ``engine``; on PostgreSQL, the ending of transactions that only read."""
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        if not event.contains(engine, "begin", _pg_begin):
+            event.listen(engine, "begin", _pg_begin)
+            event.listen(engine, "before_cursor_execute", _pg_statement)
+            event.listen(engine, "rollback", _pg_end_read)
+        return
     if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
         return
     memory = engine.url.database in (None, "", ":memory:")
