@@ -108,6 +108,35 @@ def test_art5_lists_what_is_missing(app, applicant_kw, appeal_kw, expected):
     assert result.missing == [expected]
 
 
+@pytest.mark.parametrize(
+    "address, placeholder",
+    [
+        ("", True),
+        (None, True),
+        ("-", True),
+        ("—", True),
+        ("н/д", True),
+        ("Н/Д ------------------------------", True),
+        ("немає", True),
+        ("  ВІДСУТНІЙ!!! ", True),
+        ("відсутня,,, ... ___ ;;;", True),
+        ("ab", True),
+        ("м. Київ", False),
+        ("Київ", False),
+        ("відсутній1", False),  # ten letters and digits: longer than any placeholder
+        ("с. Щасливе, вул. Зелена, 1", False),
+        ("м. Дніпро, вул. Шевченка, буд. 12, кв. 5", False),
+    ],
+)
+def test_an_address_that_only_stands_in_for_none_is_missing(address, placeholder):
+    from portal.services.normalise import PLACEHOLDERS, is_placeholder, normalise_address
+
+    assert is_placeholder(address) is placeholder
+    # the quick answer for long texts is the full rule's
+    cleaned = normalise_address(address)
+    assert is_placeholder(address) is (len(cleaned.replace(" ", "")) < 3 or cleaned in PLACEHOLDERS)
+
+
 def test_an_incomplete_appeal_is_still_registered(app):
     result = _register(make_applicant(address=""))
     assert result.appeal.id is not None and result.appeal.status == AppealStatus.REGISTERED

@@ -72,7 +72,14 @@ def normalise_address(address: str | None) -> str:
 PLACEHOLDERS = frozenset({"немає", "нема", "відсутня", "відсутній", "н д", "none"})
 
 
+# normalising keeps every letter and digit: a text with more of them than the longest placeholder
+# is none of them (a list page asks this of every row's address)
+_PLACEHOLDER_LETTERS = max(len(p.replace(" ", "")) for p in PLACEHOLDERS)
+
+
 def is_placeholder(text: str | None) -> bool:
     """A value that only stands in for a missing one ("-", "—", "немає", "н/д", "…")."""
+    if text and len(_NOT_ALNUM.sub("", text)) > _PLACEHOLDER_LETTERS:
+        return False
     cleaned = normalise_address(text)
     return len(cleaned.replace(" ", "")) < 3 or cleaned in PLACEHOLDERS
