@@ -93,8 +93,9 @@ def _sqlite_begin(conn) -> None:
 # a page's statements were parsed and planned again on every request. A transaction that only
 # read changed nothing, so COMMIT ends it the same way and the statements stay prepared. This is
 # done for transactions begun by page requests (GET, HEAD, OPTIONS) alone, which are meant to
-# read, and only when every statement SQLAlchemy sent in the transaction was a SELECT: anything
-# else (an INSERT, a savepoint, a WITH that may write, SET) and a failed transaction roll back.
+# read, and only when every statement SQLAlchemy sent in the transaction was a SELECT or a SET
+# LOCAL: anything else (an INSERT, a savepoint, a WITH that may write, a session-wide SET, which
+# a ROLLBACK would undo) and a failed transaction roll back.
 _READ_ONLY = "portal_transaction_read_only"
 
 
@@ -103,8 +104,14 @@ def _pg_begin(conn) -> None:
     conn.info[_READ_ONLY] = has_request_context() and request.method in SAFE_METHODS
 
 
+def _only_reads(statement: str) -> bool:
+    """A SELECT, or a SET LOCAL (it lasts until the transaction ends, by COMMIT or ROLLBACK alike)."""
+    head = statement.lstrip()[:10].upper()
+    return head.startswith("SELECT") or head == "SET LOCAL "
+
+
 def _pg_statement(conn, cursor, statement, parameters, context, executemany) -> None:
-    if conn.info.get(_READ_ONLY) and statement.lstrip()[:6].upper() != "SELECT":
+    if conn.info.get(_READ_ONLY) and not _only_reads(statement):
         conn.info[_READ_ONLY] = False
 
 

@@ -1,6 +1,7 @@
 """PostgreSQL: a page request whose transaction only read ends it with COMMIT, so that the
-statements psycopg prepared stay prepared (a ROLLBACK drops them all); whatever wrote, failed
-or came from a request that may change data is rolled back as before (``portal.database``)."""
+statements psycopg prepared stay prepared (a ROLLBACK drops them all); whatever wrote (a
+session-wide SET too), failed or came from a request that may change data is rolled back as
+before (``portal.database``)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,16 @@ def _write() -> None:
     db.session.flush()  # an INSERT, never committed
 
 
+def _set_local() -> None:
+    db.session.execute(sa.text("SET LOCAL join_collapse_limit = 1"))  # ends with the transaction either way
+    _probe()
+
+
+def _set_session() -> None:
+    db.session.execute(sa.text("SET join_collapse_limit = 1"))  # a ROLLBACK undoes it, a COMMIT would keep it
+    _probe()
+
+
 def _fail() -> None:
     _probe()
     with pytest.raises(DBAPIError):
@@ -71,17 +82,34 @@ def _fail() -> None:
         ("POST", _probe, False),  # a form's request may write: rolled back, whatever it ran
         ("PUT", _probe, False),
         ("DELETE", _probe, False),
+        ("GET", _set_local, True),
+        ("GET", _set_session, False),
         ("GET", _write, False),  # wrote without committing: rolled back
         ("GET", _fail, False),  # a failed transaction: rolled back
     ],
-    ids=["get-read", "head-read", "options-read", "post-read", "put-read", "delete-read", "get-write", "get-failed"],
+    ids=[
+        "get-read",
+        "head-read",
+        "options-read",
+        "post-read",
+        "put-read",
+        "delete-read",
+        "get-set-local",
+        "get-set",
+        "get-write",
+        "get-failed",
+    ],
 )
 def test_only_a_page_request_that_only_read_ends_with_commit(app, method, work, kept_prepared):
     db.engine.dispose()  # one connection, this test's own
+    with db.engine.connect() as conn:
+        limit = conn.execute(sa.text("SHOW join_collapse_limit")).scalar()
     for _ in range(RUNS):
         _request(app, method, work)
     assert _prepared() is kept_prepared
     assert not _kept_day(), "an INSERT no one committed was kept"
+    with db.engine.connect() as conn:  # a session-wide SET rolled back with its transaction
+        assert conn.execute(sa.text("SHOW join_collapse_limit")).scalar() == limit
     # the connection is usable after each ending, and reads what is there
     _request(app, "GET", _probe)
 
