@@ -93,9 +93,10 @@ def _sqlite_begin(conn) -> None:
 # a page's statements were parsed and planned again on every request. A transaction that only
 # read changed nothing, so COMMIT ends it the same way and the statements stay prepared. This is
 # done for transactions begun by page requests (GET, HEAD, OPTIONS) alone, which are meant to
-# read, and only when every statement SQLAlchemy sent in the transaction was a SELECT or a SET
-# LOCAL: anything else (an INSERT, a savepoint, a WITH that may write, a session-wide SET, which
-# a ROLLBACK would undo) and a failed transaction roll back.
+# read, and only when every statement SQLAlchemy sent in the transaction was a SELECT, a SET
+# LOCAL or an EXPLAIN that does not run its statement: anything else (an INSERT, a savepoint,
+# a WITH that may write, a session-wide SET, which a ROLLBACK would undo, an EXPLAIN ANALYZE)
+# and a failed transaction roll back.
 _READ_ONLY = "portal_transaction_read_only"
 
 
@@ -105,8 +106,12 @@ def _pg_begin(conn) -> None:
 
 
 def _only_reads(statement: str) -> bool:
-    """A SELECT, or a SET LOCAL (it lasts until the transaction ends, by COMMIT or ROLLBACK alike)."""
-    head = statement.lstrip()[:10].upper()
+    """A SELECT; a SET LOCAL (it lasts until the transaction ends, by COMMIT or ROLLBACK alike); an
+    EXPLAIN without ANALYZE (it plans a statement without running it: a list's estimated count)."""
+    text = statement.lstrip()
+    head = text[:10].upper()
+    if head.startswith("EXPLAIN"):
+        return "ANALY" not in text[:60].upper()  # ANALYZE (or ANALYSE) in its options would run it
     return head.startswith("SELECT") or head == "SET LOCAL "
 
 

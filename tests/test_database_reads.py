@@ -67,6 +67,21 @@ def _set_session() -> None:
     _probe()
 
 
+def _explain() -> None:
+    db.session.execute(sa.text("EXPLAIN (FORMAT JSON) SELECT count(*) FROM calendar_day"))  # plans, runs nothing
+    _probe()
+
+
+def _explain_analyze_write() -> None:
+    _probe()  # ANALYZE runs the INSERT: a write
+    db.session.execute(
+        sa.text(
+            "EXPLAIN ANALYZE INSERT INTO calendar_day (day, kind, name, created_at, updated_at)"
+            " VALUES ('2031-05-05', 'day_off', 'never-kept', now(), now())"
+        )
+    )
+
+
 def _fail() -> None:
     _probe()
     with pytest.raises(DBAPIError):
@@ -84,6 +99,8 @@ def _fail() -> None:
         ("DELETE", _probe, False),
         ("GET", _set_local, True),
         ("GET", _set_session, False),
+        ("GET", _explain, True),
+        ("GET", _explain_analyze_write, False),
         ("GET", _write, False),  # wrote without committing: rolled back
         ("GET", _fail, False),  # a failed transaction: rolled back
     ],
@@ -96,6 +113,8 @@ def _fail() -> None:
         "delete-read",
         "get-set-local",
         "get-set",
+        "get-explain",
+        "get-explain-analyze",
         "get-write",
         "get-failed",
     ],
