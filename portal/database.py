@@ -96,7 +96,9 @@ def _sqlite_begin(conn) -> None:
 # read, and only when every statement SQLAlchemy sent in the transaction was a SELECT, a SET
 # LOCAL or an EXPLAIN that does not run its statement: anything else (an INSERT, a savepoint,
 # a WITH that may write, a session-wide SET, which a ROLLBACK would undo, an EXPLAIN ANALYZE)
-# and a failed transaction roll back.
+# and a failed transaction roll back. This takes a SELECT to be a read: the portal sends none
+# that writes (SELECT INTO, set_config(…, false), a function that changes data); one that did
+# would have to be sent in a request that is not a page request, or in a transaction that writes.
 _READ_ONLY = "portal_transaction_read_only"
 
 
