@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
+import psycopg
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
@@ -126,11 +127,8 @@ def _pg_end_read(conn) -> None:
     """Before a rollback: a page request's transaction that only read ends with COMMIT instead."""
     if not conn.info.pop(_READ_ONLY, False) or conn.closed or conn.invalidated:
         return
-    import psycopg
-    from psycopg.pq import TransactionStatus
-
     raw = conn.connection.dbapi_connection
-    if raw is None or raw.info.transaction_status != TransactionStatus.INTRANS:
+    if raw is None or raw.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
         return  # a failed transaction (INERROR) is rolled back as usual
     try:
         raw.commit()  # the rollback that follows finds no transaction and leaves the statements prepared

@@ -14,9 +14,10 @@ busiest pages (``WARM_PAGES``: the appeals list, a search by a word and by a num
 filter; on PostgreSQL also a search by the register's most common word) twice (see
 ``warm_pages``), as a director who exists only in this process, inside a transaction that is
 rolled back and may not commit (on PostgreSQL one that only read ends with a COMMIT, which
-changes nothing and keeps its prepared statements: ``portal.database``). Last, ``gc.freeze`` moves everything loaded so far (the app,
-its templates, catalogues and mappings: some 200,000 objects) out of the collector's reach,
-so a full collection in a request no longer walks them (several ms a list page).
+changes nothing and keeps its prepared statements: ``portal.database``). Last, ``gc.freeze``
+moves everything loaded so far (the app, its templates, catalogues and mappings: some 200,000
+objects) out of the collector's reach, so a full collection in a request no longer walks them
+(several ms a list page).
 """
 
 from __future__ import annotations
