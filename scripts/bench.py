@@ -20,7 +20,7 @@ bench`` uses ``.venv-bench``, made from the system's Python 3.11 when there is o
    stock Flask-Admin its ``?page=`` link — each as its own pager offers it.
 
 4. The register's full CSV export: its job's function run once in a process of its own
-   (``scripts/bench_export.py``): its time in seconds and that process's peak memory (``ru_maxrss``).
+   (``scripts/bench_export.py``): its time in seconds and that process's peak memory (``VmHWM``, from its start).
 
 Prints one table (ms, except the export's two rows): the portal, stock Flask-Admin, their ratio and
 the target. Not a test.
