@@ -38,7 +38,7 @@ test: venv translations
 	if [ "$$rc" -eq 5 ] && [ -n "$(ALLOW_NO_TESTS)" ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
-# make bench [APPEALS=1000000] [DB=sqlite|postgres] [SEED=1] [REPEAT=5] — a benchmark, not a test (scripts/bench.py);
+# make bench [APPEALS=1000000] [DB=sqlite|postgres] [SEED=1] [REPEAT=5] [STOCK=0] [EXPORT=0] — a benchmark, not a test (scripts/bench.py);
 # DB=postgres reads PORTAL_BENCH_DATABASE_URL. The generated SQLite data is kept in instance-bench/.
 APPEALS ?= 1000000
 DB ?= sqlite
