@@ -275,7 +275,7 @@ def test_an_appeal_goes_from_registration_to_closing_through_every_role(chromium
         _login(page, url, "auditor")
         page.goto(card)
         page.click("#history-tab")
-        page.wait_for_selector("#history-pane.active")
+        page.wait_for_selector("#history-pane.active.show")  # .show ends the fade: axe saw the pane half-transparent
         watch.step("journey-13-auditor-history")
     finally:
         context.close()
