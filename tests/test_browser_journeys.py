@@ -275,7 +275,9 @@ def test_an_appeal_goes_from_registration_to_closing_through_every_role(chromium
         _login(page, url, "auditor")
         page.goto(card)
         page.click("#history-tab")
-        page.wait_for_selector("#history-pane.active.show")  # .show ends the fade: axe saw the pane half-transparent
+        page.wait_for_selector("#history-pane.active")
+        # the pane fades in (.fade.show: opacity 0 to 1 over 0.15 s); axe saw its text half-transparent
+        page.wait_for_function("getComputedStyle(document.getElementById('history-pane')).opacity === '1'")
         watch.step("journey-13-auditor-history")
     finally:
         context.close()
