@@ -473,14 +473,13 @@ def run_cases(args, facts, portal, portal_port, stock_port: int | None, url) -> 
         rows.append((name, status, ms, stock_ms, size))
         print(f"  {name}: {ms:.1f} ms" + (f" (stock {stock_ms:.1f} ms)" if stock_ms else ""), flush=True)
 
-    surname = SURNAME
     case("appeals, page 1", "/admin/appeal/", "/admin/appeal/")
     case(
         "appeals, deep page",
         f"/admin/appeal/?after={q(facts['deep_key'])}&page={facts['deep_page']}",
         f"/admin/appeal/?page={facts['deep_page']}",
     )
-    case("search by surname", f"/admin/appeal/?search={q(surname)}", f"/admin/appeal/?search={q(surname)}")
+    case("search by surname", f"/admin/appeal/?search={q(SURNAME)}", f"/admin/appeal/?search={q(SURNAME)}")
     case(
         "search by reg. number",
         f"/admin/appeal/?search={q(facts['reg_number'])}",
